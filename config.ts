@@ -1,0 +1,552 @@
+// The one reader of stack config: raw values in, a typed, validated, frozen StackConfig out.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The project name; config keys are `flux-multi-tenancy:<key>`. */
+export const PROJECT = "flux-multi-tenancy";
+
+export const CLUSTER_PROVIDERS = ["kind", "existing", "eks", "gke", "aks"] as const;
+export type ClusterProvider = (typeof CLUSTER_PROVIDERS)[number];
+
+export const POLICY_ENGINES = ["kyverno", "vap", "none"] as const;
+export type PolicyEngine = (typeof POLICY_ENGINES)[number];
+
+export const VALIDATION_ACTIONS = ["Enforce", "Audit"] as const;
+export type ValidationAction = (typeof VALIDATION_ACTIONS)[number];
+
+export const VISIBILITIES = ["private", "internal", "public"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/** Components `flux bootstrap` installs by default, in its order. */
+export const FLUX_COMPONENTS = [
+  "source-controller",
+  "kustomize-controller",
+  "helm-controller",
+  "notification-controller",
+] as const;
+/** Optional components (`--components-extra`). */
+export const FLUX_COMPONENTS_EXTRA = [
+  "image-reflector-controller",
+  "image-automation-controller",
+  "source-watcher",
+] as const;
+/** Without these two Flux cannot sync the fleet repository at all. */
+const REQUIRED_COMPONENTS = ["source-controller", "kustomize-controller"];
+
+export interface ClusterConfig {
+  readonly provider: ClusterProvider;
+  /** Cluster name; default: the environment name. */
+  readonly name: string;
+  readonly kind: {
+    /** kind node image; default kindest/node:v1.33.1. */
+    readonly nodeImage: string;
+    /** Worker nodes beside the control plane; default 1. */
+    readonly workers: number;
+  };
+}
+
+export interface FluxConfig {
+  /** Pinned Flux release, vX.Y.Z. */
+  readonly version: string;
+  readonly components: readonly string[];
+  readonly componentsExtra: readonly string[];
+  /** Cluster directory in the fleet repo, normalised without a leading `./`; default clusters/<environment>. */
+  readonly path: string;
+  /** Local install manifest for air-gapped use; "" downloads the release's install.yaml. */
+  readonly manifests: string;
+  /** Value of `--default-service-account` on kustomize- and helm-controller. */
+  readonly defaultServiceAccount: string;
+}
+
+export interface FleetConfig {
+  readonly owner: string;
+  readonly repository: string;
+  readonly branch: string;
+  readonly visibility: Visibility;
+  /** false adopts an existing repository. */
+  readonly create: boolean;
+}
+
+export interface PoliciesConfig {
+  readonly engine: PolicyEngine;
+  /** Git URL prefixes tenants may use as sources. */
+  readonly allowedSourcePrefixes: readonly string[];
+  /** What the source allowlist does with a violation. */
+  readonly validationFailureAction: ValidationAction;
+  /** Kyverno release pulled as an OCI artifact (engine kyverno). */
+  readonly kyvernoVersion: string;
+}
+
+/** Intervals and timeouts of the seeded Kustomizations (Flux duration strings, kept as written). */
+export interface ReconcileConfig {
+  readonly infrastructureInterval: string;
+  readonly infrastructureTimeout: string;
+  readonly policiesInterval: string;
+  readonly tenantsInterval: string;
+}
+
+/** A tenant repository on GitHub that the program creates or adopts and gives a deploy key. */
+export interface GitHubTenantRepository {
+  readonly type: "github";
+  readonly owner: string;
+  readonly name: string;
+  readonly create: boolean;
+}
+
+/** Any Git URL used as it is (e.g. a public HTTPS repository); no deploy key. */
+export interface UrlTenantRepository {
+  readonly type: "url";
+  readonly url: string;
+}
+
+export type TenantRepository = GitHubTenantRepository | UrlTenantRepository;
+
+export interface TenantConfig {
+  readonly name: string;
+  readonly namespace: string;
+  readonly repository: TenantRepository;
+  readonly branch: string;
+  /** Path inside the tenant repository, `./`-prefixed. */
+  readonly path: string;
+}
+
+export interface StackConfig {
+  readonly project: string;
+  readonly stack: string;
+  /** Environment directory name under clusters/ and tenants/; default: the stack name. */
+  readonly environment: string;
+  readonly cluster: ClusterConfig;
+  readonly flux: FluxConfig;
+  readonly fleet: FleetConfig;
+  readonly policies: PoliciesConfig;
+  readonly reconcile: ReconcileConfig;
+  readonly tenants: readonly TenantConfig[];
+}
+
+/**
+ * Defaults owned in one place. `Pulumi.yaml` declares the same values (a test keeps them equal);
+ * values that depend on the stack (cluster.name, flux.path, tenant paths) are derived in parseConfig.
+ */
+export const DEFAULTS = {
+  environment: "",
+  cluster: { provider: "kind", kind: { nodeImage: "kindest/node:v1.33.1", workers: 1 } },
+  flux: {
+    version: "v2.9.4",
+    components: [...FLUX_COMPONENTS],
+    componentsExtra: [] as string[],
+    manifests: "",
+    defaultServiceAccount: "default",
+  },
+  fleet: { owner: "", repository: "fleet-infra", branch: "main", visibility: "private", create: true },
+  policies: {
+    engine: "kyverno",
+    allowedSourcePrefixes: [] as string[],
+    validationFailureAction: "Enforce",
+    kyvernoVersion: "v1.14.4",
+  },
+  reconcile: {
+    infrastructureInterval: "10m",
+    infrastructureTimeout: "5m",
+    policiesInterval: "5m",
+    tenantsInterval: "5m",
+  },
+  tenants: [] as unknown[],
+  kubeconfig: "",
+} as const;
+
+/** Every top-level key the program reads. */
+export const CONFIG_KEYS = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
+
+/** Thrown for bad input; `problems` holds one line per bad value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_HINT =
+  "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+const RESERVED_NAMESPACES = ["flux-system", "kube-system", "default"];
+const FLUX_VERSION = /^v\d+\.\d+\.\d+$/;
+const FLUX_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+// GitHub owner (user or org) and repository names.
+const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
+const GITHUB_REPO = /^[A-Za-z0-9._-]{1,100}$/;
+const GIT_REF = /^(?!\/|.*\/\/|.*\.\.|.*\.lock$|.*\/$)[^\s~^:?*[\\]+$/;
+const GIT_URL = /^(https?|ssh):\/\/[^\s]+$/;
+
+type Raw = Record<string, unknown>;
+
+/** Collects problems while reading one stack's raw config. */
+class Reader {
+  readonly problems: string[] = [];
+
+  constructor(readonly raw: Raw) {}
+
+  fail(key: string, value: unknown, why: string, fix: string): void {
+    const shown = value === undefined ? "(unset)" : JSON.stringify(value);
+    this.problems.push(`${PROJECT}:${key}: ${shown} ${why}; ${fix}.`);
+  }
+
+  /** The object at a top-level key, defaults merged per field; unknown fields are reported. */
+  object<T extends object>(key: keyof typeof DEFAULTS & string, defaults: T): T {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return defaults;
+    if (!isPlainObject(value)) {
+      this.fail(key, value, "is not an object", `set it as a YAML map (see Pulumi.yaml for its fields)`);
+      return defaults;
+    }
+    this.unknownFields(key, value, Object.keys(defaults));
+    return { ...defaults, ...value } as T;
+  }
+
+  unknownFields(key: string, value: Raw, known: readonly string[]): void {
+    for (const field of Object.keys(value)) {
+      if (!known.includes(field)) {
+        this.fail(`${key}.${field}`, value[field], "is not a known field", `known fields are ${known.join(", ")}`);
+      }
+    }
+  }
+
+  string(key: string, value: unknown, allowEmpty = false): string {
+    if (typeof value === "string" && (allowEmpty || value.trim() !== "")) return value.trim();
+    this.fail(key, value, allowEmpty ? "is not a string" : "is empty or not a string", "set a non-empty string");
+    return "";
+  }
+
+  boolean(key: string, value: unknown): boolean {
+    if (typeof value === "boolean") return value;
+    this.fail(key, value, "is not a boolean", "set true or false");
+    return false;
+  }
+
+  oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
+    if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+    this.fail(key, value, "is not supported", `use one of ${allowed.join(", ")}`);
+    return allowed[0];
+  }
+
+  stringList(key: string, value: unknown): string[] {
+    if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value as string[];
+    this.fail(key, value, "is not a list of strings", "set a YAML list of strings");
+    return [];
+  }
+
+  dns1123(key: string, value: unknown): string {
+    const s = this.string(key, value);
+    if (s !== "" && (!DNS1123_LABEL.test(s) || s.length > 63)) {
+      this.fail(key, value, "is not a DNS-1123 label", DNS1123_HINT);
+    }
+    return s;
+  }
+
+  duration(key: string, value: unknown): string {
+    const s = this.string(key, value);
+    if (s !== "" && !FLUX_DURATION.test(s)) {
+      this.fail(key, value, "is not a duration", 'use a Go duration such as "5m", "720m0s" or "1h30m"');
+    }
+    return s;
+  }
+
+  /**
+   * A relative path inside a repository, normalised: `./x` when `leadingDot` (Flux
+   * Kustomization style, `./` for the root), otherwise `x` ("" for the root).
+   * Undefined when the value is unusable (already reported).
+   */
+  repoPath(key: string, value: unknown, leadingDot: boolean, fix: string): string | undefined {
+    const s = this.string(key, value);
+    if (s === "") return undefined;
+    if (path.posix.isAbsolute(s) || /^[A-Za-z]:[\\/]/.test(s)) {
+      this.fail(key, value, "is an absolute path", fix);
+      return undefined;
+    }
+    const normal = path.posix.normalize(s.replace(/\\/g, "/")).replace(/\/+$/, "");
+    if (normal === ".." || normal.startsWith("../")) {
+      this.fail(key, value, "escapes the repository with '..'", fix);
+      return undefined;
+    }
+    if (!leadingDot) return normal === "." ? "" : normal;
+    return normal === "." ? "./" : `./${normal}`;
+  }
+}
+
+function isPlainObject(v: unknown): v is Raw {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Reads one stack's config. `raw` maps top-level keys (without the `flux-multi-tenancy:` prefix)
+ * to their values as Pulumi would hand them over: the stack file's value if set, else the
+ * project default. Throws ConfigError listing every problem; nothing else is read.
+ */
+export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }): StackConfig {
+  const r = new Reader(raw);
+  for (const key of Object.keys(raw)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) {
+      r.fail(key, raw[key], "is not a config key of this program", `known keys are ${CONFIG_KEYS.join(", ")}`);
+    }
+  }
+
+  const envRaw = raw.environment ?? DEFAULTS.environment;
+  const environment =
+    envRaw === "" ? ctx.stack : r.dns1123("environment", envRaw);
+  if (envRaw === "" && (!DNS1123_LABEL.test(ctx.stack) || ctx.stack.length > 63)) {
+    r.fail("environment", ctx.stack, "(the stack name, used as environment) is not a DNS-1123 label", `set ${PROJECT}:environment explicitly; ${DNS1123_HINT}`);
+  }
+  if (environment === "base") {
+    r.fail("environment", environment, "collides with the shared tenants/base directory", "choose another environment name");
+  }
+
+  const cluster = readCluster(r, environment);
+  const flux = readFlux(r, environment);
+  const fleet = readFleet(r);
+  const policies = readPolicies(r);
+  const reconcile = readReconcile(r);
+  const tenants = readTenants(r, fleet, environment);
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze({
+    project: ctx.project ?? PROJECT,
+    stack: ctx.stack,
+    environment,
+    cluster,
+    flux,
+    fleet,
+    policies,
+    reconcile,
+    tenants,
+  });
+}
+
+function readCluster(r: Reader, environment: string): ClusterConfig {
+  const c = r.object("cluster", { provider: DEFAULTS.cluster.provider, name: environment, kind: DEFAULTS.cluster.kind } as Raw);
+  const provider = r.oneOf("cluster.provider", c.provider, CLUSTER_PROVIDERS);
+  const name = r.dns1123("cluster.name", c.name);
+  let kindRaw: Raw = { ...DEFAULTS.cluster.kind };
+  if (isPlainObject(c.kind)) {
+    r.unknownFields("cluster.kind", c.kind, Object.keys(DEFAULTS.cluster.kind));
+    kindRaw = { ...kindRaw, ...c.kind };
+  } else if (c.kind !== undefined) {
+    r.fail("cluster.kind", c.kind, "is not an object", "set { nodeImage, workers }");
+  }
+  const nodeImage = r.string("cluster.kind.nodeImage", kindRaw.nodeImage);
+  const workers = kindRaw.workers;
+  if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 0) {
+    r.fail("cluster.kind.workers", workers, "is not a whole number of worker nodes", "set 0 or more");
+  }
+  return { provider, name, kind: { nodeImage, workers: typeof workers === "number" ? workers : 0 } };
+}
+
+function readFlux(r: Reader, environment: string): FluxConfig {
+  const f = r.object("flux", { ...DEFAULTS.flux, path: `clusters/${environment}` } as Raw);
+  const version = r.string("flux.version", f.version);
+  if (version !== "" && !FLUX_VERSION.test(version)) {
+    r.fail("flux.version", f.version, "is not a pinned Flux release", 'use the form vX.Y.Z, e.g. "v2.9.4" ("latest" is never resolved)');
+  }
+  const components = r.stringList("flux.components", f.components);
+  for (const [i, c] of components.entries()) {
+    if (!(FLUX_COMPONENTS as readonly string[]).includes(c)) {
+      const hint = (FLUX_COMPONENTS_EXTRA as readonly string[]).includes(c)
+        ? `${c} is optional: list it under flux.componentsExtra`
+        : `use some of ${FLUX_COMPONENTS.join(", ")}`;
+      r.fail(`flux.components[${i}]`, c, "is not a Flux component", hint);
+    }
+  }
+  for (const needed of REQUIRED_COMPONENTS) {
+    if (Array.isArray(f.components) && !components.includes(needed)) {
+      r.fail("flux.components", f.components, `lacks ${needed}`, `add ${needed}: the fleet cannot sync without it`);
+    }
+  }
+  const componentsExtra = r.stringList("flux.componentsExtra", f.componentsExtra);
+  for (const [i, c] of componentsExtra.entries()) {
+    if (!(FLUX_COMPONENTS_EXTRA as readonly string[]).includes(c)) {
+      r.fail(`flux.componentsExtra[${i}]`, c, "is not an optional Flux component", `use some of ${FLUX_COMPONENTS_EXTRA.join(", ")}`);
+    }
+  }
+  const all = [...components, ...componentsExtra];
+  const dup = all.find((c, i) => all.indexOf(c) !== i);
+  if (dup) r.fail("flux.components", dup, "is listed twice", "list each component once");
+
+  const fix = `use a directory inside the fleet repository, e.g. "clusters/${environment}"`;
+  const fluxPath = r.repoPath("flux.path", f.path, false, fix);
+  if (fluxPath === "") {
+    r.fail("flux.path", f.path, "is the repository root", fix);
+  } else if (fluxPath !== undefined && /^(infrastructure|tenants)(\/|$)/.test(fluxPath)) {
+    r.fail("flux.path", f.path, "lies inside a directory the program renders for shared content", fix);
+  }
+  const manifests = r.string("flux.manifests", f.manifests, true);
+  const defaultServiceAccount = r.dns1123("flux.defaultServiceAccount", f.defaultServiceAccount);
+  return { version, components, componentsExtra, path: fluxPath ?? "", manifests, defaultServiceAccount };
+}
+
+function readFleet(r: Reader): FleetConfig {
+  const f = r.object("fleet", { ...DEFAULTS.fleet } as Raw);
+  const owner = typeof f.owner === "string" ? f.owner.trim() : "";
+  if (owner === "") {
+    r.fail("fleet.owner", f.owner, "is missing", `set the GitHub user or organisation that owns the fleet repository: pulumi config set --path ${PROJECT}:fleet.owner my-org`);
+  } else if (!GITHUB_OWNER.test(owner)) {
+    r.fail("fleet.owner", f.owner, "is not a GitHub user or organisation name", "use letters, digits and single '-'");
+  }
+  const repository = r.string("fleet.repository", f.repository);
+  if (repository !== "" && !GITHUB_REPO.test(repository)) {
+    r.fail("fleet.repository", f.repository, "is not a GitHub repository name", "use letters, digits, '.', '_' and '-'");
+  }
+  const branch = gitBranch(r, "fleet.branch", f.branch);
+  const visibility = r.oneOf("fleet.visibility", f.visibility, VISIBILITIES);
+  const create = r.boolean("fleet.create", f.create);
+  return { owner, repository, branch, visibility, create };
+}
+
+function gitBranch(r: Reader, key: string, value: unknown): string {
+  const s = r.string(key, value);
+  if (s !== "" && !GIT_REF.test(s)) r.fail(key, value, "is not a valid Git branch name", 'use a name such as "main"');
+  return s;
+}
+
+function readPolicies(r: Reader): PoliciesConfig {
+  const p = r.object("policies", { ...DEFAULTS.policies } as Raw);
+  const engine = r.oneOf("policies.engine", p.engine, POLICY_ENGINES);
+  const allowedSourcePrefixes = r.stringList("policies.allowedSourcePrefixes", p.allowedSourcePrefixes);
+  for (const [i, prefix] of allowedSourcePrefixes.entries()) {
+    if (!GIT_URL.test(prefix) && !/^[\w.-]+@[\w.-]+:/.test(prefix)) {
+      r.fail(`policies.allowedSourcePrefixes[${i}]`, prefix, "is not a Git URL prefix", 'use e.g. "https://github.com/my-org/" or "ssh://git@github.com/my-org/"');
+    }
+  }
+  if (engine !== "none" && Array.isArray(p.allowedSourcePrefixes) && allowedSourcePrefixes.length === 0) {
+    r.fail("policies.allowedSourcePrefixes", p.allowedSourcePrefixes, "is empty, so the source allowlist would refuse every tenant", 'list the URL prefixes tenants may sync from, e.g. ["https://github.com/my-org/", "ssh://git@github.com/my-org/"]');
+  }
+  const validationFailureAction = r.oneOf("policies.validationFailureAction", p.validationFailureAction, VALIDATION_ACTIONS);
+  const kyvernoVersion = r.string("policies.kyvernoVersion", p.kyvernoVersion);
+  if (kyvernoVersion !== "" && !FLUX_VERSION.test(kyvernoVersion)) {
+    r.fail("policies.kyvernoVersion", p.kyvernoVersion, "is not a pinned Kyverno release", 'use the form vX.Y.Z, e.g. "v1.14.4"');
+  }
+  return { engine, allowedSourcePrefixes, validationFailureAction, kyvernoVersion };
+}
+
+function readReconcile(r: Reader): ReconcileConfig {
+  const c = r.object("reconcile", { ...DEFAULTS.reconcile } as Raw);
+  return {
+    infrastructureInterval: r.duration("reconcile.infrastructureInterval", c.infrastructureInterval),
+    infrastructureTimeout: r.duration("reconcile.infrastructureTimeout", c.infrastructureTimeout),
+    policiesInterval: r.duration("reconcile.policiesInterval", c.policiesInterval),
+    tenantsInterval: r.duration("reconcile.tenantsInterval", c.tenantsInterval),
+  };
+}
+
+const TENANT_FIELDS = ["name", "namespace", "repository", "branch", "path"];
+
+function readTenants(r: Reader, fleet: FleetConfig, environment: string): TenantConfig[] {
+  const value = r.raw.tenants ?? DEFAULTS.tenants;
+  if (!Array.isArray(value)) {
+    r.fail("tenants", value, "is not a list", "set a YAML list of tenants ([] for none)");
+    return [];
+  }
+  const tenants: TenantConfig[] = [];
+  value.forEach((t, i) => {
+    const key = `tenants[${i}]`;
+    if (!isPlainObject(t)) {
+      r.fail(key, t, "is not an object", "set { name, namespace, repository, branch, path }");
+      return;
+    }
+    r.unknownFields(key, t, TENANT_FIELDS);
+    const name = r.dns1123(`${key}.name`, t.name);
+    const namespace = r.dns1123(`${key}.namespace`, t.namespace ?? name);
+    if (RESERVED_NAMESPACES.includes(namespace)) {
+      r.fail(`${key}.namespace`, namespace, "is reserved for the platform", "give the tenant a namespace of its own");
+    }
+    const repository = readTenantRepository(r, `${key}.repository`, t.repository, fleet, name);
+    const branch = gitBranch(r, `${key}.branch`, t.branch ?? "main");
+    const tenantPath =
+      r.repoPath(`${key}.path`, t.path ?? `./${environment}`, true, `use a directory inside the tenant repository, e.g. "./${environment}"`) ?? "";
+    tenants.push({ name, namespace, repository, branch, path: tenantPath });
+  });
+  const seen = (field: "name" | "namespace") => {
+    const first = new Map<string, number>();
+    tenants.forEach((t, i) => {
+      const v = t[field];
+      if (v === "") return;
+      const j = first.get(v);
+      if (j !== undefined) {
+        r.fail(`tenants[${i}].${field}`, v, `duplicates tenants[${j}].${field}`, `give every tenant its own ${field}`);
+      } else first.set(v, i);
+    });
+  };
+  seen("name");
+  seen("namespace");
+  return tenants;
+}
+
+function readTenantRepository(r: Reader, key: string, value: unknown, fleet: FleetConfig, tenant: string): TenantRepository {
+  const v = value ?? { owner: fleet.owner, name: tenant, create: true };
+  if (!isPlainObject(v)) {
+    r.fail(key, value, "is not an object", "set { owner, name, create } for a GitHub repository or { url } for any Git URL");
+    return { type: "url", url: "" };
+  }
+  if ("url" in v) {
+    r.unknownFields(key, v, ["url"]);
+    const url = r.string(`${key}.url`, v.url);
+    if (url !== "" && !GIT_URL.test(url)) {
+      r.fail(`${key}.url`, v.url, "is not a Git URL", 'use an https:// or ssh:// URL, e.g. "https://github.com/fluxcd/flux2-multi-tenancy"');
+    }
+    return { type: "url", url };
+  }
+  r.unknownFields(key, v, ["owner", "name", "create"]);
+  const owner = typeof v.owner === "string" && v.owner.trim() !== "" ? v.owner.trim() : fleet.owner;
+  if (owner !== "" && !GITHUB_OWNER.test(owner)) {
+    r.fail(`${key}.owner`, v.owner, "is not a GitHub user or organisation name", "use letters, digits and single '-'");
+  }
+  const name = r.string(`${key}.name`, v.name ?? tenant);
+  if (name !== "" && !GITHUB_REPO.test(name)) {
+    r.fail(`${key}.name`, v.name, "is not a GitHub repository name", "use letters, digits, '.', '_' and '-'");
+  }
+  const create = r.boolean(`${key}.create`, v.create ?? true);
+  return { type: "github", owner, name, create };
+}
+
+/** The kubeconfig check, separate from parseConfig because render reads no secrets. */
+export function checkClusterCredentials(config: StackConfig, hasKubeconfig: boolean): void {
+  if (config.cluster.provider === "existing" && !hasKubeconfig) {
+    throw new ConfigError([
+      `${PROJECT}:kubeconfig: (unset) is required when cluster.provider is existing; run: pulumi config set --secret ${PROJECT}:kubeconfig < path/to/kubeconfig.`,
+    ]);
+  }
+}
+
+/**
+ * The Pulumi program's entry to config: reads every key once through pulumi.Config, validates
+ * it before any resource exists, and keeps the kubeconfig a secret Output.
+ */
+export function loadConfig(): { config: StackConfig; kubeconfig?: pulumi.Output<string> } {
+  const cfg = new pulumi.Config(PROJECT);
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    if (key === "kubeconfig") continue;
+    const text = cfg.get(key);
+    if (text === undefined) continue;
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      raw[key] = text;
+    }
+  }
+  try {
+    const config = parseConfig(raw, { stack: pulumi.getStack(), project: pulumi.getProject() });
+    const kubeconfig = cfg.getSecret("kubeconfig");
+    // Present and non-empty; the value itself stays inside the secret Output.
+    checkClusterCredentials(config, Boolean(pulumi.runtime.getConfig(`${PROJECT}:kubeconfig`)));
+    return { config, kubeconfig: config.cluster.provider === "existing" ? kubeconfig : undefined };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(`invalid stack config:\n${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,112 @@
+// tenants/base/<tenant>/ (shared by every environment) and tenants/<env>/ (this environment's overlay).
+import type { StackConfig, TenantConfig } from "../config";
+import { githubSshUrl } from "./fluxSystem";
+import { API, TENANT_LABEL } from "./labels";
+import { type KubeObject, toYaml, toYamlDocuments } from "./yaml";
+
+/** Interval of a tenant's GitRepository and Kustomization, as in the upstream example. */
+const TENANT_SOURCE_INTERVAL = "1m";
+const TENANT_SYNC_INTERVAL = "5m";
+
+export const TENANTS_BASE_DIR = "tenants/base";
+
+/** Name of the Secret in the tenant namespace that holds the deploy key Flux clones with. */
+export function tenantGitSecretName(tenant: TenantConfig): string {
+  return `${tenant.name}-git`;
+}
+
+/** The URL Flux clones the tenant repository from, and whether it needs the deploy-key Secret. */
+export function tenantSource(tenant: TenantConfig): { url: string; secretName?: string } {
+  const repo = tenant.repository;
+  return repo.type === "url"
+    ? { url: repo.url }
+    : { url: githubSshUrl(repo.owner, repo.name), secretName: tenantGitSecretName(tenant) };
+}
+
+/** Namespace, reconciler ServiceAccount and its namespace-scoped admin RoleBinding. */
+export function tenantRbacObjects(tenant: TenantConfig): KubeObject[] {
+  const labels = { [TENANT_LABEL]: tenant.name };
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { labels, name: tenant.namespace } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { labels, name: tenant.name, namespace: tenant.namespace } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { labels, name: "gotk-reconciler", namespace: tenant.namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [
+        { kind: "User", name: `gotk:${tenant.namespace}:reconciler` },
+        { kind: "ServiceAccount", name: tenant.name, namespace: tenant.namespace },
+      ],
+    },
+  ];
+}
+
+/** The tenant's GitRepository and the Kustomization that impersonates the tenant SA. */
+export function tenantSyncObjects(tenant: TenantConfig): KubeObject[] {
+  const source = tenantSource(tenant);
+  return [
+    {
+      apiVersion: API.source,
+      kind: "GitRepository",
+      metadata: { name: tenant.name, namespace: tenant.namespace },
+      spec: {
+        interval: TENANT_SOURCE_INTERVAL,
+        url: source.url,
+        ref: { branch: tenant.branch },
+        ...(source.secretName ? { secretRef: { name: source.secretName } } : {}),
+      },
+    },
+    {
+      apiVersion: API.kustomization,
+      kind: "Kustomization",
+      metadata: { name: tenant.name, namespace: tenant.namespace },
+      spec: {
+        serviceAccountName: tenant.name,
+        interval: TENANT_SYNC_INTERVAL,
+        sourceRef: { kind: "GitRepository", name: tenant.name },
+        prune: true,
+      },
+    },
+  ];
+}
+
+/**
+ * tenants/base/<tenant>/: shared by every environment, so it holds only what names the tenant
+ * (name, namespace, repository, branch); the environment's path lives in its overlay.
+ */
+export function renderTenantBase(tenant: TenantConfig): Record<string, string> {
+  const dir = `${TENANTS_BASE_DIR}/${tenant.name}`;
+  return {
+    [`${dir}/kustomization.yaml`]: toYaml({
+      apiVersion: API.kustomizeConfig,
+      kind: "Kustomization",
+      namespace: tenant.namespace,
+      resources: ["rbac.yaml", "sync.yaml"],
+    }),
+    [`${dir}/rbac.yaml`]: toYamlDocuments(tenantRbacObjects(tenant)),
+    [`${dir}/sync.yaml`]: toYamlDocuments(tenantSyncObjects(tenant)),
+  };
+}
+
+/** tenants/<env>/: every tenant's base, each patched with this environment's path. */
+export function renderTenantOverlay(config: StackConfig): Record<string, string> {
+  const dir = `tenants/${config.environment}`;
+  const files: Record<string, string> = {
+    [`${dir}/kustomization.yaml`]: toYaml({
+      apiVersion: API.kustomizeConfig,
+      kind: "Kustomization",
+      resources: config.tenants.map((t) => `../base/${t.name}`),
+      ...(config.tenants.length > 0 ? { patches: config.tenants.map((t) => ({ path: `${t.name}-patch.yaml` })) } : {}),
+    }),
+  };
+  for (const t of config.tenants) {
+    files[`${dir}/${t.name}-patch.yaml`] = toYaml({
+      apiVersion: API.kustomization,
+      kind: "Kustomization",
+      metadata: { name: t.name, namespace: t.namespace },
+      spec: { path: t.path },
+    });
+  }
+  return files;
+}
