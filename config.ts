@@ -297,15 +297,9 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     }
   }
 
-  const envRaw = raw.environment ?? DEFAULTS.environment;
-  const environment =
-    envRaw === "" ? ctx.stack : r.dns1123("environment", envRaw);
-  if (envRaw === "" && (!DNS1123_LABEL.test(ctx.stack) || ctx.stack.length > 63)) {
-    r.fail("environment", ctx.stack, "(the stack name, used as environment) is not a DNS-1123 label", `set ${PROJECT}:environment explicitly; ${DNS1123_HINT}`);
-  }
-  if (environment === "base") {
-    r.fail("environment", environment, "collides with the shared tenants/base directory", "choose another environment name");
-  }
+  const environment = readEnvironment(r, raw.environment ?? DEFAULTS.environment, ctx.stack);
+  // Cluster name, cluster path and tenant paths derive from it: stop before they repeat the problem.
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
 
   const cluster = readCluster(r, environment);
   const flux = readFlux(r, environment);
@@ -326,6 +320,20 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     reconcile,
     tenants,
   });
+}
+
+function readEnvironment(r: Reader, value: unknown, stack: string): string {
+  if (value !== "") {
+    const env = r.dns1123("environment", value);
+    if (env === "base") {
+      r.fail("environment", env, "collides with the shared tenants/base directory", "choose another environment name");
+    }
+    return env;
+  }
+  if (!DNS1123_LABEL.test(stack) || stack.length > 63 || stack === "base") {
+    r.fail("environment", stack, "(the stack name, used as environment) is not a usable directory name", `set ${PROJECT}:environment explicitly; ${DNS1123_HINT}, and not "base"`);
+  }
+  return stack;
 }
 
 function readCluster(r: Reader, environment: string): ClusterConfig {

@@ -1,0 +1,309 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { checkClusterCredentials, ConfigError, DEFAULTS, parseConfig } from "../config";
+import type { RawConfig } from "../lib/stackFiles";
+import { PROJECT_DIR, stackConfig, stackRaw } from "./helpers";
+
+type Tenant = Record<string, unknown>;
+
+function tenant(name: string, namespace: string, extra: Tenant = {}): Tenant {
+  return { name, namespace, repository: { owner: "my-org", name, create: true }, branch: "main", path: "./staging", ...extra };
+}
+
+/** The message parseConfig throws for the staging config with `patch` applied. */
+async function problem(patch: (raw: RawConfig) => void): Promise<string> {
+  const raw = structuredClone(await stackRaw("staging"));
+  patch(raw);
+  try {
+    parseConfig(raw, { stack: "staging" });
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    return e.message;
+  }
+  assert.fail("expected the config to be refused");
+}
+
+const set = (key: string, field: string, value: unknown) => (raw: RawConfig) => {
+  raw[key] = { ...((raw[key] as object) ?? {}), [field]: value };
+};
+const tenants = (...list: Tenant[]) => (raw: RawConfig) => {
+  raw.tenants = list;
+};
+
+describe("config", () => {
+  describe("stack files", () => {
+    it("staging reads as the reference example on kind", async () => {
+      const c = await stackConfig("staging");
+      assert.equal(c.environment, "staging");
+      assert.equal(c.cluster.provider, "kind");
+      assert.equal(c.cluster.name, "staging");
+      assert.deepEqual(c.cluster.kind, { nodeImage: "kindest/node:v1.33.1", workers: 1 });
+      assert.equal(c.flux.version, "v2.9.4");
+      assert.equal(c.flux.path, "clusters/staging");
+      assert.deepEqual(c.reconcile, {
+        infrastructureInterval: "720m0s",
+        infrastructureTimeout: "10m",
+        policiesInterval: "15m0s",
+        tenantsInterval: "5m",
+      });
+      assert.deepEqual(c.tenants, [
+        { name: "dev-team", namespace: "apps", repository: { type: "github", owner: "my-org", name: "dev-team", create: true }, branch: "main", path: "./staging" },
+      ]);
+    });
+
+    it("production reads as the reference example on an existing cluster", async () => {
+      const c = await stackConfig("production");
+      assert.equal(c.cluster.provider, "existing");
+      assert.equal(c.flux.path, "clusters/production");
+      assert.deepEqual(c.reconcile, { infrastructureInterval: "10m", infrastructureTimeout: "5m", policiesInterval: "5m", tenantsInterval: "5m" });
+      assert.equal(c.tenants[0].path, "./production");
+    });
+
+    it("stack files hold only deltas: no key repeats its project default", async () => {
+      const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
+      for (const stack of ["staging", "production"]) {
+        const file = parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8"));
+        for (const [key, value] of Object.entries(file.config as Record<string, unknown>)) {
+          const name = key.replace(/^flux-multi-tenancy:/, "");
+          assert.notDeepEqual(value, project.config[name]?.default, `${stack}: ${key} repeats the default`);
+        }
+      }
+    });
+
+    it("Pulumi.yaml declares every key, with a description and the defaults config.ts applies", () => {
+      const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
+      assert.equal(project.name, "flux-multi-tenancy");
+      assert.deepEqual(Object.keys(project.config).sort(), Object.keys(DEFAULTS).sort());
+      for (const [key, decl] of Object.entries(project.config as Record<string, { description?: string; default?: unknown }>)) {
+        assert.ok(decl.description && decl.description.length > 20, `${key} has no description`);
+        assert.deepEqual(decl.default, (DEFAULTS as Record<string, unknown>)[key], `${key}: Pulumi.yaml default differs from config.ts`);
+      }
+    });
+
+    it("a partial object takes the remaining fields from the defaults", async () => {
+      const c = await stackConfig("staging", (raw) => {
+        raw.cluster = { kind: { workers: 3 } };
+        raw.flux = { version: "v2.7.5" };
+      });
+      assert.deepEqual(c.cluster, { provider: "kind", name: "staging", kind: { nodeImage: "kindest/node:v1.33.1", workers: 3 } });
+      assert.equal(c.flux.version, "v2.7.5");
+      assert.deepEqual(c.flux.components, DEFAULTS.flux.components);
+    });
+
+    it("tenant fields default from the tenant name, the fleet owner and the environment", async () => {
+      const c = await stackConfig("staging", tenants({ name: "team-a" }));
+      assert.deepEqual(c.tenants, [
+        { name: "team-a", namespace: "team-a", repository: { type: "github", owner: "my-org", name: "team-a", create: true }, branch: "main", path: "./staging" },
+      ]);
+    });
+
+    it("a tenant repository given by URL is used as it is", async () => {
+      const c = await stackConfig("staging", tenants(tenant("dev-team", "apps", { repository: { url: "https://github.com/fluxcd/flux2-multi-tenancy" }, branch: "dev-team" })));
+      assert.deepEqual(c.tenants[0].repository, { type: "url", url: "https://github.com/fluxcd/flux2-multi-tenancy" });
+    });
+
+    it("an empty tenant list is valid", async () => {
+      assert.deepEqual((await stackConfig("staging", tenants())).tenants, []);
+    });
+
+    it("the environment defaults to the stack name and can be set", async () => {
+      const c = await stackConfig("staging", (raw) => (raw.environment = "stage-eu"));
+      assert.equal(c.environment, "stage-eu");
+      assert.equal(c.flux.path, "clusters/stage-eu");
+      assert.equal(c.cluster.name, "stage-eu");
+    });
+
+    it("paths are normalised", async () => {
+      const c = await stackConfig("staging", (raw) => {
+        raw.flux = { path: "./clusters/eu//staging/" };
+        raw.tenants = [tenant("dev-team", "apps", { path: "overlays/./staging/" })];
+      });
+      assert.equal(c.flux.path, "clusters/eu/staging");
+      assert.equal(c.tenants[0].path, "./overlays/staging");
+    });
+
+    it("the result is frozen", async () => {
+      const c = await stackConfig("staging");
+      assert.ok(Object.isFrozen(c) && Object.isFrozen(c.tenants[0]) && Object.isFrozen(c.flux.components));
+    });
+  });
+
+  describe("bad input: one message naming the key, the value and the fix", () => {
+    const DNS = "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+    const cases: [string, (raw: RawConfig) => void, string][] = [
+      [
+        "tenant name not DNS-1123",
+        tenants(tenant("Dev_Team", "apps")),
+        `flux-multi-tenancy:tenants[0].name: "Dev_Team" is not a DNS-1123 label; ${DNS}.`,
+      ],
+      [
+        "tenant name too long",
+        tenants(tenant("a".repeat(64), "apps")),
+        `flux-multi-tenancy:tenants[0].name: "${"a".repeat(64)}" is not a DNS-1123 label; ${DNS}.`,
+      ],
+      [
+        "tenant namespace not DNS-1123",
+        tenants(tenant("dev-team", "apps.prod")),
+        `flux-multi-tenancy:tenants[0].namespace: "apps.prod" is not a DNS-1123 label; ${DNS}.`,
+      ],
+      [
+        "duplicate tenant names",
+        tenants(tenant("dev-team", "apps"), tenant("dev-team", "apps-2")),
+        `flux-multi-tenancy:tenants[1].name: "dev-team" duplicates tenants[0].name; give every tenant its own name.`,
+      ],
+      [
+        "duplicate tenant namespaces",
+        tenants(tenant("team-a", "apps"), tenant("team-b", "apps")),
+        `flux-multi-tenancy:tenants[1].namespace: "apps" duplicates tenants[0].namespace; give every tenant its own namespace.`,
+      ],
+      ...["flux-system", "kube-system", "default"].map((ns): [string, (raw: RawConfig) => void, string] => [
+        `tenant namespace ${ns}`,
+        tenants(tenant("dev-team", ns)),
+        `flux-multi-tenancy:tenants[0].namespace: "${ns}" is reserved for the platform; give the tenant a namespace of its own.`,
+      ]),
+      [
+        "unknown cluster provider",
+        set("cluster", "provider", "minikube"),
+        `flux-multi-tenancy:cluster.provider: "minikube" is not supported; use one of kind, existing, eks, gke, aks.`,
+      ],
+      [
+        "unknown policy engine",
+        set("policies", "engine", "opa"),
+        `flux-multi-tenancy:policies.engine: "opa" is not supported; use one of kyverno, vap, none.`,
+      ],
+      [
+        "missing fleet owner",
+        set("fleet", "owner", ""),
+        `flux-multi-tenancy:fleet.owner: "" is missing; set the GitHub user or organisation that owns the fleet repository: pulumi config set --path flux-multi-tenancy:fleet.owner my-org.`,
+      ],
+      [
+        "missing fleet repository name",
+        set("fleet", "repository", ""),
+        `flux-multi-tenancy:fleet.repository: "" is empty or not a string; set a non-empty string.`,
+      ],
+      [
+        "Flux version not vX.Y.Z",
+        set("flux", "version", "latest"),
+        `flux-multi-tenancy:flux.version: "latest" is not a pinned Flux release; use the form vX.Y.Z, e.g. "v2.9.4" ("latest" is never resolved).`,
+      ],
+      [
+        "Flux version without the v",
+        set("flux", "version", "2.9.4"),
+        `flux-multi-tenancy:flux.version: "2.9.4" is not a pinned Flux release; use the form vX.Y.Z, e.g. "v2.9.4" ("latest" is never resolved).`,
+      ],
+      [
+        "absolute cluster path",
+        set("flux", "path", "/clusters/staging"),
+        `flux-multi-tenancy:flux.path: "/clusters/staging" is an absolute path; use a directory inside the fleet repository, e.g. "clusters/staging".`,
+      ],
+      [
+        "cluster path escaping with ..",
+        set("flux", "path", "clusters/../../etc"),
+        `flux-multi-tenancy:flux.path: "clusters/../../etc" escapes the repository with '..'; use a directory inside the fleet repository, e.g. "clusters/staging".`,
+      ],
+      [
+        "cluster path at the repository root",
+        set("flux", "path", "./"),
+        `flux-multi-tenancy:flux.path: "./" is the repository root; use a directory inside the fleet repository, e.g. "clusters/staging".`,
+      ],
+      [
+        "absolute tenant path",
+        tenants(tenant("dev-team", "apps", { path: "/staging" })),
+        `flux-multi-tenancy:tenants[0].path: "/staging" is an absolute path; use a directory inside the tenant repository, e.g. "./staging".`,
+      ],
+      [
+        "tenant path escaping with ..",
+        tenants(tenant("dev-team", "apps", { path: "../other" })),
+        `flux-multi-tenancy:tenants[0].path: "../other" escapes the repository with '..'; use a directory inside the tenant repository, e.g. "./staging".`,
+      ],
+      [
+        "unknown component name",
+        set("flux", "components", ["source-controller", "kustomize-controller", "flagger"]),
+        `flux-multi-tenancy:flux.components[2]: "flagger" is not a Flux component; use some of source-controller, kustomize-controller, helm-controller, notification-controller.`,
+      ],
+      [
+        "optional component among the defaults",
+        set("flux", "components", ["source-controller", "kustomize-controller", "image-reflector-controller"]),
+        `flux-multi-tenancy:flux.components[2]: "image-reflector-controller" is not a Flux component; image-reflector-controller is optional: list it under flux.componentsExtra.`,
+      ],
+      [
+        "unknown extra component",
+        set("flux", "componentsExtra", ["flagger"]),
+        `flux-multi-tenancy:flux.componentsExtra[0]: "flagger" is not an optional Flux component; use some of image-reflector-controller, image-automation-controller, source-watcher.`,
+      ],
+      [
+        "components without kustomize-controller",
+        set("flux", "components", ["source-controller"]),
+        `flux-multi-tenancy:flux.components: ["source-controller"] lacks kustomize-controller; add kustomize-controller: the fleet cannot sync without it.`,
+      ],
+      [
+        "misspelt tenant field",
+        tenants({ ...tenant("dev-team", "apps"), namspace: "apps" }),
+        `flux-multi-tenancy:tenants[0].namspace: "apps" is not a known field; known fields are name, namespace, repository, branch, path.`,
+      ],
+      [
+        "unknown config key",
+        (raw) => (raw.tenant = []),
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, kubeconfig.`,
+      ],
+      [
+        "environment named base",
+        (raw) => (raw.environment = "base"),
+        `flux-multi-tenancy:environment: "base" collides with the shared tenants/base directory; choose another environment name.`,
+      ],
+      [
+        "empty source allowlist",
+        set("policies", "allowedSourcePrefixes", []),
+        `flux-multi-tenancy:policies.allowedSourcePrefixes: [] is empty, so the source allowlist would refuse every tenant; list the URL prefixes tenants may sync from, e.g. ["https://github.com/my-org/", "ssh://git@github.com/my-org/"].`,
+      ],
+      [
+        "bad duration",
+        set("reconcile", "tenantsInterval", "5 minutes"),
+        `flux-multi-tenancy:reconcile.tenantsInterval: "5 minutes" is not a duration; use a Go duration such as "5m", "720m0s" or "1h30m".`,
+      ],
+      [
+        "negative worker count",
+        set("cluster", "kind", { workers: -1 }),
+        `flux-multi-tenancy:cluster.kind.workers: -1 is not a whole number of worker nodes; set 0 or more.`,
+      ],
+      [
+        "tenant repository URL that is not a Git URL",
+        tenants(tenant("dev-team", "apps", { repository: { url: "github.com/fluxcd/x" } })),
+        `flux-multi-tenancy:tenants[0].repository.url: "github.com/fluxcd/x" is not a Git URL; use an https:// or ssh:// URL, e.g. "https://github.com/fluxcd/flux2-multi-tenancy".`,
+      ],
+    ];
+    for (const [name, patch, message] of cases) {
+      it(name, async () => assert.equal(await problem(patch), message));
+    }
+
+    it("a stack name that cannot serve as environment is refused", () => {
+      assert.throws(() => parseConfig({ fleet: { owner: "o" }, policies: { engine: "none" } }, { stack: "Prod_EU" }), {
+        message: `flux-multi-tenancy:environment: "Prod_EU" (the stack name, used as environment) is not a usable directory name; set flux-multi-tenancy:environment explicitly; ${DNS}, and not "base".`,
+      });
+    });
+
+    it("several problems are reported together, one line each", async () => {
+      const message = await problem((raw) => {
+        set("flux", "version", "latest")(raw);
+        tenants(tenant("Bad", "kube-system"))(raw);
+      });
+      assert.deepEqual(message.split("\n"), [
+        `flux-multi-tenancy:flux.version: "latest" is not a pinned Flux release; use the form vX.Y.Z, e.g. "v2.9.4" ("latest" is never resolved).`,
+        `flux-multi-tenancy:tenants[0].name: "Bad" is not a DNS-1123 label; ${DNS}.`,
+        `flux-multi-tenancy:tenants[0].namespace: "kube-system" is reserved for the platform; give the tenant a namespace of its own.`,
+      ]);
+    });
+
+    it("an existing cluster needs the kubeconfig secret", async () => {
+      const c = await stackConfig("production");
+      assert.throws(() => checkClusterCredentials(c, false), {
+        message: "flux-multi-tenancy:kubeconfig: (unset) is required when cluster.provider is existing; run: pulumi config set --secret flux-multi-tenancy:kubeconfig < path/to/kubeconfig.",
+      });
+      assert.doesNotThrow(() => checkClusterCredentials(c, true));
+      const kind = await stackConfig("staging");
+      assert.doesNotThrow(() => checkClusterCredentials(kind, false), "kind needs none");
+    });
+  });
+});
