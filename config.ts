@@ -468,7 +468,8 @@ function readTenants(r: Reader, fleet: FleetConfig, environment: string): Tenant
     }
     r.unknownFields(key, t, TENANT_FIELDS);
     const name = r.dns1123(`${key}.name`, t.name);
-    const namespace = r.dns1123(`${key}.namespace`, t.namespace ?? name);
+    // A namespace defaulted from a bad name would only repeat the name's problem.
+    const namespace = t.namespace === undefined ? name : r.dns1123(`${key}.namespace`, t.namespace);
     if (RESERVED_NAMESPACES.includes(namespace)) {
       r.fail(`${key}.namespace`, namespace, "is reserved for the platform", "give the tenant a namespace of its own");
     }

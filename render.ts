@@ -66,7 +66,8 @@ export async function writeTree(tree: FileTree, out: string, clean: boolean): Pr
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs the command; `projectDir` holds Pulumi.yaml and the stack files. Returns the exit code. */
+export async function main(argv: string[], projectDir = __dirname): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -94,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { tree, source, version } = await renderStack({
       stack: values.stack,
-      projectDir: __dirname,
+      projectDir,
       fluxManifests: values["flux-manifests"],
     });
     await writeTree(tree, out, values.clean ?? false);

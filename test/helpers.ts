@@ -94,11 +94,11 @@ export function render(config: StackConfig, installManifest = syntheticInstallMa
   return renderFleet({ config, installManifest, installSource: "synthetic install manifest" });
 }
 
-/** The parsed documents of every YAML file of a tree. */
+/** The Kubernetes objects of every YAML file of a tree (kustomization.yaml files are not objects). */
 export function treeObjects(tree: FileTree): { file: string; obj: Record<string, unknown> }[] {
-  return Object.entries(tree).flatMap(([file, text]) =>
-    parseYamlDocuments(text, file).map((obj) => ({ file, obj: obj as Record<string, unknown> })),
-  );
+  return Object.entries(tree)
+    .filter(([file]) => !file.endsWith("/kustomization.yaml"))
+    .flatMap(([file, text]) => parseYamlDocuments(text, file).map((obj) => ({ file, obj: obj as Record<string, unknown> })));
 }
 
 /** Writes a tree under a fresh temporary directory and returns it. */

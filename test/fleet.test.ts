@@ -1,0 +1,313 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import type { StackConfig } from "../config";
+import type { RawConfig } from "../lib/stackFiles";
+import { type FileTree, isSharedPath, parseYamlDocuments, seededKustomizations, TENANT_LABEL } from "../manifests";
+import {
+  comparable,
+  fluxFixture,
+  kustomizeBuild,
+  REFERENCE_DIR,
+  render,
+  requireKubectl,
+  requirePath,
+  stackConfig,
+  treeObjects,
+  writeTemp,
+} from "./helpers";
+
+/** The staging or production stack file, changed to use exactly the values of the upstream example. */
+const asReference = (raw: RawConfig) => {
+  raw.policies = {
+    allowedSourcePrefixes: ["https://github.com/fluxcd/", "ssh://git@github.com:fluxcd/"],
+    validationFailureAction: "Audit",
+  };
+  const t = (raw.tenants as Record<string, unknown>[])[0];
+  t.repository = { url: "https://github.com/fluxcd/flux2-multi-tenancy" };
+  t.branch = "dev-team";
+};
+
+function listFiles(dir: string, prefix = ""): string[] {
+  return fs.readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(dir, path.posix.join(prefix, e.name)) : [path.posix.join(prefix, e.name)],
+  );
+}
+
+function readObjects(file: string): unknown[] {
+  return parseYamlDocuments(fs.readFileSync(file, "utf8"), file);
+}
+
+/** Deletes a field at a dotted path in each object (used for the deliberate differences). */
+function without(objects: unknown[], dotted: string): unknown[] {
+  return objects.map((o) => {
+    const copy = structuredClone(o) as Record<string, unknown>;
+    const keys = dotted.split(".");
+    let cur: Record<string, unknown> | undefined = copy;
+    for (const k of keys.slice(0, -1)) cur = (Array.isArray(cur) ? cur[Number(k)] : cur?.[k]) as Record<string, unknown> | undefined;
+    if (cur) delete cur[keys[keys.length - 1]];
+    return copy;
+  });
+}
+
+const ALLOWLIST_FILE = "infrastructure/kyverno-policies/verify-git-repositories.yaml";
+
+/**
+ * Deliberate difference: the allowlist's message names the configured prefixes instead of the
+ * reference's "organisation X" (asserted on its own below).
+ */
+function withoutAllowlistMessage(objects: unknown[]): unknown[] {
+  return objects.map((o) =>
+    (o as { metadata?: { name?: string } }).metadata?.name === "verify-git-repositories" ? without([o], "spec.rules.0.validate.message")[0] : o,
+  );
+}
+
+describe("fleet repository tree", () => {
+  for (const env of ["staging", "production"]) {
+    describe(`${env}: the upstream example means the same as the reference`, () => {
+      let refDir: string;
+      let tree: FileTree;
+      let ours: string;
+      before(async function () {
+        refDir = path.join(requirePath(this, REFERENCE_DIR, "../shared/reference/flux2-multi-tenancy"), "main");
+        const manifest = fluxFixture("gotk-components-v2.9.4.yaml");
+        const config = await stackConfig(env, asReference);
+        tree = render(config, manifest ? fs.readFileSync(manifest, "utf8") : undefined);
+        ours = writeTemp(tree);
+      });
+      after(() => ours && fs.rmSync(ours, { recursive: true, force: true }));
+
+      it("renders the reference's files for this environment and the shared ones, plus gotk-components.yaml", () => {
+        const refFiles = listFiles(refDir).filter((f) => {
+          const other = env === "staging" ? "production" : "staging";
+          return !f.startsWith(`clusters/${other}/`) && !f.startsWith(`tenants/${other}/`);
+        });
+        assert.deepEqual(Object.keys(tree).sort(), [...refFiles, `clusters/${env}/flux-system/gotk-components.yaml`].sort());
+      });
+
+      it("every file holds the same objects, API versions aside", () => {
+        for (const file of listFiles(refDir)) {
+          if (!(file in tree)) continue;
+          let expected = readObjects(path.join(refDir, file));
+          let actual = parseYamlDocuments(tree[file], file);
+          if (file.endsWith("/flux-system/gotk-sync.yaml")) {
+            // The reference holds a placeholder: bootstrap writes it. Ours is what bootstrap writes.
+            assert.deepEqual(expected, []);
+            continue;
+          }
+          if (file === `tenants/${env}/kustomization.yaml`) {
+            // Deliberate: each tenant base sets its own namespace, so the overlay does not set one
+            // (it could not, with several tenants). The build comparison below shows the same output.
+            expected = without(expected, "namespace");
+          }
+          if (file === ALLOWLIST_FILE) {
+            expected = withoutAllowlistMessage(expected);
+            actual = withoutAllowlistMessage(actual);
+          }
+          assert.deepEqual(comparable(actual), comparable(expected), file);
+        }
+      });
+
+      it("the allowlist message names the allowed prefixes", () => {
+        const policy = parseYamlDocuments(tree[ALLOWLIST_FILE], ALLOWLIST_FILE)[0] as Record<string, any>;
+        assert.equal(policy.spec.rules[0].validate.message, ".spec.url must start with one of: https://github.com/fluxcd/, ssh://git@github.com:fluxcd/");
+      });
+
+      it("every reference kustomization builds to the same objects from our tree", function () {
+        requireKubectl(this);
+        const dirs = listFiles(refDir).filter((f) => f.endsWith("kustomization.yaml") && f in tree);
+        assert.ok(dirs.length >= 4);
+        for (const file of dirs) {
+          const dir = path.dirname(file);
+          if (dir.endsWith("flux-system")) continue; // the reference has no gotk-components.yaml to build
+          const [actual, expected] = [ours, refDir].map((root) => withoutAllowlistMessage(kustomizeBuild(path.join(root, dir))));
+          assert.deepEqual(comparable(actual), comparable(expected), dir);
+        }
+      });
+    });
+  }
+
+  describe("the shipped stack files", () => {
+    let staging: FileTree;
+    let production: FileTree;
+    before(async () => {
+      staging = render(await stackConfig("staging"));
+      production = render(await stackConfig("production"));
+    });
+
+    it("each stack writes its own environment directories only", () => {
+      for (const [tree, env] of [[staging, "staging"], [production, "production"]] as const) {
+        for (const file of Object.keys(tree).filter((f) => !isSharedPath(f))) {
+          assert.ok(file.startsWith(`clusters/${env}/`) || file.startsWith(`tenants/${env}/`), file);
+        }
+      }
+    });
+
+    it("both stacks render every shared file identically, so they never fight over one", () => {
+      const shared = (t: FileTree) => Object.fromEntries(Object.entries(t).filter(([f]) => isSharedPath(f)));
+      assert.ok(Object.keys(shared(staging)).length > 0);
+      assert.deepEqual(shared(staging), shared(production));
+    });
+
+    it("the tenant syncs from its own repository with its deploy key Secret", () => {
+      const sync = parseYamlDocuments(staging["tenants/base/dev-team/sync.yaml"], "sync") as Record<string, any>[];
+      assert.deepEqual(sync[0].spec, { interval: "1m", url: "ssh://git@github.com/my-org/dev-team", ref: { branch: "main" }, secretRef: { name: "dev-team-git" } });
+    });
+
+    it("rendering twice gives the same bytes", async () => {
+      assert.deepEqual(render(await stackConfig("staging")), staging);
+    });
+  });
+
+  describe("three tenants", () => {
+    let config: StackConfig;
+    let tree: FileTree;
+    before(async () => {
+      config = await stackConfig("staging", (raw) => {
+        raw.tenants = [
+          { name: "team-a", namespace: "a" },
+          { name: "team-b", namespace: "b", branch: "release" },
+          { name: "team-c", namespace: "c", repository: { url: "https://github.com/my-org/team-c-apps" }, path: "deploy/staging" },
+        ];
+      });
+      tree = render(config);
+    });
+
+    it("each tenant has its own base and overlay patch", () => {
+      for (const t of ["team-a", "team-b", "team-c"]) {
+        for (const f of ["kustomization.yaml", "rbac.yaml", "sync.yaml"]) assert.ok(`tenants/base/${t}/${f}` in tree);
+        assert.ok(`tenants/staging/${t}-patch.yaml` in tree);
+      }
+    });
+
+    it("every tenant object lives in that tenant's namespace and carries its label", () => {
+      for (const t of config.tenants) {
+        const objects = treeObjects(tree).filter(({ file }) => file.startsWith(`tenants/base/${t.name}/`) && !file.endsWith("kustomization.yaml"));
+        assert.equal(objects.length, 5);
+        for (const { obj } of objects) {
+          const meta = obj.metadata as { name: string; namespace?: string; labels?: Record<string, string> };
+          if (obj.kind === "Namespace") assert.equal(meta.name, t.namespace);
+          else assert.equal(meta.namespace, t.namespace, `${obj.kind}/${meta.name}`);
+          if (obj.kind !== "GitRepository" && obj.kind !== "Kustomization") assert.equal(meta.labels?.[TENANT_LABEL], t.name);
+        }
+      }
+    });
+
+    it("each tenant reconciles as its own service account, bound only inside its namespace", () => {
+      for (const t of config.tenants) {
+        const objects = treeObjects(tree).filter(({ file }) => file.startsWith(`tenants/base/${t.name}/`)).map(({ obj }) => obj as Record<string, any>);
+        const ks = objects.find((o) => o.kind === "Kustomization" && o.metadata.name === t.name);
+        assert.equal(ks?.spec.serviceAccountName, t.name);
+        assert.equal(ks?.spec.sourceRef.namespace, undefined, "no cross-namespace source");
+        const binding = objects.find((o) => o.kind === "RoleBinding");
+        assert.equal(binding?.metadata.namespace, t.namespace);
+        assert.deepEqual(binding?.subjects.map((s: { name: string }) => s.name), [`gotk:${t.namespace}:reconciler`, t.name]);
+        assert.equal(objects.filter((o) => o.kind === "ClusterRoleBinding").length, 0);
+      }
+    });
+
+    it("the overlay gives each tenant this environment's path, and its branch", function () {
+      requireKubectl(this);
+      const dir = writeTemp(tree);
+      try {
+        const built = kustomizeBuild(path.join(dir, "tenants/staging")) as Record<string, any>[];
+        const byName = (kind: string, name: string) => built.find((o) => o.kind === kind && o.metadata.name === name);
+        assert.equal(byName("Kustomization", "team-a")?.spec.path, "./staging");
+        assert.equal(byName("Kustomization", "team-c")?.spec.path, "./deploy/staging");
+        assert.equal(byName("GitRepository", "team-b")?.spec.ref.branch, "release");
+        assert.equal(byName("GitRepository", "team-c")?.spec.url, "https://github.com/my-org/team-c-apps");
+        assert.equal(byName("GitRepository", "team-c")?.spec.secretRef, undefined);
+        assert.equal(built.filter((o) => o.kind === "Namespace").length, 3);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("the seeded Kustomizations are ordered engine, policies, tenants, then each tenant", () => {
+      assert.deepEqual(
+        seededKustomizations(config).map((k) => `${k.namespace}/${k.name}<-${k.dependsOn.join(",")}`),
+        ["flux-system/kyverno<-", "flux-system/kyverno-policies<-kyverno", "flux-system/tenants<-kyverno-policies", "a/team-a<-", "b/team-b<-", "c/team-c<-"],
+      );
+    });
+  });
+
+  describe("no tenants", () => {
+    it("renders an overlay with no resources that still builds", async function () {
+      const tree = render(await stackConfig("staging", (raw) => (raw.tenants = [])));
+      assert.ok(!Object.keys(tree).some((f) => f.startsWith("tenants/base/")));
+      assert.ok("tenants/staging/kustomization.yaml" in tree);
+      requireKubectl(this);
+      const dir = writeTemp(tree);
+      try {
+        assert.deepEqual(kustomizeBuild(path.join(dir, "tenants/staging")), []);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("policy engines", () => {
+    it("vap: admission policies instead of Kyverno, tenants after them", async () => {
+      const config = await stackConfig("staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap" }));
+      const tree = render(config);
+      assert.ok(!Object.keys(tree).some((f) => f.includes("kyverno")));
+      const policies = treeObjects(tree).filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicy").map(({ obj }) => (obj.metadata as { name: string }).name);
+      assert.deepEqual(policies.sort(), ["deny-bucket-sources", "deny-reconciler-pods", "deny-remote-clusters", "restrict-git-sources"]);
+      const bindings = treeObjects(tree).filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding");
+      assert.equal(bindings.length, 4);
+      for (const { obj } of bindings) assert.deepEqual((obj.spec as { validationActions: string[] }).validationActions, ["Deny"]);
+      const allowlist = treeObjects(tree).find(({ obj }) => (obj.metadata as { name: string }).name === "restrict-git-sources")!.obj as Record<string, any>;
+      assert.equal(allowlist.spec.validations[0].expression, "['https://github.com/my-org/', 'ssh://git@github.com/my-org/'].exists(p, object.spec.url.startsWith(p))");
+      assert.deepEqual(seededKustomizations(config).map((k) => k.name), ["admission-policies", "tenants", "dev-team"]);
+    });
+
+    it("vap in audit mode audits and warns instead of denying the allowlist", async () => {
+      const tree = render(await stackConfig("staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap", validationFailureAction: "Audit" })));
+      const binding = treeObjects(tree).find(({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding" && (obj.metadata as { name: string }).name === "restrict-git-sources")!;
+      assert.deepEqual((binding.obj.spec as { validationActions: string[] }).validationActions, ["Audit", "Warn"]);
+    });
+
+    it("none: no infrastructure, tenants depend on nothing", async () => {
+      const config = await stackConfig("staging", (raw) => (raw.policies = { engine: "none" }));
+      const tree = render(config);
+      assert.ok(!Object.keys(tree).some((f) => f.startsWith("infrastructure/") || f.endsWith("/infrastructure.yaml")));
+      const tenants = parseYamlDocuments(tree["clusters/staging/tenants.yaml"], "t")[0] as Record<string, any>;
+      assert.equal(tenants.spec.dependsOn, undefined);
+    });
+  });
+
+  describe("lockdown", () => {
+    it("the built flux-system carries every lockdown flag and the impersonating root Kustomization", async function () {
+      requireKubectl(this);
+      const config = await stackConfig("staging", (raw) => {
+        raw.flux = { componentsExtra: ["image-reflector-controller", "image-automation-controller"], defaultServiceAccount: "nobody" };
+      });
+      const dir = writeTemp(render(config));
+      try {
+        const built = kustomizeBuild(path.join(dir, "clusters/staging/flux-system")) as Record<string, any>[];
+        const args = (name: string) => built.find((o) => o.kind === "Deployment" && o.metadata.name === name)!.spec.template.spec.containers[0].args as string[];
+        for (const c of ["kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"]) {
+          assert.ok(args(c).includes("--no-cross-namespace-refs=true"), c);
+        }
+        assert.ok(args("kustomize-controller").includes("--no-remote-bases=true"));
+        for (const c of ["kustomize-controller", "helm-controller"]) assert.ok(args(c).includes("--default-service-account=nobody"), c);
+        assert.ok(!args("source-controller").some((a) => a.startsWith("--no-") || a.startsWith("--default-service-account")));
+        const root = built.find((o) => o.kind === "Kustomization" && o.metadata.name === "flux-system")!;
+        assert.equal(root.spec.serviceAccountName, "kustomize-controller");
+        assert.equal(root.spec.path, "./clusters/staging");
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("every Kustomization in flux-system impersonates kustomize-controller", async () => {
+      const tree = render(await stackConfig("production"));
+      const ks = treeObjects(tree).filter(({ obj }) => obj.kind === "Kustomization" && (obj.metadata as { namespace?: string }).namespace === "flux-system");
+      assert.ok(ks.length >= 4);
+      for (const { file, obj } of ks) {
+        if ((obj.metadata as { name: string }).name === "flux-system") continue; // set by the lockdown patch
+        assert.equal((obj.spec as { serviceAccountName?: string }).serviceAccountName, "kustomize-controller", file);
+      }
+    });
+  });
+});
