@@ -1,0 +1,2 @@
+// Barrel of the Pulumi ComponentResources (cluster, Flux bootstrap, fleet repository, tenants).
+export {};
