@@ -1,6 +1,9 @@
 // The one reader of stack config: raw values in, a typed, validated, frozen StackConfig out.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA } from "./manifests/labels";
+
+export { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA };
 
 /** The project name; config keys are `flux-multi-tenancy:<key>`. */
 export const PROJECT = "flux-multi-tenancy";
@@ -17,19 +20,6 @@ export type ValidationAction = (typeof VALIDATION_ACTIONS)[number];
 export const VISIBILITIES = ["private", "internal", "public"] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
 
-/** Components `flux bootstrap` installs by default, in its order. */
-export const FLUX_COMPONENTS = [
-  "source-controller",
-  "kustomize-controller",
-  "helm-controller",
-  "notification-controller",
-] as const;
-/** Optional components (`--components-extra`). */
-export const FLUX_COMPONENTS_EXTRA = [
-  "image-reflector-controller",
-  "image-automation-controller",
-  "source-watcher",
-] as const;
 /** Without these two Flux cannot sync the fleet repository at all. */
 const REQUIRED_COMPONENTS = ["source-controller", "kustomize-controller"];
 

@@ -1,6 +1,6 @@
 // infrastructure/: the policy engine and the tenant-isolation policies (Kyverno or native admission policies).
 import type { StackConfig } from "../config";
-import { API, FLUX_NAMESPACE, FLUX_RECONCILER_SA, TENANT_LABEL } from "./labels";
+import { API, FLUX_COMPONENTS, FLUX_NAMESPACE, FLUX_RECONCILER_SA, TENANT_LABEL } from "./labels";
 import { type KubeObject, toYaml, toYamlDocuments } from "./yaml";
 
 /** Directories under infrastructure/ per engine; distinct names so engines never share a file. */
@@ -13,16 +13,9 @@ export const INFRASTRUCTURE_DIRS = {
 const KYVERNO_OCI = "oci://ghcr.io/kyverno/manifests/kyverno";
 const KYVERNO_NAME = "kyverno-controller";
 
-/** Flux controller images the cosign policy checks, on both registries Flux publishes to. */
+/** Flux controller images the cosign policy checks (as upstream), on both registries Flux publishes to. */
 const FLUX_IMAGES = ["ghcr.io", "docker.io"].flatMap((registry) =>
-  [
-    "source-controller",
-    "kustomize-controller",
-    "helm-controller",
-    "notification-controller",
-    "image-reflector-controller",
-    "image-automation-controller",
-  ].map((c) => `${registry}/fluxcd/${c}:*`),
+  [...FLUX_COMPONENTS, "image-reflector-controller", "image-automation-controller"].map((c) => `${registry}/fluxcd/${c}:*`),
 );
 
 function kustomizeFile(resources: readonly string[]): string {

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseConfig, type StackConfig } from "../config";
 import { readStackConfig, type RawConfig } from "../lib/stackFiles";
-import { type FileTree, parseYamlDocuments, renderFleet } from "../manifests";
+import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA, type FileTree, parseYamlDocuments, renderFleet } from "../manifests";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -46,15 +46,7 @@ export function requireKubectl(ctx: Mocha.Context): void {
   }
 }
 
-export const ALL_COMPONENTS = [
-  "source-controller",
-  "kustomize-controller",
-  "helm-controller",
-  "notification-controller",
-  "image-reflector-controller",
-  "image-automation-controller",
-  "source-watcher",
-];
+export const ALL_COMPONENTS = [...FLUX_COMPONENTS, ...FLUX_COMPONENTS_EXTRA];
 
 /**
  * A small install manifest shaped like Flux's: the labelled namespace, then per component a
