@@ -287,9 +287,10 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     }
   }
 
+  const before = r.problems.length;
   const environment = readEnvironment(r, raw.environment ?? DEFAULTS.environment, ctx.stack);
-  // Cluster name, cluster path and tenant paths derive from it: stop before they repeat the problem.
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  // Cluster name, cluster path and tenant paths derive from it: stop before they repeat its problem.
+  if (r.problems.length > before) throw new ConfigError(r.problems);
 
   const cluster = readCluster(r, environment);
   const flux = readFlux(r, environment);
