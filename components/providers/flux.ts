@@ -1,0 +1,235 @@
+// Dynamic providers for Flux in a cluster: the install (applied once, uninstalled in Flux's order), the sync objects, the readiness waits.
+import * as pulumi from "@pulumi/pulumi";
+import type { KubeObject } from "../../manifests/yaml";
+import { sleep } from "./exec";
+import { applyObjects, clusterUid, type Kubectl, withKubectl } from "./kubectl";
+
+const FLUX_NAMESPACE = "flux-system";
+
+// ---------------------------------------------------------------------------------------------
+// Install: CRDs and Namespace, then the controllers, exactly as Flux renders them from Git.
+
+export interface FluxInstallInputs {
+  readonly kubeconfig: string;
+  /** kube-system UID of the cluster installed into; a new cluster means a new install. */
+  readonly clusterUid: string;
+  readonly version: string;
+  readonly foundation: KubeObject[];
+  readonly components: KubeObject[];
+  readonly timeoutSeconds: number;
+}
+
+/** Flux kinds whose objects reconcile others: their finalizers go first, so nothing is pruned on uninstall. */
+const SYNC_KINDS = ["kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io"];
+
+async function installFlux(k: Kubectl, inputs: FluxInstallInputs): Promise<void> {
+  await applyObjects(k, inputs.foundation);
+  const crds = inputs.foundation.filter((o) => o.kind === "CustomResourceDefinition").map((o) => `crd/${o.metadata.name}`);
+  if (crds.length > 0) await k(["wait", "--for=condition=Established", `--timeout=${inputs.timeoutSeconds}s`, ...crds]);
+  await applyObjects(k, inputs.components);
+  for (const d of inputs.components.filter((o) => o.kind === "Deployment")) {
+    await k(["-n", d.metadata.namespace ?? FLUX_NAMESPACE, "rollout", "status", `deployment/${d.metadata.name}`, `--timeout=${inputs.timeoutSeconds}s`]);
+  }
+}
+
+/** Removes finalizers from every object of a custom resource, then deletes them all without waiting. */
+async function deleteAllWithoutFinalizers(k: Kubectl, resource: string): Promise<void> {
+  let items: { metadata: { name: string; namespace?: string; finalizers?: string[] } }[];
+  try {
+    items = JSON.parse(await k(["get", resource, "-A", "-o", "json", "--ignore-not-found"]) || '{"items":[]}').items ?? [];
+  } catch {
+    return; // the CRD is already gone
+  }
+  for (const item of items.filter((i) => (i.metadata.finalizers ?? []).length > 0)) {
+    const ns = item.metadata.namespace ? ["-n", item.metadata.namespace] : [];
+    await k(["patch", resource, item.metadata.name, ...ns, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']).catch(() => undefined);
+  }
+  await k(["delete", resource, "--all", "-A", "--ignore-not-found", "--wait=false"]).catch(() => undefined);
+}
+
+/**
+ * Flux's uninstall order: sync objects (finalizers stripped, so workloads stay), every other Flux
+ * object, the controllers, the CRDs, the namespace. NotFound is never an error; nothing waits on
+ * a finalizer; the namespace is given a bounded time to go.
+ */
+export async function uninstallFlux(k: Kubectl, state: Pick<FluxInstallInputs, "foundation" | "components">, namespaceTimeoutMs = 120_000): Promise<void> {
+  const crds = state.foundation.filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata.name);
+  for (const r of [...SYNC_KINDS.filter((s) => crds.includes(s)), ...crds.filter((c) => !SYNC_KINDS.includes(c))]) {
+    await deleteAllWithoutFinalizers(k, r);
+  }
+  if (state.components.length > 0) {
+    await k(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: state.components }));
+  }
+  if (crds.length > 0) await k(["delete", "crd", "--ignore-not-found", "--wait=false", ...crds]);
+  await k(["delete", "namespace", FLUX_NAMESPACE, "--ignore-not-found", "--wait=false"]);
+  const deadline = Date.now() + namespaceTimeoutMs;
+  while ((await k(["get", "namespace", FLUX_NAMESPACE, "--ignore-not-found", "-o", "name"])).trim() !== "") {
+    if (Date.now() >= deadline) {
+      const status = await k(["get", "namespace", FLUX_NAMESPACE, "-o", "jsonpath={.status.conditions}"]).catch(() => "");
+      throw new Error(`namespace ${FLUX_NAMESPACE} is still terminating after ${namespaceTimeoutMs / 1000}s: ${status}`);
+    }
+    await sleep(2000);
+  }
+}
+
+export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInputs, FluxInstallInputs> = {
+  async diff(_id, olds, news) {
+    // A new cluster needs a new install. Anything else (a new Flux version) reaches the cluster
+    // through gotk-components.yaml in Git: recorded here, never applied, never recreated.
+    const replaces = olds.clusterUid !== news.clusterUid ? ["clusterUid"] : [];
+    const changes = replaces.length > 0 || olds.version !== news.version || JSON.stringify(olds.components) !== JSON.stringify(news.components);
+    return { changes, replaces };
+  },
+  async create(inputs) {
+    await withKubectl(inputs.kubeconfig, (k) => installFlux(k, inputs));
+    return { id: `${FLUX_NAMESPACE}@${inputs.clusterUid}`, outs: inputs };
+  },
+  async update(_id, _olds, news) {
+    return { outs: news };
+  },
+  async delete(_id, props) {
+    await withKubectl(props.kubeconfig, async (k) => {
+      // Uninstall only from the cluster Flux was installed in; a deleted or replaced cluster has nothing to clean.
+      if ((await clusterUid(k)) !== props.clusterUid) return;
+      await uninstallFlux(k, props);
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Sync: GitRepository + Kustomization flux-system, applied at bootstrap and when the branch or URL moves.
+
+export interface FluxSyncInputs {
+  readonly kubeconfig: string;
+  readonly clusterUid: string;
+  /** The cluster path the root Kustomization syncs; cannot move without a re-bootstrap. */
+  readonly path: string;
+  readonly objects: KubeObject[];
+}
+
+export function pathChangeFailure(olds: Partial<FluxSyncInputs>, news: FluxSyncInputs): pulumi.dynamic.CheckFailure[] {
+  if (olds.path === undefined || olds.path === news.path) return [];
+  if (olds.clusterUid !== undefined && news.clusterUid !== undefined && olds.clusterUid !== news.clusterUid) return [];
+  return [
+    {
+      property: "path",
+      reason:
+        `flux.path changed from ${olds.path} to ${news.path}, but Flux in this cluster syncs ${olds.path} and would prune ` +
+        `everything it applied from there. Moving a cluster needs a re-bootstrap: destroy the stack and up again, or set flux.path back.`,
+    },
+  ];
+}
+
+export const fluxSyncProvider: pulumi.dynamic.ResourceProvider<FluxSyncInputs, FluxSyncInputs> = {
+  async check(olds, news) {
+    const failures = pathChangeFailure(olds, news);
+    return failures.length > 0 ? { failures } : { inputs: news };
+  },
+  async diff(_id, olds, news) {
+    const replaces = olds.clusterUid !== news.clusterUid ? ["clusterUid"] : [];
+    return { changes: replaces.length > 0 || JSON.stringify(olds.objects) !== JSON.stringify(news.objects), replaces };
+  },
+  async create(inputs) {
+    await withKubectl(inputs.kubeconfig, (k) => applyObjects(k, inputs.objects));
+    return { id: `${FLUX_NAMESPACE}/${FLUX_NAMESPACE}@${inputs.clusterUid}`, outs: inputs };
+  },
+  async update(_id, _olds, news) {
+    // A branch or URL change is committed to the new branch, which Flux would never read: point Flux at it.
+    await withKubectl(news.kubeconfig, (k) => applyObjects(k, news.objects));
+    return { outs: news };
+  },
+  // The sync objects go with the install's uninstall (finalizers stripped first).
+};
+
+// ---------------------------------------------------------------------------------------------
+// Readiness: wait for a Flux object to be Ready (at a revision), reporting Flux's own message.
+
+export interface FluxReadyInputs {
+  readonly kubeconfig: string;
+  /** `gitrepositories.source.toolkit.fluxcd.io` or `kustomizations.kustomize.toolkit.fluxcd.io`. */
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** Expected `<branch>@sha1:<sha>`, or "" for any revision. */
+  readonly revision: string;
+  readonly timeoutSeconds: number;
+}
+
+interface FluxStatus {
+  metadata?: { generation?: number };
+  status?: {
+    observedGeneration?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    artifact?: { revision?: string };
+    lastAppliedRevision?: string;
+  };
+}
+
+/** Whether a Flux object is Ready at the expected revision, and Flux's own words about it. */
+export function readiness(obj: FluxStatus | undefined, revision: string): { ready: boolean; message: string } {
+  if (!obj) return { ready: false, message: "not found" };
+  const ready = obj.status?.conditions?.find((c) => c.type === "Ready");
+  const observed = obj.status?.observedGeneration === obj.metadata?.generation;
+  const at = obj.status?.artifact?.revision ?? obj.status?.lastAppliedRevision ?? "";
+  const message = ready ? `${ready.reason ?? ready.status}: ${ready.message ?? ""}`.trim() : "no Ready condition yet";
+  if (!ready || ready.status !== "True" || !observed) return { ready: false, message };
+  if (revision !== "" && at !== revision) return { ready: false, message: `Ready at ${at || "no revision"}, waiting for ${revision}` };
+  return { ready: true, message };
+}
+
+export async function waitReady(k: Kubectl, inputs: Omit<FluxReadyInputs, "kubeconfig">, intervalMs = 3000): Promise<string> {
+  const id = `${inputs.resource.split(".")[0]} ${inputs.namespace}/${inputs.name}`;
+  // Ask Flux to reconcile now (what `flux reconcile` does) instead of waiting out the interval.
+  const requested = `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`;
+  await k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, requested]).catch(() => undefined);
+  const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+  let last = { ready: false, message: "not checked" };
+  for (;;) {
+    const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
+    last = readiness(text.trim() ? (JSON.parse(text) as FluxStatus) : undefined, inputs.revision);
+    if (last.ready) return last.message;
+    if (Date.now() >= deadline) throw new Error(`${id} is not Ready after ${inputs.timeoutSeconds}s: ${last.message}`);
+    await sleep(intervalMs);
+  }
+}
+
+export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs, FluxReadyInputs & { message: string }> = {
+  async diff(_id, olds, news) {
+    // Wait again whenever what is waited for changes (a new commit, a new cluster).
+    const keys: (keyof FluxReadyInputs)[] = ["kubeconfig", "resource", "namespace", "name", "revision"];
+    return { changes: keys.some((k) => olds[k] !== news[k]) };
+  },
+  async create(inputs) {
+    const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs));
+    return { id: `${inputs.namespace}/${inputs.name}`, outs: { ...inputs, message } };
+  },
+  async update(_id, _olds, news) {
+    const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news));
+    return { outs: { ...news, message } };
+  },
+  // Waiting leaves nothing behind to delete.
+};
+
+type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** Flux's install in the cluster. */
+export class FluxInstallResource extends pulumi.dynamic.Resource {
+  constructor(name: string, args: DynamicArgs<FluxInstallInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(fluxInstallProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "FluxInstall");
+  }
+}
+
+/** The flux-system GitRepository and Kustomization. */
+export class FluxSyncResource extends pulumi.dynamic.Resource {
+  constructor(name: string, args: DynamicArgs<FluxSyncInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(fluxSyncProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "FluxSync");
+  }
+}
+
+/** A wait for one Flux object to be Ready. */
+export class FluxReadyResource extends pulumi.dynamic.Resource {
+  public readonly message!: pulumi.Output<string>;
+  constructor(name: string, args: DynamicArgs<FluxReadyInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(fluxReadyProvider, name, { ...args, message: undefined }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "FluxReady");
+  }
+}

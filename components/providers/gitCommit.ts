@@ -1,0 +1,235 @@
+// Dynamic provider committing a file tree to a GitHub branch: one commit per up for all changed files.
+import * as pulumi from "@pulumi/pulumi";
+import type { Octokit } from "@octokit/rest";
+import {
+  conflictMessage,
+  FLEET_ROOTS,
+  type FleetPlan,
+  planFleetCommit,
+  referenceCandidates,
+} from "../../manifests/fleetPlan";
+import { sleep } from "./exec";
+
+/**
+ * `fleet`: this stack's files in the shared fleet repository (written, updated, deleted with the
+ * stack, shared files guarded). `seed`: a starter layout committed once to a new repository, which
+ * then belongs to its users (never rewritten, never deleted).
+ */
+export type CommitMode = "fleet" | "seed";
+
+export interface GitCommitInputs {
+  readonly owner: string;
+  readonly repository: string;
+  readonly branch: string;
+  readonly files: Record<string, string>;
+  readonly mode: CommitMode;
+  /** Commit message subject. */
+  readonly message: string;
+  /** Write shared files even where another stack reads a different version (a deliberate change). */
+  readonly overwriteShared: boolean;
+  /** GitHub token; "" reads GITHUB_TOKEN when the provider runs. */
+  readonly token: string;
+  /** GitHub API URL; "" for api.github.com. */
+  readonly apiUrl: string;
+}
+
+export interface GitCommitOutputs extends GitCommitInputs {
+  /** The branch head after this commit (or the unchanged head). */
+  readonly commitSha: string;
+  /** `<branch>@sha1:<sha>`, as Flux reports the revision it applied. */
+  readonly revision: string;
+  /** Paths this resource committed, so a later up or destroy can delete what it no longer renders. */
+  readonly paths: string[];
+  /** Commits this resource made in its last operation (0 when nothing changed). */
+  readonly commits: number;
+}
+
+/** Attempts at a commit that loses the race for the branch to another push. */
+const MAX_ATTEMPTS = 5;
+
+function client(inputs: Pick<GitCommitInputs, "token" | "apiUrl">): Octokit {
+  // @octokit/rest is an ES module; Node >= 20.19 loads it with require().
+  const { Octokit } = require("@octokit/rest") as typeof import("@octokit/rest");
+  const auth = inputs.token || process.env.GITHUB_TOKEN || undefined;
+  return new Octokit({ auth, ...(inputs.apiUrl ? { baseUrl: inputs.apiUrl } : {}), userAgent: "flux-multi-tenancy" });
+}
+
+function status(e: unknown): number | undefined {
+  return (e as { status?: number }).status;
+}
+
+async function headOf(gh: Octokit, owner: string, repo: string, branch: string): Promise<string | undefined> {
+  try {
+    return (await gh.rest.git.getRef({ owner, repo, ref: `heads/${branch}` })).data.object.sha;
+  } catch (e) {
+    if (status(e) === 404 || status(e) === 409) return undefined; // no such branch, or an empty repository
+    throw e;
+  }
+}
+
+/** The repository, checked for what the program needs: it exists, and the token may add deploy keys. */
+async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ defaultBranch: string; empty: boolean }> {
+  let data;
+  try {
+    data = (await gh.rest.repos.get({ owner, repo })).data;
+  } catch (e) {
+    if (status(e) === 404) {
+      throw new Error(`GitHub repository ${owner}/${repo} is not found, or the token cannot see it; create it (or set create: true), and use a token with access to it`);
+    }
+    throw e;
+  }
+  if (data.permissions && !data.permissions.admin) {
+    throw new Error(
+      `the GitHub token has no admin rights on ${owner}/${repo}, and adding deploy keys needs them: use a classic token with the repo scope held by a repository admin, or a fine-grained token with Administration and Contents read/write`,
+    );
+  }
+  return { defaultBranch: data.default_branch, empty: data.size === 0 };
+}
+
+/** What one sync did. */
+interface SyncResult {
+  readonly commitSha: string;
+  readonly commits: number;
+}
+
+/**
+ * Brings the branch to `desired` in one commit (none when nothing differs): the planned writes and
+ * deletes go into one tree on top of the current head; a push that loses a race is planned again.
+ */
+export async function syncTree(
+  inputs: GitCommitInputs,
+  desired: Record<string, string>,
+  previous: readonly string[],
+  guardShared: boolean,
+): Promise<SyncResult> {
+  const gh = client(inputs);
+  const { owner, repository: repo, branch } = inputs;
+  const access = await checkAccess(gh, owner, repo);
+  let commits = 0;
+  for (let attempt = 1; ; attempt++) {
+    let head = await headOf(gh, owner, repo, branch);
+    const branchExists = head !== undefined;
+    if (head === undefined && !access.empty) head = await headOf(gh, owner, repo, access.defaultBranch);
+    if (head === undefined) {
+      // An empty repository takes no Git objects through the API until it has a first commit.
+      const [first] = Object.keys(desired).sort();
+      if (first === undefined) return { commitSha: "", commits };
+      await gh.rest.repos.createOrUpdateFileContents({
+        owner,
+        repo,
+        path: first,
+        branch,
+        message: `${inputs.message} (initialise)`,
+        content: Buffer.from(desired[first], "utf8").toString("base64"),
+      });
+      commits++;
+      access.empty = false;
+      continue;
+    }
+    const commit = (await gh.rest.git.getCommit({ owner, repo, commit_sha: head })).data;
+    const tree = (await gh.rest.git.getTree({ owner, repo, tree_sha: commit.tree.sha, recursive: "true" })).data;
+    if (tree.truncated) throw new Error(`${owner}/${repo} has more files than GitHub lists in one tree; the fleet repository must stay below that size`);
+    const roots = inputs.mode === "fleet" ? FLEET_ROOTS : [""];
+    const current = new Map(
+      tree.tree
+        .filter((e) => e.type === "blob" && e.path !== undefined && roots.some((r) => e.path!.startsWith(r)))
+        .map((e) => [e.path!, e.sha!]),
+    );
+    const texts = new Map<string, string>();
+    const ours = new Set([...Object.keys(desired), ...previous]);
+    for (const p of guardShared ? referenceCandidates(current.keys(), ours) : []) {
+      const blob = (await gh.rest.git.getBlob({ owner, repo, file_sha: current.get(p)! })).data;
+      texts.set(p, Buffer.from(blob.content, "base64").toString("utf8"));
+    }
+    const plan: FleetPlan = planFleetCommit({ desired, previous, current, texts });
+    if (plan.conflicts.length > 0 && !inputs.overwriteShared) throw new Error(conflictMessage(plan.conflicts));
+    const writes = { ...plan.writes, ...Object.fromEntries(plan.conflicts.map((c) => [c.path, desired[c.path]])) };
+    if (Object.keys(writes).length === 0 && plan.deletes.length === 0) {
+      if (!branchExists) await gh.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: head });
+      return { commitSha: head, commits };
+    }
+    const newTree = await gh.rest.git.createTree({
+      owner,
+      repo,
+      base_tree: commit.tree.sha,
+      tree: [
+        ...Object.entries(writes).map(([path, content]) => ({ path, mode: "100644" as const, type: "blob" as const, content })),
+        ...plan.deletes.map((path) => ({ path, mode: "100644" as const, type: "blob" as const, sha: null })),
+      ],
+    });
+    const count = Object.keys(writes).length + plan.deletes.length;
+    const created = await gh.rest.git.createCommit({
+      owner,
+      repo,
+      message: `${inputs.message}: ${count} file${count === 1 ? "" : "s"} changed`,
+      tree: newTree.data.sha,
+      parents: [head],
+    });
+    try {
+      if (branchExists) {
+        await gh.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: created.data.sha, force: false });
+      } else {
+        await gh.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: created.data.sha });
+      }
+      return { commitSha: created.data.sha, commits: commits + 1 };
+    } catch (e) {
+      // Another push moved the branch (not a fast-forward any more): plan again on the new head.
+      if (status(e) !== 422 || attempt >= MAX_ATTEMPTS) throw e;
+      await sleep(250 * 2 ** attempt);
+    }
+  }
+}
+
+function outputs(inputs: GitCommitInputs, result: SyncResult, paths: string[]): GitCommitOutputs {
+  return {
+    ...inputs,
+    commitSha: result.commitSha,
+    revision: `${inputs.branch}@sha1:${result.commitSha}`,
+    paths: [...paths].sort(),
+    commits: result.commits,
+  };
+}
+
+export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs, GitCommitOutputs> = {
+  async diff(_id, olds, news) {
+    if (news.mode === "seed") return { changes: false }; // seeded once; the repository is its users' now
+    const keys: (keyof GitCommitInputs)[] = ["owner", "repository", "branch", "message", "overwriteShared", "apiUrl"];
+    const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
+    const replaces = olds.owner !== news.owner || olds.repository !== news.repository ? ["repository"] : [];
+    return { changes, replaces };
+  },
+  async create(inputs) {
+    const result = await syncTree(inputs, inputs.files, [], inputs.mode === "fleet");
+    return { id: `${inputs.owner}/${inputs.repository}/${inputs.branch}`, outs: outputs(inputs, result, Object.keys(inputs.files)) };
+  },
+  async update(_id, olds, news) {
+    // A branch change starts the new branch with the full tree; the old branch keeps its files.
+    const previous = olds.branch === news.branch ? olds.paths : [];
+    const result = await syncTree(news, news.files, previous, true);
+    return { outs: outputs(news, result, Object.keys(news.files)) };
+  },
+  async delete(_id, props) {
+    if (props.mode === "seed") return;
+    await syncTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths, true);
+  },
+};
+
+type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** A tree of files committed to a GitHub branch in one commit per change. */
+export class GitCommitResource extends pulumi.dynamic.Resource {
+  public readonly commitSha!: pulumi.Output<string>;
+  public readonly revision!: pulumi.Output<string>;
+  public readonly paths!: pulumi.Output<string[]>;
+
+  constructor(name: string, args: DynamicArgs<GitCommitInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(
+      gitCommitProvider,
+      name,
+      { ...args, commitSha: undefined, revision: undefined, paths: undefined, commits: undefined },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+      "flux-multi-tenancy",
+      "GitCommit",
+    );
+  }
+}
