@@ -111,6 +111,10 @@ export interface StackConfig {
   readonly policies: PoliciesConfig;
   readonly reconcile: ReconcileConfig;
   readonly tenants: readonly TenantConfig[];
+  /** Change to rotate every deploy key and its Secret in one up. */
+  readonly deployKeyRotation: string;
+  /** Let this stack overwrite shared fleet files that another stack reads differently. */
+  readonly overwriteSharedFiles: boolean;
 }
 
 /**
@@ -141,6 +145,8 @@ export const DEFAULTS = {
     tenantsInterval: "5m",
   },
   tenants: [] as unknown[],
+  deployKeyRotation: "",
+  overwriteSharedFiles: false,
   kubeconfig: "",
 } as const;
 
@@ -298,6 +304,8 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   const policies = readPolicies(r);
   const reconcile = readReconcile(r);
   const tenants = readTenants(r, fleet, environment);
+  const deployKeyRotation = r.string("deployKeyRotation", raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation, true);
+  const overwriteSharedFiles = readBoolean(r, "overwriteSharedFiles", raw.overwriteSharedFiles ?? DEFAULTS.overwriteSharedFiles);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
@@ -310,7 +318,15 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     policies,
     reconcile,
     tenants,
+    deployKeyRotation,
+    overwriteSharedFiles,
   });
+}
+
+/** A boolean, also as the string `pulumi up -c key=true` gives. */
+function readBoolean(r: Reader, key: string, value: unknown): boolean {
+  if (value === "true" || value === "false") return value === "true";
+  return r.boolean(key, value);
 }
 
 function readEnvironment(r: Reader, value: unknown, stack: string): string {

@@ -1,2 +1,6 @@
-// Barrel of the Pulumi ComponentResources (cluster, Flux bootstrap, fleet repository, tenants).
-export {};
+// Barrel of the Pulumi ComponentResources.
+export * from "./cluster";
+export * from "./deployKey";
+export * from "./fleetRepository";
+export * from "./fluxBootstrap";
+export * from "./tenant";

@@ -7,3 +7,7 @@ export * from "./labels";
 export * from "./policies";
 export * from "./tenants";
 export * from "./yaml";
+export * from "./fleetPlan";
+export * from "./fluxBuild";
+export * from "./knownHosts";
+export * from "./tenantStarter";

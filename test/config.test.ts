@@ -246,7 +246,7 @@ describe("config", () => {
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, kubeconfig.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, deployKeyRotation, overwriteSharedFiles, kubeconfig.`,
       ],
       [
         "environment named base",

@@ -1,6 +1,6 @@
 // Dynamic provider committing a file tree to a GitHub branch: one commit per up for all changed files.
 import * as pulumi from "@pulumi/pulumi";
-import type { Octokit } from "@octokit/rest";
+import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import {
   conflictMessage,
   FLEET_ROOTS,
@@ -49,7 +49,7 @@ const MAX_ATTEMPTS = 5;
 
 function client(inputs: Pick<GitCommitInputs, "token" | "apiUrl">): Octokit {
   // @octokit/rest is an ES module; Node >= 20.19 loads it with require().
-  const { Octokit } = require("@octokit/rest") as typeof import("@octokit/rest");
+  const { Octokit } = require("@octokit/rest") as typeof import("@octokit/rest", { with: { "resolution-mode": "import" } });
   const auth = inputs.token || process.env.GITHUB_TOKEN || undefined;
   return new Octokit({ auth, ...(inputs.apiUrl ? { baseUrl: inputs.apiUrl } : {}), userAgent: "flux-multi-tenancy" });
 }

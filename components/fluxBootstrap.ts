@@ -1,0 +1,86 @@
+// Flux in the cluster: installed as Git renders it, the flux-system Secret and sync, then the waits in dependency order.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config";
+import { bootstrapObjects } from "../manifests/fluxBuild";
+import { seededKustomizations } from "../manifests/clusters";
+import { FLUX_NAMESPACE, FLUX_SYSTEM } from "../manifests/labels";
+import { FluxInstallResource, FluxReadyResource, FluxSyncResource } from "./providers/flux";
+
+/** How long each wait (controllers, each Ready) may take before it fails with Flux's message. */
+export const WAIT_SECONDS = 900;
+
+const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
+const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
+
+export interface FluxBootstrapArgs {
+  readonly config: StackConfig;
+  /** gotk-components.yaml as committed. */
+  readonly gotkComponents: string;
+  /** Secret kubeconfig of the cluster. */
+  readonly kubeconfig: pulumi.Input<string>;
+  readonly clusterUid: pulumi.Input<string>;
+  /** The explicit Kubernetes provider. */
+  readonly k8sProvider: k8s.Provider;
+  /** Data of the flux-system Secret (identity, identity.pub, known_hosts); secret. */
+  readonly gitSecretData: pulumi.Input<Record<string, string>>;
+  /** The fleet revision Flux must reach, `<branch>@sha1:<sha>`. */
+  readonly revision: pulumi.Input<string>;
+  /** The fleet commit and deploy key: installed after the commit, synced after the key. */
+  readonly fleetCommit: pulumi.Resource;
+  readonly deployKey: pulumi.Resource;
+}
+
+export class FluxBootstrap extends pulumi.ComponentResource {
+  /** The wait for `tenants`: tenant namespaces exist once it is done. */
+  public readonly tenantsReady: pulumi.Resource;
+
+  constructor(name: string, args: FluxBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flux-multi-tenancy:index:FluxBootstrap", name, {}, opts);
+    const { config } = args;
+    const objects = bootstrapObjects(config, args.gotkComponents);
+    const kubeconfig = pulumi.secret(args.kubeconfig);
+
+    const install = new FluxInstallResource(
+      `${name}-install`,
+      {
+        kubeconfig,
+        clusterUid: args.clusterUid,
+        version: config.flux.version,
+        foundation: objects.foundation,
+        components: objects.components,
+        timeoutSeconds: WAIT_SECONDS,
+      },
+      // After the fleet commit: on destroy Flux is uninstalled before its files leave Git, so it prunes nothing.
+      { parent: this, dependsOn: [args.fleetCommit] },
+    );
+
+    const secret = new k8s.core.v1.Secret(
+      `${name}-git-secret`,
+      { metadata: { name: FLUX_SYSTEM, namespace: FLUX_NAMESPACE }, type: "Opaque", stringData: args.gitSecretData },
+      { parent: this, provider: args.k8sProvider, dependsOn: [install] },
+    );
+
+    const sync = new FluxSyncResource(
+      `${name}-sync`,
+      { kubeconfig, clusterUid: args.clusterUid, path: config.flux.path, objects: objects.sync },
+      { parent: this, dependsOn: [secret, args.deployKey, install] },
+    );
+
+    const wait = (id: string, resource: string, namespace: string, objName: string, revision: pulumi.Input<string>, after: pulumi.Resource) =>
+      new FluxReadyResource(
+        `${name}-ready-${id}`,
+        { kubeconfig, resource, namespace, name: objName, revision, timeoutSeconds: WAIT_SECONDS },
+        { parent: this, dependsOn: [after] },
+      );
+
+    let last: pulumi.Resource = wait("source", GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, args.revision, sync);
+    last = wait(FLUX_SYSTEM, KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, args.revision, last);
+    // The infrastructure chain and tenants; each tenant's own Kustomization is waited for by its Tenant.
+    for (const k of seededKustomizations(config).filter((s) => s.namespace === FLUX_NAMESPACE)) {
+      last = wait(k.name, KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, args.revision, last);
+    }
+    this.tenantsReady = last;
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,50 @@
+// The starter layout a new tenant repository is seeded with once: the upstream dev-team branch's shape, current APIs.
+import type { TenantConfig } from "../config";
+import { API } from "./labels";
+import { toYaml } from "./yaml";
+
+/** Environments the starter layout has overlays for (as upstream), plus the one this stack syncs. */
+const STARTER_ENVIRONMENTS: Record<string, { version: string; replicaCount: number }> = {
+  staging: { version: ">=1.0.0-alpha", replicaCount: 1 },
+  production: { version: ">=1.0.0", replicaCount: 2 },
+};
+
+/**
+ * base/ (podinfo HelmRepository + HelmRelease run as the tenant's service account) and one
+ * overlay per environment setting the chart version range and replicas. The tenant's own path
+ * in this stack gets an overlay too, so the seeded repository reconciles from the first up.
+ */
+export function renderTenantStarter(tenant: TenantConfig): Record<string, string> {
+  const ns = tenant.namespace;
+  const release = (spec: object) => ({ apiVersion: API.helm, kind: "HelmRelease", metadata: { name: "podinfo", namespace: ns }, spec });
+  const files: Record<string, string> = {
+    "base/kustomization.yaml": toYaml({ apiVersion: API.kustomizeConfig, kind: "Kustomization", resources: ["podinfo-repository.yaml", "podinfo-release.yaml"] }),
+    "base/podinfo-repository.yaml": toYaml({
+      apiVersion: API.source,
+      kind: "HelmRepository",
+      metadata: { name: "podinfo", namespace: ns },
+      spec: { interval: "5m", url: "https://stefanprodan.github.io/podinfo" },
+    }),
+    "base/podinfo-release.yaml": toYaml(
+      release({
+        serviceAccountName: tenant.name,
+        releaseName: "podinfo",
+        chart: { spec: { chart: "podinfo", sourceRef: { kind: "HelmRepository", name: "podinfo" } } },
+        interval: "5m",
+      }),
+    ),
+  };
+  const own = tenant.path.replace(/^\.\/?/, "");
+  const envs = { ...STARTER_ENVIRONMENTS, ...(own && !(own in STARTER_ENVIRONMENTS) ? { [own]: STARTER_ENVIRONMENTS.staging } : {}) };
+  for (const [dir, values] of Object.entries(envs)) {
+    const up = dir.split("/").map(() => "..").join("/");
+    files[`${dir}/kustomization.yaml`] = toYaml({
+      apiVersion: API.kustomizeConfig,
+      kind: "Kustomization",
+      resources: [`${up}/base`],
+      patches: [{ path: "podinfo-values.yaml" }],
+    });
+    files[`${dir}/podinfo-values.yaml`] = toYaml(release({ chart: { spec: { version: values.version } }, values: { replicaCount: values.replicaCount } }));
+  }
+  return files;
+}
