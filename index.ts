@@ -1,15 +1,83 @@
-// Wiring only: read the stack config, render the fleet tree, export what a stack reports.
-import { loadConfig } from "./config";
+// Wiring only: read the stack config, render the fleet tree, build the components, export what a stack reports.
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster, ExistingCluster, FleetRepository, FluxBootstrap, KindCluster, Tenant } from "./components";
+import { loadConfig, type StackConfig } from "./config";
 import { loadInstallManifest } from "./lib/fluxRelease";
 import { renderFleet } from "./manifests";
 
+/** Cluster providers this version builds. */
+const AVAILABLE_CLUSTERS = ["kind", "existing"];
+
+function cluster(config: StackConfig, kubeconfig: pulumi.Output<string> | undefined): Cluster {
+  const c = config.cluster;
+  return c.provider === "kind"
+    ? new KindCluster("cluster", { clusterName: c.name, nodeImage: c.kind.nodeImage, workers: c.kind.workers })
+    : new ExistingCluster("cluster", { clusterName: c.name, kubeconfig: kubeconfig! });
+}
+
 export = async () => {
-  const { config } = loadConfig();
+  const { config, kubeconfig } = loadConfig();
+  if (!AVAILABLE_CLUSTERS.includes(config.cluster.provider)) {
+    throw new pulumi.RunError(`flux-multi-tenancy:cluster.provider: "${config.cluster.provider}" clusters are not available in this version; use kind or existing.`);
+  }
   const manifest = await loadInstallManifest(config.flux, { baseDir: __dirname });
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
-  return {
+  const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
+
+  // One explicit GitHub provider per owner; the token comes from github:token or GITHUB_TOKEN.
+  const token = new pulumi.Config("github").getSecret("token") ?? pulumi.output("");
+  const owners = [config.fleet.owner, ...config.tenants.flatMap((t) => (t.repository.type === "github" ? [t.repository.owner] : []))];
+  const githubProviders = new Map(
+    [...new Set(owners)].map((owner) => [owner, new github.Provider(`github-${owner}`, { owner, token: token.apply((t) => t || undefined) as pulumi.Output<string> })]),
+  );
+
+  const k8sCluster = cluster(config, kubeconfig);
+  const fleet = new FleetRepository("fleet", {
+    owner: config.fleet.owner,
+    repository: config.fleet.repository,
+    branch: config.fleet.branch,
+    visibility: config.fleet.visibility,
+    create: config.fleet.create,
+    files: tree,
     environment: config.environment,
+    overwriteShared: config.overwriteSharedFiles,
+    keyRotation: config.deployKeyRotation,
+    token,
+    githubProvider: githubProviders.get(config.fleet.owner)!,
+  });
+  const flux = new FluxBootstrap("flux", {
+    config,
+    cluster: k8sCluster,
+    gotkComponents,
+    kubeconfig: k8sCluster.kubeconfig,
+    clusterUid: k8sCluster.clusterUid,
+    k8sProvider: k8sCluster.provider,
+    gitSecretData: fleet.secretData,
+    revision: fleet.revision,
+    fleetCommit: fleet.commit,
+    deployKey: fleet.deployKey,
+  });
+  const tenants = config.tenants.map(
+    (t) =>
+      new Tenant(`tenant-${t.name}`, {
+        tenant: t,
+        environment: config.environment,
+        kubeconfig: k8sCluster.kubeconfig,
+        k8sProvider: k8sCluster.provider,
+        githubProvider: t.repository.type === "github" ? githubProviders.get(t.repository.owner) : undefined,
+        tenantsReady: flux.tenantsReady,
+        keyRotation: config.deployKeyRotation,
+        token,
+      }),
+  );
+
+  return {
+    clusterName: k8sCluster.name,
+    kubeconfig: k8sCluster.kubeconfig,
+    fleetRepositoryUrl: fleet.htmlUrl,
+    fleetRevision: fleet.revision,
     fluxVersion: config.flux.version,
-    fleetFiles: Object.keys(tree),
+    tenants: Object.fromEntries(tenants.map((t, i) => [config.tenants[i].name, { repositoryUrl: t.repositoryUrl, namespace: t.namespace }])),
   };
 };

@@ -15,6 +15,8 @@ const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
 
 export interface FluxBootstrapArgs {
   readonly config: StackConfig;
+  /** The cluster component: nothing is applied before it (and its API wait) is done. */
+  readonly cluster: pulumi.Resource;
   /** gotk-components.yaml as committed. */
   readonly gotkComponents: string;
   /** Secret kubeconfig of the cluster. */
@@ -52,7 +54,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
         timeoutSeconds: WAIT_SECONDS,
       },
       // After the fleet commit: on destroy Flux is uninstalled before its files leave Git, so it prunes nothing.
-      { parent: this, dependsOn: [args.fleetCommit] },
+      { parent: this, dependsOn: [args.cluster, args.fleetCommit] },
     );
 
     const secret = new k8s.core.v1.Secret(

@@ -1,28 +1,136 @@
-// Pulumi mocks for program tests: set before the program is imported; records every registration.
+// Pulumi mocks for program tests, loaded before any test file (.mocharc.json): records every registration
+// with its parent, dependencies, provider and options, and answers with realistic outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+
+// Internal to the SDK (not in its typings): resolves once every pending registration is done.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+import { createHash } from "crypto";
 
 export interface Registered {
+  readonly urn: string;
   readonly type: string;
   readonly name: string;
-  readonly inputs: Record<string, unknown>;
+  readonly custom: boolean;
+  readonly parent: string;
+  readonly dependencies: string[];
+  /** Provider reference (`<urn>::<id>`), "" for the default provider. */
+  readonly provider: string;
+  readonly inputs: Record<string, any>;
+  /** Top-level inputs that arrived as secrets. */
+  readonly secretInputs: string[];
+  readonly additionalSecretOutputs: string[];
+  readonly retainOnDelete: boolean;
+  readonly replacementTrigger: unknown;
 }
 
 export const registered: Registered[] = [];
 
-pulumi.runtime.setMocks(
-  {
-    newResource(args: pulumi.runtime.MockResourceArgs) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: args.inputs };
-    },
-    call(args: pulumi.runtime.MockCallArgs) {
-      return args.inputs;
-    },
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+type Request = {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getAdditionalsecretoutputsList(): string[];
+  getRetainondelete(): boolean | undefined;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+};
+
+const original = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (this: MockMonitor, req: Request, callback: (err: unknown, res: any) => void) {
+  const raw = req.getObject()?.toJavaScript() ?? {};
+  const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+  const unwrap = (v: unknown): unknown =>
+    isSecret(v) ? unwrap((v as { value: unknown }).value) : Array.isArray(v) ? v.map(unwrap) : typeof v === "object" && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)])) : v;
+  return original.call(this, req, (err: unknown, res: any) => {
+    if (!err) {
+      registered.push({
+        urn: res.getUrn(),
+        type: req.getType(),
+        name: req.getName(),
+        custom: req.getCustom(),
+        parent: req.getParent(),
+        dependencies: req.getDependenciesList(),
+        provider: req.getProvider(),
+        inputs: unwrap(raw) as Record<string, any>,
+        secretInputs: Object.keys(raw).filter((k) => isSecret(raw[k])),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        retainOnDelete: req.getRetainondelete() ?? false,
+        replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+      });
+    }
+    callback(err, res);
+  });
+} as typeof original;
+
+const digest = (v: unknown) => createHash("sha1").update(JSON.stringify(v)).digest("hex");
+
+/** Outputs a real provider would give, derived from the inputs only (so runs are repeatable). */
+function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+  if (type === "tls:index/privateKey:PrivateKey") {
+    return {
+      ...inputs,
+      privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${name}\n-----END OPENSSH PRIVATE KEY-----\n`,
+      privateKeyPem: `-----BEGIN EC PRIVATE KEY-----\n${name}\n-----END EC PRIVATE KEY-----\n`,
+      publicKeyOpenssh: `ecdsa-sha2-nistp384 AAAA${Buffer.from(name).toString("base64")}\n`,
+    };
+  }
+  if (type === "github:index/repository:Repository") {
+    return { ...inputs, fullName: `owner/${inputs.name}`, htmlUrl: `https://github.com/owner/${inputs.name}`, sshCloneUrl: `git@github.com:owner/${inputs.name}.git` };
+  }
+  if (type.startsWith("pulumi-nodejs:dynamic")) {
+    if ("nodeImage" in inputs) return { ...inputs, kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- name: kind-${inputs.name}\n`, clusterUid: `uid-${inputs.name}` };
+    if ("files" in inputs) {
+      const sha = digest(inputs.files);
+      return { ...inputs, commitSha: sha, revision: `${inputs.branch}@sha1:${sha}`, paths: Object.keys(inputs.files).sort(), commits: 1 };
+    }
+    if ("resource" in inputs) return { ...inputs, message: "ReconciliationSucceeded: Applied revision" };
+    if (!("foundation" in inputs) && !("objects" in inputs)) return { ...inputs, clusterUid: "uid-existing" };
+  }
+  return inputs;
+}
+
+const mocks: pulumi.runtime.Mocks = {
+  newResource(args: pulumi.runtime.MockResourceArgs) {
+    return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, args.inputs) };
   },
-  "flux-multi-tenancy",
-  "staging",
-  false,
-);
+  call(args: pulumi.runtime.MockCallArgs) {
+    return args.inputs;
+  },
+};
+
+pulumi.runtime.setMocks(mocks, "flux-multi-tenancy", "staging", false);
+
+/**
+ * Runs the Pulumi program (index.ts) for a stack with exactly this config, waits until every
+ * registration is done, and returns the stack outputs and the registrations of this run.
+ */
+export async function runProgram(
+  stack: string,
+  raw: Record<string, unknown>,
+  secrets: Record<string, string> = {},
+): Promise<{ outputs: Record<string, any>; raw: Record<string, any>; resources: Registered[] }> {
+  registered.splice(0);
+  await pulumi.runtime.setMocks(mocks, "flux-multi-tenancy", stack, false);
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...raw, ...secrets })) {
+    config[`flux-multi-tenancy:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  pulumi.runtime.setAllConfig(config, Object.keys(secrets).map((k) => `flux-multi-tenancy:${k}`));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const program = require("../index") as () => Promise<Record<string, unknown>>;
+  const outputs = await program();
+  const resolved = await valueOf(pulumi.output(outputs));
+  await waitForRPCs();
+  return { outputs: resolved as Record<string, any>, raw: outputs, resources: [...registered] };
+}
 
 /** Sets the program's config keys as the Pulumi CLI would pass them (objects as JSON). */
 export function setStackConfig(raw: Record<string, unknown>): void {

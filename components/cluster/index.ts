@@ -5,7 +5,7 @@ import { ClusterProbeResource } from "../providers/clusterProbe";
 import { KindClusterResource } from "../providers/kindCluster";
 
 /** What every cluster component gives the rest of the program. */
-export interface Cluster {
+export interface Cluster extends pulumi.Resource {
   /** Cluster name. */
   readonly name: pulumi.Output<string>;
   /** kubeconfig; always a secret. */

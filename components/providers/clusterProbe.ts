@@ -31,7 +31,7 @@ export const clusterProbeProvider: pulumi.dynamic.ResourceProvider<ClusterProbeI
 };
 
 export class ClusterProbeResource extends pulumi.dynamic.Resource {
-  public readonly clusterUid!: pulumi.Output<string>;
+  declare public readonly clusterUid: pulumi.Output<string>;
   constructor(name: string, args: { kubeconfig: pulumi.Input<string>; timeoutSeconds: pulumi.Input<number> }, opts?: pulumi.CustomResourceOptions) {
     super(
       clusterProbeProvider,

@@ -228,7 +228,7 @@ export class FluxSyncResource extends pulumi.dynamic.Resource {
 
 /** A wait for one Flux object to be Ready. */
 export class FluxReadyResource extends pulumi.dynamic.Resource {
-  public readonly message!: pulumi.Output<string>;
+  declare public readonly message: pulumi.Output<string>;
   constructor(name: string, args: DynamicArgs<FluxReadyInputs>, opts?: pulumi.CustomResourceOptions) {
     super(fluxReadyProvider, name, { ...args, message: undefined }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "FluxReady");
   }

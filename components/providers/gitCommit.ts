@@ -218,9 +218,9 @@ type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /** A tree of files committed to a GitHub branch in one commit per change. */
 export class GitCommitResource extends pulumi.dynamic.Resource {
-  public readonly commitSha!: pulumi.Output<string>;
-  public readonly revision!: pulumi.Output<string>;
-  public readonly paths!: pulumi.Output<string[]>;
+  declare public readonly commitSha: pulumi.Output<string>;
+  declare public readonly revision: pulumi.Output<string>;
+  declare public readonly paths: pulumi.Output<string[]>;
 
   constructor(name: string, args: DynamicArgs<GitCommitInputs>, opts?: pulumi.CustomResourceOptions) {
     super(

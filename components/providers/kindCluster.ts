@@ -85,8 +85,8 @@ export interface KindClusterResourceArgs {
 
 /** The kind cluster itself; KindCluster (the component) wraps it with its Kubernetes provider. */
 export class KindClusterResource extends pulumi.dynamic.Resource {
-  public readonly kubeconfig!: pulumi.Output<string>;
-  public readonly clusterUid!: pulumi.Output<string>;
+  declare public readonly kubeconfig: pulumi.Output<string>;
+  declare public readonly clusterUid: pulumi.Output<string>;
 
   constructor(name: string, args: KindClusterResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(

@@ -1,0 +1,329 @@
+// The Pulumi program's resource graph under mocks, per stack file.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { type Registered, registered, runProgram } from "./mocks";
+import { stackRaw, syntheticInstallManifest } from "./helpers";
+
+const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
+const name = (urn: string) => urn.split("::").pop() ?? "";
+
+let manifest: string;
+before(() => {
+  manifest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "graph-")), "install.yaml");
+  fs.writeFileSync(manifest, syntheticInstallManifest("v2.9.4"));
+});
+
+/** Runs a shipped stack file (optionally changed) under mocks, with a local install manifest. */
+async function run(stack: string, patch: (raw: Record<string, any>) => void = () => undefined) {
+  const raw = structuredClone(await stackRaw(stack)) as Record<string, any>;
+  raw.flux = { ...(raw.flux ?? {}), manifests: manifest };
+  patch(raw);
+  const secrets: Record<string, string> = raw.cluster?.provider === "existing" ? { kubeconfig: KUBECONFIG } : {};
+  return runProgram(stack, raw, secrets);
+}
+
+function get(resources: Registered[], n: string): Registered {
+  const found = resources.filter((r) => r.name === n);
+  assert.equal(found.length, 1, `expected one resource named ${n}, found ${found.length}`);
+  return found[0];
+}
+
+const deps = (r: Registered) => r.dependencies.map(name).sort();
+const shape = (resources: Registered[]) => resources.map((r) => `${r.type} ${r.name}`).sort();
+
+describe("resource graph", () => {
+  describe("staging (kind)", () => {
+    let resources: Registered[];
+    let outputs: Record<string, any>;
+    before(async () => ({ resources, outputs } = await run("staging")));
+
+    it("registers exactly these resources", () => {
+      assert.deepEqual(shape(resources), [
+        "flux-multi-tenancy:cluster:KindCluster cluster",
+        "flux-multi-tenancy:index:DeployKey fleet-flux",
+        "flux-multi-tenancy:index:DeployKey tenant-dev-team-flux",
+        "flux-multi-tenancy:index:FleetRepository fleet",
+        "flux-multi-tenancy:index:FluxBootstrap flux",
+        "flux-multi-tenancy:index:Tenant tenant-dev-team",
+        "github:index/repository:Repository fleet-repo",
+        "github:index/repository:Repository tenant-dev-team-repo",
+        "github:index/repositoryDeployKey:RepositoryDeployKey fleet-flux-deploy-key",
+        "github:index/repositoryDeployKey:RepositoryDeployKey tenant-dev-team-flux-deploy-key",
+        "kubernetes:core/v1:Secret flux-git-secret",
+        "kubernetes:core/v1:Secret tenant-dev-team-git-secret",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxInstall flux-install",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady flux-ready-flux-system",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady flux-ready-kyverno",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady flux-ready-kyverno-policies",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady flux-ready-source",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady flux-ready-tenants",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-dev-team-ready",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxSync flux-sync",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit fleet-commit",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-dev-team-seed",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:KindCluster cluster-kind",
+        "pulumi:providers:github github-my-org",
+        "pulumi:providers:kubernetes cluster-provider",
+        "tls:index/privateKey:PrivateKey fleet-flux-identity",
+        "tls:index/privateKey:PrivateKey tenant-dev-team-flux-identity",
+      ]);
+    });
+
+    it("every URN is unique", () => {
+      assert.equal(new Set(resources.map((r) => r.urn)).size, resources.length);
+    });
+
+    it("every child hangs under its component", () => {
+      const parents = Object.fromEntries(resources.map((r) => [r.name, name(r.parent)]));
+      assert.deepEqual(parents, {
+        cluster: "",
+        fleet: "",
+        flux: "",
+        "tenant-dev-team": "",
+        "github-my-org": "",
+        "cluster-kind": "cluster",
+        "cluster-provider": "cluster",
+        "fleet-repo": "fleet",
+        "fleet-commit": "fleet",
+        "fleet-flux": "fleet",
+        "fleet-flux-identity": "fleet-flux",
+        "fleet-flux-deploy-key": "fleet-flux",
+        "flux-install": "flux",
+        "flux-git-secret": "flux",
+        "flux-sync": "flux",
+        "flux-ready-source": "flux",
+        "flux-ready-flux-system": "flux",
+        "flux-ready-kyverno": "flux",
+        "flux-ready-kyverno-policies": "flux",
+        "flux-ready-tenants": "flux",
+        "tenant-dev-team-repo": "tenant-dev-team",
+        "tenant-dev-team-seed": "tenant-dev-team",
+        "tenant-dev-team-flux": "tenant-dev-team",
+        "tenant-dev-team-flux-identity": "tenant-dev-team-flux",
+        "tenant-dev-team-flux-deploy-key": "tenant-dev-team-flux",
+        "tenant-dev-team-git-secret": "tenant-dev-team",
+        "tenant-dev-team-ready": "tenant-dev-team",
+      });
+    });
+
+    it("every Kubernetes resource uses the cluster's explicit provider; every GitHub resource the owner's", () => {
+      const k8s = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+      assert.equal(k8s.length, 2);
+      for (const r of k8s) assert.equal(name(r.provider.split("::").slice(0, -1).join("::")), "cluster-provider", r.name);
+      const gh = resources.filter((r) => r.custom && r.type.startsWith("github:"));
+      assert.equal(gh.length, 4);
+      for (const r of gh) assert.match(r.provider, /::github-my-org::/, r.name);
+    });
+
+    it("orders cluster -> Flux install -> Secret -> sync -> each wait, in dependency order", () => {
+      // Depending on the cluster component waits for all of it: the cluster and its provider.
+      assert.deepEqual(deps(get(resources, "flux-install")), ["cluster-kind", "cluster-provider", "fleet-commit"]);
+      assert.ok(deps(get(resources, "flux-git-secret")).includes("flux-install"));
+      assert.deepEqual(deps(get(resources, "flux-sync")).filter((d) => !d.endsWith("-identity")), ["fleet-flux-deploy-key", "flux-git-secret", "flux-install"]);
+      const chain = ["flux-sync", "flux-ready-source", "flux-ready-flux-system", "flux-ready-kyverno", "flux-ready-kyverno-policies", "flux-ready-tenants"];
+      for (let i = 1; i < chain.length; i++) assert.deepEqual(deps(get(resources, chain[i])), [chain[i - 1]], chain[i]);
+      assert.ok(deps(get(resources, "tenant-dev-team-git-secret")).includes("flux-ready-tenants"));
+      assert.deepEqual(deps(get(resources, "tenant-dev-team-ready")), ["tenant-dev-team-git-secret"]);
+    });
+
+    it("the deploy key waits for the repository check; the install for the fleet commit, so destroy uninstalls before files leave Git", () => {
+      assert.ok(deps(get(resources, "fleet-flux-deploy-key")).includes("fleet-commit"));
+      assert.ok(deps(get(resources, "tenant-dev-team-flux-deploy-key")).includes("tenant-dev-team-seed"));
+      assert.ok(deps(get(resources, "fleet-commit")).includes("fleet-repo"));
+    });
+
+    it("waits for the fleet revision the commit produced, and for each seeded Kustomization", () => {
+      const revision = `main@sha1:`;
+      for (const n of ["flux-ready-source", "flux-ready-flux-system", "flux-ready-kyverno", "flux-ready-kyverno-policies", "flux-ready-tenants"]) {
+        assert.ok(String(get(resources, n).inputs.revision).startsWith(revision), n);
+      }
+      assert.equal(get(resources, "flux-ready-source").inputs.resource, "gitrepositories.source.toolkit.fluxcd.io");
+      assert.deepEqual(
+        ["flux-ready-kyverno", "flux-ready-kyverno-policies", "flux-ready-tenants"].map((n) => get(resources, n).inputs.name),
+        ["kyverno", "kyverno-policies", "tenants"],
+      );
+      assert.deepEqual(
+        { ns: get(resources, "tenant-dev-team-ready").inputs.namespace, name: get(resources, "tenant-dev-team-ready").inputs.name },
+        { ns: "apps", name: "dev-team" },
+      );
+    });
+
+    it("private keys, kubeconfig, Secret data and tokens are secrets", async () => {
+      for (const n of ["fleet-flux-identity", "tenant-dev-team-flux-identity"]) {
+        const key = get(resources, n);
+        assert.deepEqual({ algorithm: key.inputs.algorithm, ecdsaCurve: key.inputs.ecdsaCurve }, { algorithm: "ECDSA", ecdsaCurve: "P384" });
+        assert.ok(key.additionalSecretOutputs.includes("privateKeyOpenssh"));
+      }
+      assert.ok(get(resources, "cluster-kind").additionalSecretOutputs.includes("kubeconfig"));
+      assert.deepEqual(get(resources, "cluster-provider").secretInputs, ["kubeconfig"]);
+      for (const n of ["flux-git-secret", "tenant-dev-team-git-secret"]) assert.deepEqual(get(resources, n).secretInputs, ["stringData"]);
+      for (const r of resources.filter((x) => x.type.endsWith(":FluxReady") || x.type.endsWith(":FluxInstall") || x.type.endsWith(":FluxSync"))) {
+        assert.ok(r.secretInputs.includes("kubeconfig"), r.name);
+      }
+      for (const n of ["fleet-commit", "tenant-dev-team-seed"]) assert.ok(get(resources, n).secretInputs.includes("token"), n);
+      assert.ok(await pulumi.isSecret((await run("staging")).raw.kubeconfig));
+    });
+
+    it("the Flux Secret holds identity, identity.pub and github.com's known_hosts", () => {
+      const data = get(resources, "flux-git-secret").inputs.stringData;
+      assert.deepEqual(Object.keys(data).sort(), ["identity", "identity.pub", "known_hosts"]);
+      assert.match(data.identity, /BEGIN OPENSSH PRIVATE KEY/);
+      assert.match(data.known_hosts, /^github\.com ssh-ed25519 /m);
+      assert.deepEqual(get(resources, "flux-git-secret").inputs.metadata, { name: "flux-system", namespace: "flux-system" });
+      assert.deepEqual(get(resources, "tenant-dev-team-git-secret").inputs.metadata, { name: "dev-team-git", namespace: "apps" });
+    });
+
+    it("deploy keys are read-only; repositories private and kept on destroy", () => {
+      for (const n of ["fleet-flux-deploy-key", "tenant-dev-team-flux-deploy-key"]) assert.equal(get(resources, n).inputs.readOnly, true, n);
+      for (const n of ["fleet-repo", "tenant-dev-team-repo"]) {
+        assert.equal(get(resources, n).inputs.visibility, "private", n);
+        assert.equal(get(resources, n).inputs.autoInit, true, n);
+        assert.equal(get(resources, n).retainOnDelete, true, n);
+      }
+    });
+
+    it("commits the whole rendered tree once, and seeds the tenant repository with its starter layout", () => {
+      const commit = get(resources, "fleet-commit").inputs;
+      assert.equal(commit.mode, "fleet");
+      assert.ok("clusters/staging/flux-system/gotk-sync.yaml" in commit.files);
+      assert.ok("tenants/base/dev-team/sync.yaml" in commit.files);
+      const seed = get(resources, "tenant-dev-team-seed").inputs;
+      assert.equal(seed.mode, "seed");
+      assert.deepEqual(Object.keys(seed.files).sort(), [
+        "base/kustomization.yaml",
+        "base/podinfo-release.yaml",
+        "base/podinfo-repository.yaml",
+        "production/kustomization.yaml",
+        "production/podinfo-values.yaml",
+        "staging/kustomization.yaml",
+        "staging/podinfo-values.yaml",
+      ]);
+    });
+
+    it("installs exactly the objects Flux builds from the repository: CRDs and Namespace first", () => {
+      const install = get(resources, "flux-install").inputs;
+      assert.deepEqual([...new Set(install.foundation.map((o: { kind: string }) => o.kind))], ["Namespace"]);
+      const kc = install.components.find((o: any) => o.kind === "Deployment" && o.metadata.name === "kustomize-controller");
+      assert.ok(kc.spec.template.spec.containers[0].args.includes("--no-remote-bases=true"));
+      const root = get(resources, "flux-sync").inputs.objects.find((o: any) => o.kind === "Kustomization");
+      assert.equal(root.spec.serviceAccountName, "kustomize-controller");
+    });
+
+    it("stack outputs: cluster name, fleet URL, tenants' repositories and namespaces", () => {
+      assert.equal(outputs.clusterName, "staging");
+      assert.equal(outputs.fleetRepositoryUrl, "https://github.com/my-org/fleet-infra");
+      assert.match(outputs.fleetRevision, /^main@sha1:[0-9a-f]{40}$/);
+      assert.deepEqual(outputs.tenants, { "dev-team": { repositoryUrl: "ssh://git@github.com/my-org/dev-team", namespace: "apps" } });
+    });
+  });
+
+  describe("production (existing cluster, adopted repositories)", () => {
+    let resources: Registered[];
+    before(async () => ({ resources } = await run("production")));
+
+    it("probes the cluster's API before the provider, and creates no repository", () => {
+      assert.deepEqual(shape(resources).filter((s) => /Cluster|Probe|:Repository |providers:kubernetes/.test(s)), [
+        "flux-multi-tenancy:cluster:ExistingCluster cluster",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:ClusterProbe cluster-probe",
+        "pulumi:providers:kubernetes cluster-provider",
+      ]);
+      assert.deepEqual(deps(get(resources, "cluster-provider")), ["cluster-probe"]);
+      assert.deepEqual(get(resources, "cluster-provider").secretInputs, ["kubeconfig"]);
+      assert.deepEqual(get(resources, "cluster-probe").secretInputs, ["kubeconfig"]);
+    });
+
+    it("adopts the fleet and tenant repositories: commit checks access, tenant seed commits nothing", () => {
+      assert.equal(get(resources, "fleet-commit").inputs.repository, "fleet-infra");
+      assert.deepEqual(get(resources, "tenant-dev-team-seed").inputs.files, {});
+      assert.equal(get(resources, "fleet-flux-deploy-key").inputs.title, "flux-production");
+    });
+
+    it("wires Flux and the tenant to the cluster's provider exactly as on kind", async () => {
+      const staging = (await run("staging")).resources;
+      const fluxPart = (rs: Registered[]) => shape(rs).filter((s) => / (flux|tenant)-/.test(s) && !/Repository /.test(s));
+      assert.deepEqual(fluxPart(resources), fluxPart(staging));
+    });
+  });
+
+  describe("tenants come and go alone", () => {
+    const addTeamB = (raw: Record<string, any>) => {
+      raw.tenants = [...raw.tenants, { name: "team-b", namespace: "team-b" }];
+    };
+
+    it("adding a tenant adds only its resources; others keep their inputs but the new fleet revision", async () => {
+      const before = (await run("staging")).resources;
+      const after = (await run("staging", addTeamB)).resources;
+      const added = shape(after).filter((s) => !shape(before).includes(s));
+      assert.deepEqual(added, [
+        "flux-multi-tenancy:index:DeployKey tenant-team-b-flux",
+        "flux-multi-tenancy:index:Tenant tenant-team-b",
+        "github:index/repository:Repository tenant-team-b-repo",
+        "github:index/repositoryDeployKey:RepositoryDeployKey tenant-team-b-flux-deploy-key",
+        "kubernetes:core/v1:Secret tenant-team-b-git-secret",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-b-ready",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-team-b-seed",
+        "tls:index/privateKey:PrivateKey tenant-team-b-flux-identity",
+      ]);
+      assert.ok(shape(before).every((s) => shape(after).includes(s)), "nothing removed");
+      const changed = before
+        .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(get(after, r.name).inputs))
+        .map((r) => r.name)
+        .sort();
+      // The commit carries the new files; the waits wait for the new revision.
+      assert.deepEqual(changed, ["fleet-commit", "flux-ready-flux-system", "flux-ready-kyverno", "flux-ready-kyverno-policies", "flux-ready-source", "flux-ready-tenants"]);
+      const files = (rs: Registered[]) => get(rs, "fleet-commit").inputs.files as Record<string, string>;
+      const changedFiles = Object.keys(files(after)).filter((f) => files(after)[f] !== files(before)[f]);
+      assert.deepEqual(changedFiles.sort(), [
+        "tenants/base/team-b/kustomization.yaml",
+        "tenants/base/team-b/rbac.yaml",
+        "tenants/base/team-b/sync.yaml",
+        "tenants/staging/kustomization.yaml",
+        "tenants/staging/team-b-patch.yaml",
+      ]);
+    });
+
+    it("removing a tenant removes only its resources", async () => {
+      const both = (await run("staging", addTeamB)).resources;
+      const one = (await run("staging")).resources;
+      assert.deepEqual(
+        shape(both).filter((s) => !shape(one).includes(s)).every((s) => s.includes("team-b")),
+        true,
+      );
+      assert.ok(shape(one).every((s) => shape(both).includes(s)));
+    });
+  });
+
+  it("the same config registers identical inputs twice (no timestamps, randomness or ordering noise)", async () => {
+    const first = (await run("staging")).resources;
+    const second = (await run("staging")).resources;
+    const view = (rs: Registered[]) => rs.map((r) => JSON.stringify([r.urn, r.inputs, r.dependencies.sort(), r.provider])).sort();
+    assert.deepEqual(view(second), view(first));
+  });
+
+  it("a cloud provider not yet available fails before any resource is registered", async () => {
+    await assert.rejects(run("staging", (raw) => (raw.cluster = { provider: "eks" })), (e: Error) => {
+      assert.ok(pulumi.RunError.isInstance(e));
+      assert.equal(e.message, 'flux-multi-tenancy:cluster.provider: "eks" clusters are not available in this version; use kind or existing.');
+      return true;
+    });
+    assert.deepEqual(registered, []);
+  });
+
+  it("bad config fails as a RunError naming the key, before any resource is registered", async () => {
+    await assert.rejects(
+      run("staging", (raw) => (raw.flux = { ...raw.flux, version: "latest" })),
+      (e: Error) => {
+        assert.ok(pulumi.RunError.isInstance(e));
+        assert.equal(
+          e.message,
+          'invalid stack config:\nflux-multi-tenancy:flux.version: "latest" is not a pinned Flux release; use the form vX.Y.Z, e.g. "v2.9.4" ("latest" is never resolved).',
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(registered, []);
+  });
+});
