@@ -122,7 +122,7 @@ describe("resource graph", () => {
       // Depending on the cluster component waits for all of it: the cluster and its provider.
       assert.deepEqual(deps(get(resources, "flux-install")), ["cluster-kind", "cluster-provider", "fleet-commit"]);
       assert.ok(deps(get(resources, "flux-git-secret")).includes("flux-install"));
-      assert.deepEqual(deps(get(resources, "flux-sync")).filter((d) => !d.endsWith("-identity")), ["fleet-flux-deploy-key", "flux-git-secret", "flux-install"]);
+      assert.deepEqual(deps(get(resources, "flux-sync")).filter((d) => !d.endsWith("-identity")), ["cluster-kind", "fleet-flux-deploy-key", "flux-git-secret", "flux-install"]);
       const chain = ["flux-sync", "flux-ready-source", "flux-ready-flux-system", "flux-ready-kyverno", "flux-ready-kyverno-policies", "flux-ready-tenants"];
       for (let i = 1; i < chain.length; i++) assert.deepEqual(deps(get(resources, chain[i])), [chain[i - 1]], chain[i]);
       assert.ok(deps(get(resources, "tenant-dev-team-git-secret")).includes("flux-ready-tenants"));
