@@ -51,7 +51,14 @@ function client(inputs: Pick<GitCommitInputs, "token" | "apiUrl">): Octokit {
   // @octokit/rest is an ES module; Node >= 20.19 loads it with require().
   const { Octokit } = require("@octokit/rest") as typeof import("@octokit/rest", { with: { "resolution-mode": "import" } });
   const auth = inputs.token || process.env.GITHUB_TOKEN || undefined;
-  return new Octokit({ auth, ...(inputs.apiUrl ? { baseUrl: inputs.apiUrl } : {}), userAgent: "flux-multi-tenancy" });
+  // Expected answers (404 for a missing branch, 422 for a lost race) are handled here, not logged.
+  const quiet = () => undefined;
+  return new Octokit({
+    auth,
+    ...(inputs.apiUrl ? { baseUrl: inputs.apiUrl } : {}),
+    userAgent: "flux-multi-tenancy",
+    log: { debug: quiet, info: quiet, warn: console.warn, error: quiet },
+  });
 }
 
 function status(e: unknown): number | undefined {
@@ -114,6 +121,7 @@ export async function syncTree(
       // An empty repository takes no Git objects through the API until it has a first commit.
       const [first] = Object.keys(desired).sort();
       if (first === undefined) return { commitSha: "", commits };
+      if (!access.empty) throw new Error(`${owner}/${repo} has no branch ${branch} and no default branch ${access.defaultBranch} to start it from`);
       await gh.rest.repos.createOrUpdateFileContents({
         owner,
         repo,
@@ -124,6 +132,7 @@ export async function syncTree(
       });
       commits++;
       access.empty = false;
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`${owner}/${repo}: branch ${branch} did not appear after its first commit`);
       continue;
     }
     const commit = (await gh.rest.git.getCommit({ owner, repo, commit_sha: head })).data;

@@ -1,0 +1,182 @@
+// A GitHub REST API on loopback with in-memory repositories: the Git Data endpoints the commit provider uses.
+import { createHash } from "crypto";
+import * as http from "http";
+import type { AddressInfo } from "net";
+
+interface Repo {
+  defaultBranch: string;
+  admin: boolean;
+  refs: Map<string, string>;
+  commits: Map<string, { tree: string; parents: string[]; message: string }>;
+  trees: Map<string, Map<string, string>>; // tree sha -> path -> blob sha
+}
+
+export interface FakeGitHub {
+  readonly url: string;
+  /** Every request, "METHOD /path". */
+  readonly requests: string[];
+  /** Write requests (POST, PATCH, PUT, DELETE). */
+  writes(): string[];
+  /** Commits that moved a branch (ref updates and creations, and contents API commits). */
+  commitsOn(owner: string, repo: string, branch: string): number;
+  /** A branch's files, path -> text. */
+  files(owner: string, repo: string, branch: string): Map<string, string>;
+  createRepo(owner: string, repo: string, opts?: { admin?: boolean; defaultBranch?: string; files?: Record<string, string> }): void;
+  /** Makes the next ref update on this branch lose a race (422), as if another push came first. */
+  raceOnce(owner: string, repo: string, branch: string): void;
+  close(): Promise<void>;
+}
+
+const blobSha = (text: string) => {
+  const b = Buffer.from(text, "utf8");
+  return createHash("sha1").update(`blob ${b.length}\0`).update(b).digest("hex");
+};
+const objSha = (v: unknown) => createHash("sha1").update(JSON.stringify(v)).digest("hex");
+
+export async function startFakeGitHub(): Promise<FakeGitHub> {
+  const repos = new Map<string, Repo>();
+  const blobs = new Map<string, string>();
+  const requests: string[] = [];
+  const moved = new Map<string, number>();
+  const races = new Set<string>();
+
+  const putTree = (repo: Repo, files: Map<string, string>) => {
+    const sha = objSha([...files].sort());
+    repo.trees.set(sha, files);
+    return sha;
+  };
+  const commit = (repo: Repo, files: Map<string, string>, parents: string[], message: string) => {
+    const tree = putTree(repo, files);
+    const sha = objSha({ tree, parents, message, n: repo.commits.size });
+    repo.commits.set(sha, { tree, parents, message });
+    return sha;
+  };
+  const bump = (key: string) => moved.set(key, (moved.get(key) ?? 0) + 1);
+
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const pathname = decodeURIComponent(url.pathname);
+      requests.push(`${req.method} ${pathname}`);
+      const send = (status: number, data: unknown) => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(data));
+      };
+      const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(pathname);
+      const repo = m ? repos.get(`${m[1]}/${m[2]}`) : undefined;
+      if (!m || !repo) return send(404, { message: "Not Found" });
+      const key = `${m[1]}/${m[2]}`;
+      const rest = m[3] ?? "";
+      const input = body ? JSON.parse(body) : {};
+      const empty = repo.refs.size === 0;
+      let r: RegExpExecArray | null;
+      if (req.method === "GET" && rest === "") {
+        return send(200, { default_branch: repo.defaultBranch, size: empty ? 0 : 1, permissions: { admin: repo.admin, push: true, pull: true } });
+      }
+      if (req.method === "GET" && (r = /^\/git\/ref\/heads\/(.+)$/.exec(rest))) {
+        if (empty) return send(409, { message: "Git Repository is empty." });
+        const sha = repo.refs.get(r[1]);
+        return sha ? send(200, { ref: `refs/heads/${r[1]}`, object: { sha, type: "commit" } }) : send(404, { message: "Not Found" });
+      }
+      if (req.method === "GET" && (r = /^\/git\/commits\/(\w+)$/.exec(rest))) {
+        const c = repo.commits.get(r[1]);
+        return c ? send(200, { sha: r[1], tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })) }) : send(404, {});
+      }
+      if (req.method === "GET" && (r = /^\/git\/trees\/(\w+)$/.exec(rest))) {
+        const t = repo.trees.get(r[1]);
+        if (!t) return send(404, {});
+        return send(200, { sha: r[1], truncated: false, tree: [...t].map(([path, sha]) => ({ path, sha, type: "blob", mode: "100644" })) });
+      }
+      if (req.method === "GET" && (r = /^\/git\/blobs\/(\w+)$/.exec(rest))) {
+        const text = blobs.get(r[1]);
+        return text === undefined ? send(404, {}) : send(200, { sha: r[1], encoding: "base64", content: Buffer.from(text).toString("base64") });
+      }
+      if (empty && req.method === "POST" && rest.startsWith("/git/")) return send(409, { message: "Git Repository is empty." });
+      if (req.method === "POST" && rest === "/git/trees") {
+        const files = new Map(input.base_tree ? repo.trees.get(input.base_tree) : []);
+        for (const e of input.tree as { path: string; sha?: string | null; content?: string }[]) {
+          if (e.sha === null) files.delete(e.path);
+          else if (e.content !== undefined) {
+            const sha = blobSha(e.content);
+            blobs.set(sha, e.content);
+            files.set(e.path, sha);
+          }
+        }
+        return send(201, { sha: putTree(repo, files) });
+      }
+      if (req.method === "POST" && rest === "/git/commits") {
+        const files = repo.trees.get(input.tree)!;
+        return send(201, { sha: commit(repo, files, input.parents, input.message) });
+      }
+      if (req.method === "PATCH" && (r = /^\/git\/refs\/heads\/(.+)$/.exec(rest))) {
+        const branch = r[1];
+        const raceKey = `${key}@${branch}`;
+        if (races.has(raceKey)) {
+          // Another push lands first.
+          races.delete(raceKey);
+          const head = repo.refs.get(branch)!;
+          const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
+          files.set("OTHER.md", blobSha("other push\n"));
+          blobs.set(blobSha("other push\n"), "other push\n");
+          repo.refs.set(branch, commit(repo, files, [head], "other push"));
+        }
+        const head = repo.refs.get(branch);
+        const parents = repo.commits.get(input.sha)?.parents ?? [];
+        if (!head) return send(422, { message: "Reference does not exist" });
+        if (!input.force && !parents.includes(head)) return send(422, { message: "Update is not a fast forward" });
+        repo.refs.set(branch, input.sha);
+        bump(`${key}@${branch}`);
+        return send(200, { ref: `refs/heads/${branch}`, object: { sha: input.sha } });
+      }
+      if (req.method === "POST" && rest === "/git/refs") {
+        const branch = String(input.ref).replace(/^refs\/heads\//, "");
+        if (repo.refs.has(branch)) return send(422, { message: "Reference already exists" });
+        repo.refs.set(branch, input.sha);
+        bump(`${key}@${branch}`);
+        return send(201, { ref: input.ref, object: { sha: input.sha } });
+      }
+      if (req.method === "PUT" && (r = /^\/contents\/(.+)$/.exec(rest))) {
+        const branch = input.branch ?? repo.defaultBranch;
+        const head = repo.refs.get(branch);
+        const files = new Map(head ? repo.trees.get(repo.commits.get(head)!.tree) : []);
+        const text = Buffer.from(input.content, "base64").toString("utf8");
+        blobs.set(blobSha(text), text);
+        files.set(decodeURIComponent(r[1]), blobSha(text));
+        repo.refs.set(branch, commit(repo, files, head ? [head] : [], input.message));
+        if (!repo.refs.has(repo.defaultBranch)) repo.defaultBranch = branch;
+        bump(`${key}@${branch}`);
+        return send(201, { content: { path: r[1] }, commit: { sha: repo.refs.get(branch) } });
+      }
+      send(404, { message: `fake GitHub has no ${req.method} ${rest}` });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    writes: () => requests.filter((r) => !r.startsWith("GET ")),
+    commitsOn: (owner, repo, branch) => moved.get(`${owner}/${repo}@${branch}`) ?? 0,
+    files(owner, name, branch) {
+      const repo = repos.get(`${owner}/${name}`)!;
+      const head = repo.refs.get(branch);
+      if (!head) return new Map();
+      return new Map([...repo.trees.get(repo.commits.get(head)!.tree)!].map(([p, sha]) => [p, blobs.get(sha)!]));
+    },
+    createRepo(owner, name, opts = {}) {
+      const repo: Repo = { defaultBranch: opts.defaultBranch ?? "main", admin: opts.admin ?? true, refs: new Map(), commits: new Map(), trees: new Map() };
+      repos.set(`${owner}/${name}`, repo);
+      if (opts.files) {
+        const files = new Map(Object.entries(opts.files).map(([p, t]) => (blobs.set(blobSha(t), t), [p, blobSha(t)])));
+        repo.refs.set(repo.defaultBranch, commit(repo, files, [], "initial"));
+      }
+    },
+    raceOnce(owner, name, branch) {
+      races.add(`${owner}/${name}@${branch}`);
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
