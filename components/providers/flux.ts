@@ -52,7 +52,12 @@ async function deleteAllWithoutFinalizers(k: Kubectl, resource: string): Promise
  * object, the controllers, the CRDs, the namespace. NotFound is never an error; nothing waits on
  * a finalizer; the namespace is given a bounded time to go.
  */
-export async function uninstallFlux(k: Kubectl, state: Pick<FluxInstallInputs, "foundation" | "components">, namespaceTimeoutMs = 120_000): Promise<void> {
+export async function uninstallFlux(
+  k: Kubectl,
+  state: Pick<FluxInstallInputs, "foundation" | "components">,
+  namespaceTimeoutMs = 120_000,
+  pollMs = 2000,
+): Promise<void> {
   const crds = state.foundation.filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata.name);
   for (const r of [...SYNC_KINDS.filter((s) => crds.includes(s)), ...crds.filter((c) => !SYNC_KINDS.includes(c))]) {
     await deleteAllWithoutFinalizers(k, r);
@@ -68,7 +73,7 @@ export async function uninstallFlux(k: Kubectl, state: Pick<FluxInstallInputs, "
       const status = await k(["get", "namespace", FLUX_NAMESPACE, "-o", "jsonpath={.status.conditions}"]).catch(() => "");
       throw new Error(`namespace ${FLUX_NAMESPACE} is still terminating after ${namespaceTimeoutMs / 1000}s: ${status}`);
     }
-    await sleep(2000);
+    await sleep(pollMs);
   }
 }
 
@@ -177,8 +182,12 @@ export function readiness(obj: FluxStatus | undefined, revision: string): { read
   return { ready: true, message };
 }
 
+/** Kinds by resource name, for messages in Flux's terms. */
+const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustomizations: "Kustomization", helmreleases: "HelmRelease" };
+
 export async function waitReady(k: Kubectl, inputs: Omit<FluxReadyInputs, "kubeconfig">, intervalMs = 3000): Promise<string> {
-  const id = `${inputs.resource.split(".")[0]} ${inputs.namespace}/${inputs.name}`;
+  const plural = inputs.resource.split(".")[0];
+  const id = `${KINDS[plural] ?? plural} ${inputs.namespace}/${inputs.name}`;
   // Ask Flux to reconcile now (what `flux reconcile` does) instead of waiting out the interval.
   const requested = `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`;
   await k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, requested]).catch(() => undefined);

@@ -1,0 +1,315 @@
+// The cluster-side dynamic providers' logic, against a scripted kubectl and fake kind/kubectl executables.
+import { strict as assert } from "assert";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { kindClusterProvider, kindConfig } from "../components/providers/kindCluster";
+import {
+  fluxInstallProvider,
+  type FluxInstallInputs,
+  fluxReadyProvider,
+  fluxSyncProvider,
+  pathChangeFailure,
+  readiness,
+  uninstallFlux,
+  waitReady,
+} from "../components/providers/flux";
+import { gitCommitProvider } from "../components/providers/gitCommit";
+import type { Kubectl } from "../components/providers/kubectl";
+import { bootstrapObjects, GITHUB_KNOWN_HOSTS, type KubeObject } from "../manifests";
+import {
+  comparable,
+  fluxFixture,
+  kustomizeBuild,
+  render,
+  requireKubectl,
+  requirePath,
+  stackConfig,
+  syntheticInstallManifest,
+  writeTemp,
+} from "./helpers";
+
+/** A kubectl that answers from a script and records every call. */
+function scripted(answer: (args: readonly string[]) => string | Error): { kubectl: Kubectl; calls: string[] } {
+  const calls: string[] = [];
+  const kubectl: Kubectl = async (args) => {
+    calls.push(args.join(" "));
+    const a = answer(args);
+    if (a instanceof Error) throw a;
+    return a;
+  };
+  return { kubectl, calls };
+}
+
+const crd = (name: string): KubeObject => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name } });
+
+describe("Flux providers", () => {
+  describe("readiness", () => {
+    const obj = (status: string, extra: object = {}) => ({
+      metadata: { generation: 2 },
+      status: { observedGeneration: 2, conditions: [{ type: "Ready", status, reason: status === "True" ? "ReconciliationSucceeded" : "BuildFailed", message: "kustomize build failed: x" }], ...extra },
+    });
+
+    it("is Ready only at the expected revision and observed generation", () => {
+      assert.equal(readiness(obj("True", { artifact: { revision: "main@sha1:abc" } }), "main@sha1:abc").ready, true);
+      assert.equal(readiness(obj("True", { lastAppliedRevision: "main@sha1:abc" }), "main@sha1:abc").ready, true);
+      assert.deepEqual(readiness(obj("True", { lastAppliedRevision: "main@sha1:old" }), "main@sha1:abc"), {
+        ready: false,
+        message: "Ready at main@sha1:old, waiting for main@sha1:abc",
+      });
+      assert.equal(readiness({ ...obj("True"), metadata: { generation: 3 } }, "").ready, false);
+      assert.deepEqual(readiness(undefined, ""), { ready: false, message: "not found" });
+    });
+
+    it("a wait that times out fails with Flux's own status message", async () => {
+      const { kubectl, calls } = scripted((a) => (a[0] === "get" ? JSON.stringify(obj("False")) : ""));
+      await assert.rejects(
+        waitReady(kubectl, { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: "kyverno", revision: "", timeoutSeconds: 0 }, 1),
+        { message: "Kustomization flux-system/kyverno is not Ready after 0s: BuildFailed: kustomize build failed: x" },
+      );
+      assert.match(calls[0], /^annotate --overwrite -n flux-system kustomizations\.kustomize\.toolkit\.fluxcd\.io kyverno reconcile\.fluxcd\.io\/requestedAt=/);
+    });
+
+    it("a wait returns once Flux reports Ready at the revision", async () => {
+      let polls = 0;
+      const { kubectl } = scripted((a) => {
+        if (a[0] !== "get") return "";
+        polls++;
+        return JSON.stringify(obj("True", { artifact: { revision: polls < 3 ? "main@sha1:old" : "main@sha1:new" } }));
+      });
+      const message = await waitReady(kubectl, { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "main@sha1:new", timeoutSeconds: 30 }, 1);
+      assert.equal(message, "ReconciliationSucceeded: kustomize build failed: x");
+      assert.equal(polls, 3);
+    });
+
+    it("waits again when the revision moves, not otherwise", async () => {
+      const base = { kubeconfig: "k", resource: "r", namespace: "n", name: "x", revision: "main@sha1:a", timeoutSeconds: 1 };
+      assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, base)).changes, false);
+      assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, { ...base, revision: "main@sha1:b" })).changes, true);
+    });
+  });
+
+  describe("install", () => {
+    const state: FluxInstallInputs = {
+      kubeconfig: "k",
+      clusterUid: "uid-1",
+      version: "v2.9.4",
+      foundation: [
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: "flux-system" } },
+        crd("gitrepositories.source.toolkit.fluxcd.io"),
+        crd("kustomizations.kustomize.toolkit.fluxcd.io"),
+        crd("helmreleases.helm.toolkit.fluxcd.io"),
+      ],
+      components: [{ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "kustomize-controller", namespace: "flux-system" } }],
+      timeoutSeconds: 60,
+    };
+
+    it("a Flux version change is recorded, never applied or recreated; a new cluster reinstalls", async () => {
+      const upgrade = await fluxInstallProvider.diff!("id", state, { ...state, version: "v2.9.6" });
+      assert.deepEqual(upgrade, { changes: true, replaces: [] });
+      const out = await fluxInstallProvider.update!("id", state, { ...state, version: "v2.9.6" });
+      assert.equal(out.outs?.version, "v2.9.6");
+      assert.deepEqual((await fluxInstallProvider.diff!("id", state, { ...state, clusterUid: "uid-2" })).replaces, ["clusterUid"]);
+    });
+
+    it("uninstalls in Flux's order: sync objects without finalizers, the rest, controllers, CRDs, namespace", async () => {
+      let namespaceGone = false;
+      const { kubectl, calls } = scripted((a) => {
+        if (a[0] === "get" && a[1] === "kustomizations.kustomize.toolkit.fluxcd.io") {
+          return JSON.stringify({ items: [{ metadata: { name: "tenants", namespace: "flux-system", finalizers: ["finalizers.fluxcd.io"] } }] });
+        }
+        if (a[0] === "get" && a[1] === "namespace") return namespaceGone ? "" : ((namespaceGone = true), "namespace/flux-system");
+        if (a[0] === "get") return "";
+        return "";
+      });
+      await uninstallFlux(kubectl, state, 5_000, 1);
+      const steps = calls.map((c) => c.split(" --")[0].split(" -p")[0]);
+      assert.deepEqual(steps, [
+        "get kustomizations.kustomize.toolkit.fluxcd.io -A -o json",
+        "patch kustomizations.kustomize.toolkit.fluxcd.io tenants -n flux-system",
+        "delete kustomizations.kustomize.toolkit.fluxcd.io",
+        "get helmreleases.helm.toolkit.fluxcd.io -A -o json",
+        "delete helmreleases.helm.toolkit.fluxcd.io",
+        "get gitrepositories.source.toolkit.fluxcd.io -A -o json",
+        "delete gitrepositories.source.toolkit.fluxcd.io",
+        "delete",
+        "delete crd",
+        "delete namespace flux-system",
+        "get namespace flux-system",
+        "get namespace flux-system",
+      ]);
+      assert.ok(calls.every((c) => !c.startsWith("delete") || c.includes("--ignore-not-found")), "NotFound is never an error");
+      assert.ok(calls.every((c) => !c.startsWith("delete") || c.includes("--wait=false")), "nothing waits on a finalizer");
+      assert.ok(calls[1].endsWith(`-p {"metadata":{"finalizers":null}}`));
+    });
+
+    it("a namespace stuck terminating fails after a bounded time instead of hanging", async () => {
+      const { kubectl } = scripted((a) => (a[0] === "get" && a[1] === "namespace" ? (a.includes("jsonpath={.status.conditions}") ? "[stuck]" : "namespace/flux-system") : ""));
+      await assert.rejects(uninstallFlux(kubectl, { foundation: [], components: [] }, 10, 1), { message: "namespace flux-system is still terminating after 0.01s: [stuck]" });
+    });
+  });
+
+  describe("sync", () => {
+    const sync = { kubeconfig: "k", clusterUid: "uid-1", path: "clusters/staging", objects: [] };
+
+    it("refuses a cluster path change on the same cluster, with the way out", async () => {
+      const result = await fluxSyncProvider.check!(sync, { ...sync, path: "clusters/eu" });
+      assert.deepEqual(result.failures, [
+        {
+          property: "path",
+          reason:
+            "flux.path changed from clusters/staging to clusters/eu, but Flux in this cluster syncs clusters/staging and would prune everything it applied from there. Moving a cluster needs a re-bootstrap: destroy the stack and up again, or set flux.path back.",
+        },
+      ]);
+      assert.deepEqual(pathChangeFailure(sync, { ...sync, path: "clusters/eu", clusterUid: "uid-2" }), [], "a new cluster is a new bootstrap");
+      assert.deepEqual(pathChangeFailure({}, sync), []);
+    });
+
+    it("a branch change re-points the in-cluster GitRepository", async () => {
+      const objects = [{ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name: "flux-system" }, spec: { ref: { branch: "release" } } }];
+      assert.deepEqual(await fluxSyncProvider.diff!("id", sync, { ...sync, objects }), { changes: true, replaces: [] });
+    });
+  });
+});
+
+describe("kind cluster provider", () => {
+  let bin: string;
+  let log: string;
+  let clusters: string;
+  let savedPath: string | undefined;
+
+  /** Fake kind and kubectl on PATH, keeping their clusters in a file. */
+  beforeEach(() => {
+    bin = fs.mkdtempSync(path.join(os.tmpdir(), "kind-bin-"));
+    log = path.join(bin, "calls.log");
+    clusters = path.join(bin, "clusters");
+    fs.writeFileSync(clusters, "");
+    fs.writeFileSync(
+      path.join(bin, "kind"),
+      `#!/bin/sh
+echo "kind $*" >> "${log}"
+case "$1 $2" in
+  "get clusters") cat "${clusters}";;
+  "create cluster") echo "$4" >> "${clusters}";;
+  "get kubeconfig") echo "apiVersion: v1"; echo "kind: Config"; echo "current-context: kind-$4";;
+  "delete cluster") grep -vx "$4" "${clusters}" > "${clusters}.new"; mv "${clusters}.new" "${clusters}";;
+esac
+`,
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, "kubectl"),
+      `#!/bin/sh
+echo "kubectl $*" >> "${log}"
+case "$*" in
+  *--raw=/readyz*) echo ok;;
+  *"get namespace kube-system"*) printf 'uid-1234';;
+esac
+`,
+      { mode: 0o755 },
+    );
+    savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
+  });
+  afterEach(() => {
+    process.env.PATH = savedPath;
+    fs.rmSync(bin, { recursive: true, force: true });
+  });
+
+  const inputs = { name: "staging", nodeImage: "kindest/node:v1.33.1", workers: 2, waitSeconds: 60 };
+
+  it("creates the cluster with its node image and workers, and waits for the API", async () => {
+    const result = await kindClusterProvider.create(inputs);
+    assert.equal(result.id, "staging");
+    assert.equal(result.outs?.clusterUid, "uid-1234");
+    assert.match(result.outs!.kubeconfig, /current-context: kind-staging/);
+    const calls = fs.readFileSync(log, "utf8");
+    assert.match(calls, /^kind create cluster --name staging --image kindest\/node:v1\.33\.1 --config \S+kind\.yaml --wait 60s$/m);
+    assert.match(calls, /--raw=\/readyz/);
+    assert.equal(kindConfig(2), "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n  - role: worker\n  - role: worker\n");
+  });
+
+  it("refuses to take over a kind cluster of the same name made elsewhere", async () => {
+    fs.writeFileSync(clusters, "staging\n");
+    await assert.rejects(kindClusterProvider.create(inputs), /a kind cluster named staging already exists outside this stack/);
+  });
+
+  it("reads a cluster deleted out of band as gone, so refresh drops it", async () => {
+    const created = await kindClusterProvider.create(inputs);
+    assert.equal((await kindClusterProvider.read!("staging", created.outs)).id, "staging");
+    fs.writeFileSync(clusters, "");
+    assert.equal((await kindClusterProvider.read!("staging", created.outs)).id, "");
+  });
+
+  it("replaces on any change of name, image or workers, deleting first; delete is idempotent", async () => {
+    const created = (await kindClusterProvider.create(inputs)).outs!;
+    assert.deepEqual(await kindClusterProvider.diff!("staging", created, { ...inputs, nodeImage: "kindest/node:v1.34.0" }), {
+      changes: true,
+      replaces: ["nodeImage"],
+      deleteBeforeReplace: true,
+    });
+    assert.equal((await kindClusterProvider.diff!("staging", created, inputs)).changes, false);
+    await kindClusterProvider.delete!("staging", created);
+    await kindClusterProvider.delete!("staging", created);
+    assert.equal(fs.readFileSync(clusters, "utf8").trim(), "");
+  });
+
+  it("says how to get a missing CLI", async () => {
+    process.env.PATH = bin.replace(/$/, "-none");
+    await assert.rejects(kindClusterProvider.create(inputs), /kind is not on PATH; install it/);
+  });
+});
+
+describe("what bootstrap applies", () => {
+  for (const real of [false, true]) {
+  it(`equals what kustomize-controller builds from clusters/<env>/flux-system (${real ? "real Flux v2.9.4" : "synthetic, with extras"})`, async function () {
+    requireKubectl(this);
+    const manifest = real ? requirePath(this, fluxFixture("gotk-components-v2.9.4.yaml"), "the Flux v2.9.4 fixture") : undefined;
+    const config = await stackConfig("staging", (raw) => (raw.flux = real ? {} : { componentsExtra: ["image-reflector-controller"] }));
+    const tree = render(config, manifest ? fs.readFileSync(manifest, "utf8") : undefined);
+    const dir = writeTemp(tree);
+    try {
+      const built = kustomizeBuild(path.join(dir, "clusters/staging/flux-system"));
+      const ours = bootstrapObjects(config, tree["clusters/staging/flux-system/gotk-components.yaml"]);
+      assert.deepEqual(comparable([...ours.foundation, ...ours.components, ...ours.sync]), comparable(built));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  }
+
+  it("puts CRDs and the Namespace first, the sync objects last", async () => {
+    const config = await stackConfig("staging");
+    const objects = bootstrapObjects(config, syntheticInstallManifest());
+    assert.deepEqual(objects.foundation.map((o) => o.kind), ["Namespace"]);
+    assert.deepEqual(objects.sync.map((o) => o.kind), ["GitRepository", "Kustomization"]);
+    assert.equal((objects.sync[1].spec as { serviceAccountName: string }).serviceAccountName, "kustomize-controller");
+  });
+});
+
+describe("github.com known_hosts", () => {
+  it("matches the SHA256 fingerprints GitHub publishes", () => {
+    const published: Record<string, string> = {
+      "ssh-ed25519": "+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU",
+      "ecdsa-sha2-nistp256": "p2QAMXNIC1TJYWeIOttrVc98/R1BUFWu3/LiyKgUfQM",
+      "ssh-rsa": "uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+    };
+    const lines = GITHUB_KNOWN_HOSTS.trim().split("\n");
+    assert.equal(lines.length, 3);
+    for (const line of lines) {
+      const [host, type, key] = line.split(" ");
+      assert.equal(host, "github.com");
+      const fingerprint = createHash("sha256").update(Buffer.from(key, "base64")).digest("base64").replace(/=+$/, "");
+      assert.equal(fingerprint, published[type], type);
+    }
+  });
+});
+
+describe("seeded repositories", () => {
+  it("are never rewritten: seed diffs show no change", async () => {
+    const seed = { owner: "o", repository: "r", branch: "main", files: { a: "1" }, mode: "seed" as const, message: "m", overwriteShared: false, token: "", apiUrl: "" };
+    const out = { ...seed, commitSha: "x", revision: "main@sha1:x", paths: ["a"], commits: 1 };
+    assert.deepEqual(await gitCommitProvider.diff!("id", out, { ...seed, files: { a: "2", b: "3" } }), { changes: false });
+  });
+});
