@@ -180,6 +180,14 @@ describe("resource graph", () => {
       assert.deepEqual(get(resources, "tenant-dev-team-git-secret").inputs.metadata, { name: "dev-team-git", namespace: "apps" });
     });
 
+    it("deployKeyRotation replaces every key pair (and so its deploy key and Secret) in one up", async () => {
+      const rotated = (await run("staging", (raw) => (raw.deployKeyRotation = "2026-11-24"))).resources;
+      for (const n of ["fleet-flux-identity", "tenant-dev-team-flux-identity"]) {
+        assert.equal(get(resources, n).replacementTrigger, "", n);
+        assert.equal(get(rotated, n).replacementTrigger, "2026-11-24", n);
+      }
+    });
+
     it("deploy keys are read-only; repositories private and kept on destroy", () => {
       for (const n of ["fleet-flux-deploy-key", "tenant-dev-team-flux-deploy-key"]) assert.equal(get(resources, n).inputs.readOnly, true, n);
       for (const n of ["fleet-repo", "tenant-dev-team-repo"]) {
