@@ -255,6 +255,12 @@ esac
     assert.equal(fs.readFileSync(clusters, "utf8").trim(), "");
   });
 
+  it("keeps the state on refresh where kind is not installed (a preview on another machine)", async () => {
+    const created = (await kindClusterProvider.create(inputs)).outs!;
+    process.env.PATH = `${bin}-none`;
+    assert.deepEqual(await kindClusterProvider.read!("staging", created), { id: "staging", props: created });
+  });
+
   it("says how to get a missing CLI", async () => {
     process.env.PATH = bin.replace(/$/, "-none");
     await assert.rejects(kindClusterProvider.create(inputs), /kind is not on PATH; install it/);

@@ -1,7 +1,7 @@
 // Dynamic provider for a kind cluster (there is no kind provider on npm): create, read, replace, delete via the kind CLI.
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../manifests/yaml";
-import { run, withTempFile } from "./exec";
+import { CommandError, run, withTempFile } from "./exec";
 import { waitForApi, withKubectl } from "./kubectl";
 
 export interface KindClusterInputs {
@@ -60,8 +60,16 @@ export const kindClusterProvider: pulumi.dynamic.ResourceProvider<KindClusterInp
   },
 
   async read(id, props) {
+    let clusters: string[];
+    try {
+      clusters = await kindClusters();
+    } catch (e) {
+      // Without the kind CLI (a preview on another machine) nothing can be said: keep the state.
+      if (e instanceof CommandError && e.code === "ENOENT") return { id, props: props as KindClusterOutputs };
+      throw e;
+    }
     // A cluster deleted out of band reads as gone, so refresh drops it and the next up recreates it.
-    if (!(await kindClusters()).includes(id)) return { id: "", props: {} as KindClusterOutputs };
+    if (!clusters.includes(id)) return { id: "", props: {} as KindClusterOutputs };
     return { id, props: { ...(props as KindClusterOutputs), kubeconfig: await kubeconfigOf(id) } };
   },
 

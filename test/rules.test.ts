@@ -1,0 +1,104 @@
+// Tenant-isolation rules: a passing and a violating input each, then over the real renders and the mocked graph.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  deployKeysReadOnly,
+  lockdownPresent,
+  noCrossNamespaceRefs,
+  type ObjectView,
+  type ResourceView,
+  repositoriesPrivate,
+  sshSecretsWhereUsed,
+  tenantReconcilersImpersonate,
+} from "../policy/rules";
+import { bootstrapObjects, renderTenantStarter } from "../manifests";
+import { runProgram } from "./mocks";
+import { render, stackConfig, stackRaw, syntheticInstallManifest, treeObjects } from "./helpers";
+
+const ks = (ns: string, spec: object): ObjectView => ({ kind: "Kustomization", metadata: { name: "app", namespace: ns }, spec });
+const deployment = (name: string, args: string[]): ObjectView => ({
+  kind: "Deployment",
+  metadata: { name, namespace: "flux-system" },
+  spec: { template: { spec: { containers: [{ args }] } } },
+});
+
+describe("tenant-isolation rules", () => {
+  it("deploy keys are read-only", () => {
+    assert.deepEqual(deployKeysReadOnly({ type: "github:index/repositoryDeployKey:RepositoryDeployKey", name: "k", props: { readOnly: true } }), []);
+    assert.deepEqual(deployKeysReadOnly({ type: "github:index/repositoryDeployKey:RepositoryDeployKey", name: "k", props: { readOnly: false } }), [
+      "deploy key k can push: set readOnly: true",
+    ]);
+  });
+
+  it("repositories are private", () => {
+    assert.deepEqual(repositoriesPrivate({ type: "github:index/repository:Repository", name: "r", props: { visibility: "private" } }), []);
+    assert.deepEqual(repositoriesPrivate({ type: "github:index/repository:Repository", name: "r", props: { visibility: "public" } }), ["repository r is public: make it private"]);
+  });
+
+  it("tenant Kustomizations and HelmReleases impersonate their service account", () => {
+    assert.deepEqual(tenantReconcilersImpersonate([ks("apps", { serviceAccountName: "dev-team" }), ks("flux-system", {})]), []);
+    assert.deepEqual(tenantReconcilersImpersonate([ks("apps", { prune: true })]), [
+      "Kustomization/apps/app has no serviceAccountName: tenant reconcilers must impersonate the tenant's service account",
+    ]);
+  });
+
+  it("no tenant object refers into another namespace", () => {
+    assert.deepEqual(noCrossNamespaceRefs([ks("apps", { sourceRef: { kind: "GitRepository", name: "x", namespace: "apps" } })]), []);
+    assert.deepEqual(
+      noCrossNamespaceRefs([
+        ks("apps", { sourceRef: { kind: "GitRepository", name: "flux-system", namespace: "flux-system" }, dependsOn: [{ name: "x", namespace: "other" }] }),
+      ]),
+      ["Kustomization/apps/app spec.sourceRef points into namespace flux-system", "Kustomization/apps/app spec.dependsOn[0] points into namespace other"],
+    );
+  });
+
+  it("SSH identities live only where their GitRepository uses them", () => {
+    const git: ObjectView = { kind: "GitRepository", metadata: { name: "dev-team", namespace: "apps" }, spec: { secretRef: { name: "dev-team-git" } } };
+    const secret = (ns: string): ResourceView => ({ type: "kubernetes:core/v1:Secret", name: "s", props: { metadata: { name: "dev-team-git", namespace: ns }, stringData: { identity: "x" } } });
+    assert.deepEqual(sshSecretsWhereUsed([secret("apps")], [git]), []);
+    assert.deepEqual(sshSecretsWhereUsed([secret("other-team")], [git]), ["Secret other-team/dev-team-git holds an SSH identity that no GitRepository in its namespace uses"]);
+  });
+
+  it("every targeted controller carries its lockdown flags", () => {
+    const good = [
+      deployment("kustomize-controller", ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"]),
+      deployment("helm-controller", ["--no-cross-namespace-refs=true", "--default-service-account=default"]),
+      deployment("source-controller", []),
+    ];
+    assert.deepEqual(lockdownPresent(good), []);
+    const root: ObjectView = { kind: "Kustomization", metadata: { name: "flux-system", namespace: "flux-system" }, spec: {} };
+    assert.deepEqual(lockdownPresent([deployment("kustomize-controller", ["--no-cross-namespace-refs=true"]), root]), [
+      "kustomize-controller lacks --no-remote-bases=true",
+      "kustomize-controller lacks --default-service-account=<sa>",
+      "Kustomization flux-system/flux-system does not impersonate kustomize-controller",
+    ]);
+  });
+
+  for (const stack of ["staging", "production"]) {
+    it(`hold for the rendered ${stack} tree, its bootstrap objects, the tenant starter and the mocked graph`, async () => {
+      const config = await stackConfig(stack);
+      const tree = render(config);
+      const objects = treeObjects(tree).filter(({ file }) => !file.endsWith("gotk-components.yaml")).map(({ obj }) => obj as ObjectView);
+      const starter = treeObjects(renderTenantStarter(config.tenants[0])).map(({ obj }) => obj as ObjectView);
+      assert.deepEqual(tenantReconcilersImpersonate([...objects, ...starter]), []);
+      assert.deepEqual(noCrossNamespaceRefs([...objects, ...starter]), []);
+      const built = bootstrapObjects(config, tree[`clusters/${stack}/flux-system/gotk-components.yaml`]);
+      assert.deepEqual(lockdownPresent([...built.components, ...built.sync]), []);
+      assert.ok(built.components.some((o) => o.kind === "Deployment"), "the check saw the controllers");
+
+      const manifest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rules-")), "install.yaml");
+      fs.writeFileSync(manifest, syntheticInstallManifest());
+      const raw = { ...(await stackRaw(stack)), flux: { manifests: manifest } } as Record<string, unknown>;
+      const { resources } = await runProgram(stack, raw, stack === "production" ? { kubeconfig: "apiVersion: v1\n" } : {});
+      const views: ResourceView[] = resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+      assert.ok(views.some((v) => v.type.endsWith("RepositoryDeployKey")));
+      assert.deepEqual(views.flatMap(deployKeysReadOnly), []);
+      assert.deepEqual(views.flatMap(repositoriesPrivate), []);
+      const syncObjects = [...objects, ...built.sync];
+      assert.deepEqual(sshSecretsWhereUsed(views, syncObjects), []);
+      assert.equal(views.filter((v) => v.type === "kubernetes:core/v1:Secret").length, 2);
+    });
+  }
+});
