@@ -1,11 +1,10 @@
 // Policy pack: the tenant-isolation rules of rules.ts, run by `pulumi preview --policy-pack policy`.
 import { PolicyPack, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
-import { parseAllDocuments } from "yaml";
 import {
+  committedObjects,
   deployKeysReadOnly,
   lockdownPresent,
   noCrossNamespaceRefs,
-  type ObjectView,
   type ResourceView,
   repositoriesPrivate,
   sshSecretsWhereUsed,
@@ -15,13 +14,6 @@ import {
 const COMMIT = "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit";
 const INSTALL = "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxInstall";
 const SYNC = "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxSync";
-
-function objectsOf(files: Record<string, string> | undefined): ObjectView[] {
-  return Object.entries(files ?? {})
-    .filter(([p]) => p.endsWith(".yaml") && !p.endsWith("gotk-components.yaml") && !p.endsWith("kustomization.yaml"))
-    .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as ObjectView))
-    .filter((o) => o && typeof o === "object");
-}
 
 function perResource(name: string, description: string, rule: (r: ResourceView) => string[]): ResourceValidationPolicy {
   return {
@@ -38,7 +30,7 @@ const stackPolicy: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const resources: ResourceView[] = args.resources.map((r) => ({ type: r.type, name: r.name, props: r.props }));
-    const committed = args.resources.filter((r) => r.type === COMMIT).flatMap((r) => objectsOf(r.props.files));
+    const committed = args.resources.filter((r) => r.type === COMMIT).flatMap((r) => committedObjects(r.props.files ?? {}));
     const flux = args.resources.filter((r) => r.type === INSTALL || r.type === SYNC).flatMap((r) => [...(r.props.components ?? []), ...(r.props.objects ?? [])]);
     [
       ...tenantReconcilersImpersonate(committed),

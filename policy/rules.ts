@@ -1,5 +1,6 @@
 // Tenant-isolation rules as plain functions: used by the tests and wrapped by the policy pack (policy/index.ts).
 // Each returns the violations it finds, one sentence each; an empty list passes.
+import { parseAllDocuments } from "yaml";
 
 /** A resource as Pulumi policies and the test mocks both see it. */
 export interface ResourceView {
@@ -102,4 +103,23 @@ export function lockdownPresent(objects: readonly ObjectView[]): string[] {
     out.push("Kustomization flux-system/flux-system does not impersonate kustomize-controller");
   }
   return out;
+}
+
+/**
+ * The whole objects a committed file tree defines: every YAML document except kustomization.yaml
+ * files, the patches they list (partial objects) and Flux's own gotk-components.yaml.
+ */
+export function committedObjects(files: Readonly<Record<string, string>>): ObjectView[] {
+  const patches = new Set<string>();
+  for (const [file, text] of Object.entries(files)) {
+    if (!file.endsWith("kustomization.yaml")) continue;
+    const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
+    const k = parseAllDocuments(text)[0]?.toJS() as { patches?: { path?: string }[]; patchesStrategicMerge?: string[] } | null;
+    for (const p of k?.patches ?? []) if (p.path) patches.add(dir + p.path);
+    for (const p of k?.patchesStrategicMerge ?? []) patches.add(dir + p);
+  }
+  return Object.entries(files)
+    .filter(([f]) => /\.ya?ml$/.test(f) && !f.endsWith("kustomization.yaml") && !f.endsWith("gotk-components.yaml") && !patches.has(f))
+    .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as ObjectView))
+    .filter((o) => o !== null && typeof o === "object");
 }

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+  committedObjects,
   deployKeysReadOnly,
   lockdownPresent,
   noCrossNamespaceRefs,
@@ -15,7 +16,7 @@ import {
 } from "../policy/rules";
 import { bootstrapObjects, renderTenantStarter } from "../manifests";
 import { runProgram } from "./mocks";
-import { render, stackConfig, stackRaw, syntheticInstallManifest, treeObjects } from "./helpers";
+import { render, stackConfig, stackRaw, syntheticInstallManifest } from "./helpers";
 
 const ks = (ns: string, spec: object): ObjectView => ({ kind: "Kustomization", metadata: { name: "app", namespace: ns }, spec });
 const deployment = (name: string, args: string[]): ObjectView => ({
@@ -61,6 +62,16 @@ describe("tenant-isolation rules", () => {
     assert.deepEqual(sshSecretsWhereUsed([secret("other-team")], [git]), ["Secret other-team/dev-team-git holds an SSH identity that no GitRepository in its namespace uses"]);
   });
 
+  it("only whole objects are judged: patches and kustomization files are left out", () => {
+    const files = {
+      "tenants/staging/kustomization.yaml": "resources: [../base/a]\npatches:\n  - path: a-patch.yaml\n",
+      "tenants/staging/a-patch.yaml": "kind: Kustomization\nmetadata: { name: a, namespace: a }\nspec: { path: ./staging }\n",
+      "tenants/base/a/sync.yaml": "kind: Kustomization\nmetadata: { name: a, namespace: a }\nspec: { prune: true }\n",
+    };
+    assert.deepEqual(committedObjects(files), [{ kind: "Kustomization", metadata: { name: "a", namespace: "a" }, spec: { prune: true } }]);
+    assert.equal(tenantReconcilersImpersonate(committedObjects(files)).length, 1);
+  });
+
   it("every targeted controller carries its lockdown flags", () => {
     const good = [
       deployment("kustomize-controller", ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"]),
@@ -80,8 +91,9 @@ describe("tenant-isolation rules", () => {
     it(`hold for the rendered ${stack} tree, its bootstrap objects, the tenant starter and the mocked graph`, async () => {
       const config = await stackConfig(stack);
       const tree = render(config);
-      const objects = treeObjects(tree).filter(({ file }) => !file.endsWith("gotk-components.yaml")).map(({ obj }) => obj as ObjectView);
-      const starter = treeObjects(renderTenantStarter(config.tenants[0])).map(({ obj }) => obj as ObjectView);
+      const objects = committedObjects(tree);
+      const starter = committedObjects(renderTenantStarter(config.tenants[0]));
+      assert.ok(objects.length >= 10 && starter.length === 2);
       assert.deepEqual(tenantReconcilersImpersonate([...objects, ...starter]), []);
       assert.deepEqual(noCrossNamespaceRefs([...objects, ...starter]), []);
       const built = bootstrapObjects(config, tree[`clusters/${stack}/flux-system/gotk-components.yaml`]);
