@@ -33,6 +33,50 @@ export interface ClusterConfig {
     /** Worker nodes beside the control plane; default 1. */
     readonly workers: number;
   };
+  /** EKS settings (provider eks); region is required. */
+  readonly eks: EksSettings;
+  /** GKE settings (provider gke); project and location are required. */
+  readonly gke: GkeSettings;
+  /** AKS settings (provider aks); location is required. */
+  readonly aks: AksSettings;
+}
+
+export interface EksSettings {
+  /** AWS region, e.g. eu-west-1. */
+  readonly region: string;
+  /** Kubernetes minor version, e.g. "1.33". */
+  readonly version: string;
+  /** Nodes of the managed node group; at least 1. */
+  readonly nodeCount: number;
+  readonly instanceType: string;
+  /** VPC and its subnets; "" and [] use the account's default VPC. */
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+}
+
+export interface GkeSettings {
+  /** Google Cloud project ID. */
+  readonly project: string;
+  /** Region (regional cluster) or zone (zonal cluster), e.g. europe-west1. */
+  readonly location: string;
+  readonly version: string;
+  /** Nodes of the node pool (per zone for a regional cluster); at least 1. */
+  readonly nodeCount: number;
+  readonly machineType: string;
+  readonly network: string;
+  /** "" uses the network's default subnetwork for the region. */
+  readonly subnetwork: string;
+}
+
+export interface AksSettings {
+  /** Azure location, e.g. westeurope. */
+  readonly location: string;
+  /** Existing resource group; "" creates <cluster name>-rg. */
+  readonly resourceGroup: string;
+  readonly version: string;
+  /** Nodes of the system pool; at least 1. */
+  readonly nodeCount: number;
+  readonly vmSize: string;
 }
 
 export interface FluxConfig {
@@ -123,7 +167,13 @@ export interface StackConfig {
  */
 export const DEFAULTS = {
   environment: "",
-  cluster: { provider: "kind", kind: { nodeImage: "kindest/node:v1.33.1", workers: 1 } },
+  cluster: {
+    provider: "kind",
+    kind: { nodeImage: "kindest/node:v1.33.1", workers: 1 },
+    eks: { region: "", version: "1.33", nodeCount: 3, instanceType: "m6i.large", vpcId: "", subnetIds: [] as string[] },
+    gke: { project: "", location: "", version: "1.33", nodeCount: 3, machineType: "e2-standard-4", network: "default", subnetwork: "" },
+    aks: { location: "", resourceGroup: "", version: "1.33", nodeCount: 3, vmSize: "Standard_D4s_v5" },
+  },
   flux: {
     version: "v2.9.4",
     components: [...FLUX_COMPONENTS],
@@ -343,23 +393,104 @@ function readEnvironment(r: Reader, value: unknown, stack: string): string {
   return stack;
 }
 
+/** Fields of a per-provider settings object, defaults merged; unknown fields reported. */
+function settings(r: Reader, key: string, value: unknown, defaults: object): Raw {
+  if (value === undefined || value === null) return { ...defaults };
+  if (!isPlainObject(value)) {
+    r.fail(key, value, "is not an object", `set it as a YAML map of ${Object.keys(defaults).join(", ")}`);
+    return { ...defaults };
+  }
+  r.unknownFields(key, value, Object.keys(defaults));
+  return { ...defaults, ...value };
+}
+
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
+const GCP_LOCATION = /^[a-z]+-[a-z]+\d+(-[a-z])?$/;
+const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const AZURE_LOCATION = /^[a-z][a-z0-9]+$/;
+const K8S_MINOR = /^\d+\.\d+(\.\d+)?$/;
+
+/** A required setting of the chosen cloud: missing and malformed each get their own message. */
+function required(r: Reader, key: string, value: unknown, provider: string, pattern: RegExp, what: string, example: string): string {
+  const s = typeof value === "string" ? value.trim() : "";
+  if (s === "") {
+    r.fail(key, value, `is required for cluster.provider ${provider}`, `set ${what}: pulumi config set --path ${PROJECT}:${key} ${example}`);
+  } else if (!pattern.test(s)) {
+    r.fail(key, value, `is not ${what}`, `use e.g. "${example}"`);
+  }
+  return s;
+}
+
+function nodeCount(r: Reader, key: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    r.fail(key, value, "is not a node count", "set a whole number, 1 or more");
+    return 1;
+  }
+  return value;
+}
+
+function k8sVersion(r: Reader, key: string, value: unknown): string {
+  const s = r.string(key, value);
+  if (s !== "" && !K8S_MINOR.test(s)) r.fail(key, value, "is not a Kubernetes version", 'use a minor version such as "1.33"');
+  return s;
+}
+
+function readEks(r: Reader, e: Raw): EksSettings {
+  const eks: EksSettings = {
+    region: required(r, "cluster.eks.region", e.region, "eks", AWS_REGION, "an AWS region", "eu-west-1"),
+    version: k8sVersion(r, "cluster.eks.version", e.version),
+    nodeCount: nodeCount(r, "cluster.eks.nodeCount", e.nodeCount),
+    instanceType: r.string("cluster.eks.instanceType", e.instanceType),
+    vpcId: r.string("cluster.eks.vpcId", e.vpcId, true),
+    subnetIds: r.stringList("cluster.eks.subnetIds", e.subnetIds),
+  };
+  if ((eks.vpcId === "") !== (eks.subnetIds.length === 0)) {
+    r.fail("cluster.eks.subnetIds", e.subnetIds, "must be given together with cluster.eks.vpcId", "set both (a VPC and its subnets), or neither for the default VPC");
+  }
+  return eks;
+}
+
+function readGke(r: Reader, g: Raw): GkeSettings {
+  return {
+    project: required(r, "cluster.gke.project", g.project, "gke", GCP_PROJECT, "a Google Cloud project ID", "my-project-123"),
+    location: required(r, "cluster.gke.location", g.location, "gke", GCP_LOCATION, "a Google Cloud region or zone", "europe-west1"),
+    version: k8sVersion(r, "cluster.gke.version", g.version),
+    nodeCount: nodeCount(r, "cluster.gke.nodeCount", g.nodeCount),
+    machineType: r.string("cluster.gke.machineType", g.machineType),
+    network: r.string("cluster.gke.network", g.network),
+    subnetwork: r.string("cluster.gke.subnetwork", g.subnetwork, true),
+  };
+}
+
+function readAks(r: Reader, a: Raw): AksSettings {
+  return {
+    location: required(r, "cluster.aks.location", a.location, "aks", AZURE_LOCATION, "an Azure location", "westeurope"),
+    resourceGroup: r.string("cluster.aks.resourceGroup", a.resourceGroup, true),
+    version: k8sVersion(r, "cluster.aks.version", a.version),
+    nodeCount: nodeCount(r, "cluster.aks.nodeCount", a.nodeCount),
+    vmSize: r.string("cluster.aks.vmSize", a.vmSize),
+  };
+}
+
 function readCluster(r: Reader, environment: string): ClusterConfig {
-  const c = r.object("cluster", { provider: DEFAULTS.cluster.provider, name: environment, kind: DEFAULTS.cluster.kind } as Raw);
+  const d = DEFAULTS.cluster;
+  const c = r.object("cluster", { provider: d.provider, name: environment, kind: d.kind, eks: d.eks, gke: d.gke, aks: d.aks } as Raw);
   const provider = r.oneOf("cluster.provider", c.provider, CLUSTER_PROVIDERS);
   const name = r.dns1123("cluster.name", c.name);
-  let kindRaw: Raw = { ...DEFAULTS.cluster.kind };
-  if (isPlainObject(c.kind)) {
-    r.unknownFields("cluster.kind", c.kind, Object.keys(DEFAULTS.cluster.kind));
-    kindRaw = { ...kindRaw, ...c.kind };
-  } else if (c.kind !== undefined) {
-    r.fail("cluster.kind", c.kind, "is not an object", "set { nodeImage, workers }");
-  }
+  const kindRaw = settings(r, "cluster.kind", c.kind, d.kind);
   const nodeImage = r.string("cluster.kind.nodeImage", kindRaw.nodeImage);
   const workers = kindRaw.workers;
   if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 0) {
     r.fail("cluster.kind.workers", workers, "is not a whole number of worker nodes", "set 0 or more");
   }
-  return { provider, name, kind: { nodeImage, workers: typeof workers === "number" ? workers : 0 } };
+  const eksRaw = settings(r, "cluster.eks", c.eks, d.eks);
+  const gkeRaw = settings(r, "cluster.gke", c.gke, d.gke);
+  const aksRaw = settings(r, "cluster.aks", c.aks, d.aks);
+  // Only the chosen cloud's settings must be complete; the others are carried as given.
+  const eks = provider === "eks" ? readEks(r, eksRaw) : (eksRaw as unknown as EksSettings);
+  const gke = provider === "gke" ? readGke(r, gkeRaw) : (gkeRaw as unknown as GkeSettings);
+  const aks = provider === "aks" ? readAks(r, aksRaw) : (aksRaw as unknown as AksSettings);
+  return { provider, name, kind: { nodeImage, workers: typeof workers === "number" ? workers : 0 }, eks, gke, aks };
 }
 
 function readFlux(r: Reader, environment: string): FluxConfig {

@@ -1,26 +1,13 @@
 // Wiring only: read the stack config, render the fleet tree, build the components, export what a stack reports.
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, ExistingCluster, FleetRepository, FluxBootstrap, KindCluster, Tenant } from "./components";
-import { loadConfig, type StackConfig } from "./config";
+import { createCluster, FleetRepository, FluxBootstrap, Tenant } from "./components";
+import { loadConfig } from "./config";
 import { loadInstallManifest } from "./lib/fluxRelease";
 import { renderFleet } from "./manifests";
 
-/** Cluster providers this version builds. */
-const AVAILABLE_CLUSTERS = ["kind", "existing"];
-
-function cluster(config: StackConfig, kubeconfig: pulumi.Output<string> | undefined): Cluster {
-  const c = config.cluster;
-  return c.provider === "kind"
-    ? new KindCluster("cluster", { clusterName: c.name, nodeImage: c.kind.nodeImage, workers: c.kind.workers })
-    : new ExistingCluster("cluster", { clusterName: c.name, kubeconfig: kubeconfig! });
-}
-
 export = async () => {
   const { config, kubeconfig } = loadConfig();
-  if (!AVAILABLE_CLUSTERS.includes(config.cluster.provider)) {
-    throw new pulumi.RunError(`flux-multi-tenancy:cluster.provider: "${config.cluster.provider}" clusters are not available in this version; use kind or existing.`);
-  }
   const manifest = await loadInstallManifest(config.flux, { baseDir: __dirname });
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
   const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
@@ -32,7 +19,7 @@ export = async () => {
     [...new Set(owners)].map((owner) => [owner, new github.Provider(`github-${owner}`, { owner, token: token.apply((t) => t || undefined) as pulumi.Output<string> })]),
   );
 
-  const k8sCluster = cluster(config, kubeconfig);
+  const k8sCluster = createCluster("cluster", config.cluster, kubeconfig);
   const fleet = new FleetRepository("fleet", {
     owner: config.fleet.owner,
     repository: config.fleet.repository,

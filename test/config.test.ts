@@ -53,9 +53,10 @@ describe("config", () => {
       ]);
     });
 
-    it("production reads as the reference example on an existing cluster", async () => {
+    it("production reads as the reference example on EKS", async () => {
       const c = await stackConfig("production");
-      assert.equal(c.cluster.provider, "existing");
+      assert.equal(c.cluster.provider, "eks");
+      assert.deepEqual(c.cluster.eks, { region: "eu-west-1", version: "1.33", nodeCount: 3, instanceType: "m6i.large", vpcId: "", subnetIds: [] });
       assert.equal(c.flux.path, "clusters/production");
       assert.deepEqual(c.reconcile, { infrastructureInterval: "10m", infrastructureTimeout: "5m", policiesInterval: "5m", tenantsInterval: "5m" });
       assert.equal(c.tenants[0].path, "./production");
@@ -90,7 +91,11 @@ describe("config", () => {
         raw.cluster = { kind: { workers: 3 } };
         raw.flux = { version: "v2.7.5" };
       });
-      assert.deepEqual(c.cluster, { provider: "kind", name: "staging", kind: { nodeImage: "kindest/node:v1.33.1", workers: 3 } });
+      assert.deepEqual(
+        { provider: c.cluster.provider, name: c.cluster.name, kind: c.cluster.kind },
+        { provider: "kind", name: "staging", kind: { nodeImage: "kindest/node:v1.33.1", workers: 3 } },
+      );
+      assert.deepEqual(c.cluster.eks, DEFAULTS.cluster.eks);
       assert.equal(c.flux.version, "v2.7.5");
       assert.deepEqual(c.flux.components, DEFAULTS.flux.components);
     });
@@ -300,7 +305,7 @@ describe("config", () => {
     });
 
     it("an existing cluster needs the kubeconfig secret", async () => {
-      const c = await stackConfig("production");
+      const c = await stackConfig("production", (raw) => (raw.cluster = { provider: "existing" }));
       assert.throws(() => checkClusterCredentials(c, false), {
         message: "flux-multi-tenancy:kubeconfig: (unset) is required when cluster.provider is existing; run: pulumi config set --secret flux-multi-tenancy:kubeconfig < path/to/kubeconfig.",
       });

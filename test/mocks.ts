@@ -85,6 +85,12 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
   if (type === "github:index/repository:Repository") {
     return { ...inputs, fullName: `owner/${inputs.name}`, htmlUrl: `https://github.com/owner/${inputs.name}`, sshCloneUrl: `git@github.com:owner/${inputs.name}.git` };
   }
+  if (type === "eks:index:Cluster") return { ...inputs, kubeconfigJson: JSON.stringify({ apiVersion: "v1", kind: "Config", "current-context": inputs.name }) };
+  if (type === "gcp:container/cluster:Cluster") {
+    return { ...inputs, endpoint: "203.0.113.10", masterVersion: `${inputs.minMasterVersion}.5-gke.100`, masterAuth: { clusterCaCertificate: "Q0E=" } };
+  }
+  if (type === "azure-native:containerservice:ManagedCluster") return { ...inputs, name: inputs.resourceName };
+  if (type === "azure-native:resources:ResourceGroup") return { ...inputs, name: inputs.resourceGroupName };
   if (type.startsWith("pulumi-nodejs:dynamic")) {
     if ("nodeImage" in inputs) return { ...inputs, kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- name: kind-${inputs.name}\n`, clusterUid: `uid-${inputs.name}` };
     if ("files" in inputs) {
@@ -102,6 +108,10 @@ const mocks: pulumi.runtime.Mocks = {
     return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, args.inputs) };
   },
   call(args: pulumi.runtime.MockCallArgs) {
+    if (args.token === "azure-native:containerservice:listManagedClusterAdminCredentials") {
+      const text = `apiVersion: v1\nkind: Config\ncurrent-context: ${args.inputs.resourceName}\n`;
+      return { kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(text).toString("base64") }] };
+    }
     return args.inputs;
   },
 };

@@ -1,8 +1,11 @@
 // Clusters Flux goes on: each gives a secret kubeconfig, its identity and an explicit Kubernetes provider.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterProbeResource } from "../providers/clusterProbe";
+import type { ClusterConfig } from "../../config";
 import { KindClusterResource } from "../providers/kindCluster";
+import { CLUSTER_WAIT_SECONDS, kubernetesAccess } from "./access";
+
+export { CLUSTER_WAIT_SECONDS };
 
 /** What every cluster component gives the rest of the program. */
 export interface Cluster extends pulumi.Resource {
@@ -15,9 +18,6 @@ export interface Cluster extends pulumi.Resource {
   /** The explicit provider every Kubernetes resource of the program uses. */
   readonly provider: k8s.Provider;
 }
-
-/** How long cluster creation and the API readiness wait may take. */
-export const CLUSTER_WAIT_SECONDS = 300;
 
 export interface KindClusterArgs {
   /** kind cluster name. */
@@ -67,11 +67,34 @@ export class ExistingCluster extends pulumi.ComponentResource implements Cluster
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flux-multi-tenancy:cluster:ExistingCluster", name, {}, opts);
     this.name = pulumi.output(args.clusterName);
-    this.kubeconfig = pulumi.secret(args.kubeconfig);
-    const probe = new ClusterProbeResource(`${name}-probe`, { kubeconfig: this.kubeconfig, timeoutSeconds: CLUSTER_WAIT_SECONDS }, { parent: this });
-    this.clusterUid = probe.clusterUid;
     // The provider waits for the probe, so nothing is applied before the API answers.
-    this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [probe] });
+    ({ kubeconfig: this.kubeconfig, clusterUid: this.clusterUid, provider: this.provider } = kubernetesAccess(this, name, args.kubeconfig));
     this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig, clusterUid: this.clusterUid });
+  }
+}
+
+/**
+ * The cluster `config.provider` names. A cloud's SDK is loaded only when that cloud is chosen, so a
+ * kind or existing-cluster run never pays for the others.
+ */
+export function createCluster(name: string, config: ClusterConfig, kubeconfig?: pulumi.Input<string>): Cluster {
+  switch (config.provider) {
+    case "kind":
+      return new KindCluster(name, { clusterName: config.name, nodeImage: config.kind.nodeImage, workers: config.kind.workers });
+    case "existing":
+      if (kubeconfig === undefined) throw new Error("an existing cluster needs its kubeconfig");
+      return new ExistingCluster(name, { clusterName: config.name, kubeconfig });
+    case "eks": {
+      const { EksCluster } = require("./eksCluster") as typeof import("./eksCluster");
+      return new EksCluster(name, { clusterName: config.name, settings: config.eks });
+    }
+    case "gke": {
+      const { GkeCluster } = require("./gkeCluster") as typeof import("./gkeCluster");
+      return new GkeCluster(name, { clusterName: config.name, settings: config.gke });
+    }
+    case "aks": {
+      const { AksCluster } = require("./aksCluster") as typeof import("./aksCluster");
+      return new AksCluster(name, { clusterName: config.name, settings: config.aks });
+    }
   }
 }
