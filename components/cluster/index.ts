@@ -1,23 +1,10 @@
 // Clusters Flux goes on: each gives a secret kubeconfig, its identity and an explicit Kubernetes provider.
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../../config";
 import { KindClusterResource } from "../providers/kindCluster";
-import { CLUSTER_WAIT_SECONDS, kubernetesAccess } from "./access";
+import { type Cluster, CLUSTER_WAIT_SECONDS, ClusterComponent } from "./access";
 
-export { CLUSTER_WAIT_SECONDS };
-
-/** What every cluster component gives the rest of the program. */
-export interface Cluster extends pulumi.Resource {
-  /** Cluster name. */
-  readonly name: pulumi.Output<string>;
-  /** kubeconfig; always a secret. */
-  readonly kubeconfig: pulumi.Output<string>;
-  /** UID of kube-system: changes when the cluster is rebuilt, which re-bootstraps Flux. */
-  readonly clusterUid: pulumi.Output<string>;
-  /** The explicit provider every Kubernetes resource of the program uses. */
-  readonly provider: k8s.Provider;
-}
+export { type Cluster, CLUSTER_WAIT_SECONDS, ClusterComponent };
 
 export interface KindClusterArgs {
   /** kind cluster name. */
@@ -29,24 +16,17 @@ export interface KindClusterArgs {
 }
 
 /** A local kind cluster driven by the kind CLI: replaced on any change, deleted on destroy, re-created when deleted out of band. */
-export class KindCluster extends pulumi.ComponentResource implements Cluster {
-  public readonly name: pulumi.Output<string>;
-  public readonly kubeconfig: pulumi.Output<string>;
-  public readonly clusterUid: pulumi.Output<string>;
-  public readonly provider: k8s.Provider;
-
+export class KindCluster extends ClusterComponent {
   constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("flux-multi-tenancy:cluster:KindCluster", name, {}, opts);
-    const cluster = new KindClusterResource(
-      `${name}-kind`,
-      { name: args.clusterName, nodeImage: args.nodeImage, workers: args.workers, waitSeconds: CLUSTER_WAIT_SECONDS },
-      { parent: this },
-    );
-    this.name = pulumi.output(args.clusterName);
-    this.kubeconfig = pulumi.secret(cluster.kubeconfig);
-    this.clusterUid = cluster.clusterUid;
-    this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this });
-    this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig, clusterUid: this.clusterUid });
+    super("flux-multi-tenancy:cluster:KindCluster", name, args.clusterName, opts, (self) => {
+      // kind waits for the API itself while creating the cluster.
+      const cluster = new KindClusterResource(
+        `${name}-kind`,
+        { name: args.clusterName, nodeImage: args.nodeImage, workers: args.workers, waitSeconds: CLUSTER_WAIT_SECONDS },
+        { parent: self },
+      );
+      return { kubeconfig: cluster.kubeconfig, clusterUid: cluster.clusterUid };
+    });
   }
 }
 
@@ -58,18 +38,9 @@ export interface ExistingClusterArgs {
 }
 
 /** A cluster made elsewhere, reached through its kubeconfig; the program waits for its API before anything else. */
-export class ExistingCluster extends pulumi.ComponentResource implements Cluster {
-  public readonly name: pulumi.Output<string>;
-  public readonly kubeconfig: pulumi.Output<string>;
-  public readonly clusterUid: pulumi.Output<string>;
-  public readonly provider: k8s.Provider;
-
+export class ExistingCluster extends ClusterComponent {
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("flux-multi-tenancy:cluster:ExistingCluster", name, {}, opts);
-    this.name = pulumi.output(args.clusterName);
-    // The provider waits for the probe, so nothing is applied before the API answers.
-    ({ kubeconfig: this.kubeconfig, clusterUid: this.clusterUid, provider: this.provider } = kubernetesAccess(this, name, args.kubeconfig));
-    this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig, clusterUid: this.clusterUid });
+    super("flux-multi-tenancy:cluster:ExistingCluster", name, args.clusterName, opts, () => ({ kubeconfig: args.kubeconfig }));
   }
 }
 
