@@ -44,6 +44,7 @@ export = async () => {
     revision: fleet.revision,
     fleetCommit: fleet.commit,
     deployKey: fleet.deployKey,
+    githubToken: token,
   });
   const tenants = config.tenants.map(
     (t) =>

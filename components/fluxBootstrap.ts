@@ -31,6 +31,8 @@ export interface FluxBootstrapArgs {
   /** The fleet commit and deploy key: installed after the commit, synced after the key. */
   readonly fleetCommit: pulumi.Resource;
   readonly deployKey: pulumi.Resource;
+  /** GitHub token for the waits' "contains this commit" check; "" reads GITHUB_TOKEN. */
+  readonly githubToken: pulumi.Input<string>;
 }
 
 export class FluxBootstrap extends pulumi.ComponentResource {
@@ -72,7 +74,18 @@ export class FluxBootstrap extends pulumi.ComponentResource {
     const wait = (id: string, resource: string, namespace: string, objName: string, revision: pulumi.Input<string>, after: pulumi.Resource) =>
       new FluxReadyResource(
         `${name}-ready-${id}`,
-        { kubeconfig, resource, namespace, name: objName, revision, timeoutSeconds: WAIT_SECONDS },
+        {
+          kubeconfig,
+          resource,
+          namespace,
+          name: objName,
+          revision,
+          timeoutSeconds: WAIT_SECONDS,
+          // Another stack may push to the shared fleet repository while this one waits.
+          repository: `${config.fleet.owner}/${config.fleet.repository}`,
+          token: pulumi.secret(args.githubToken),
+          apiUrl: "",
+        },
         { parent: this, dependsOn: [after] },
       );
 

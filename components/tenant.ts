@@ -87,6 +87,9 @@ export class Tenant extends pulumi.ComponentResource {
         name: tenant.name,
         revision: "",
         timeoutSeconds: WAIT_SECONDS,
+        repository: "",
+        token: "",
+        apiUrl: "",
       },
       { parent: this, dependsOn: waitAfter },
     );

@@ -89,6 +89,23 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         if (!t) return send(404, {});
         return send(200, { sha: r[1], truncated: false, tree: [...t].map(([path, sha]) => ({ path, sha, type: "blob", mode: "100644" })) });
       }
+      if (req.method === "GET" && (r = /^\/compare\/(\w+)\.\.\.(\w+)$/.exec(rest))) {
+        const [base, head] = [r[1], r[2]];
+        if (!repo.commits.has(base) || !repo.commits.has(head)) return send(404, { message: "Not Found" });
+        const ancestors = (sha: string): Set<string> => {
+          const seen = new Set<string>();
+          const todo = [sha];
+          while (todo.length) {
+            const c = todo.pop()!;
+            if (seen.has(c)) continue;
+            seen.add(c);
+            todo.push(...(repo.commits.get(c)?.parents ?? []));
+          }
+          return seen;
+        };
+        const status = base === head ? "identical" : ancestors(head).has(base) ? "ahead" : ancestors(base).has(head) ? "behind" : "diverged";
+        return send(200, { status });
+      }
       if (req.method === "GET" && (r = /^\/git\/blobs\/(\w+)$/.exec(rest))) {
         const text = blobs.get(r[1]);
         return text === undefined ? send(404, {}) : send(200, { sha: r[1], encoding: "base64", content: Buffer.from(text).toString("base64") });

@@ -1,5 +1,6 @@
 // The commit provider against a GitHub API on loopback: one commit per up, shared files guarded across stacks.
 import { strict as assert } from "assert";
+import { githubContains } from "../components/providers/flux";
 import { gitCommitProvider, type GitCommitInputs, type GitCommitOutputs } from "../components/providers/gitCommit";
 import type { FileTree } from "../manifests";
 import { startFakeGitHub, type FakeGitHub } from "./fakeGitHub";
@@ -158,6 +159,17 @@ describe("GitHub commit provider", () => {
       assert.equal(out.commits, 1);
       assert.match(gh.files(OWNER, REPO, "main").get("tenants/base/dev-team/sync.yaml")!, /branch: release/);
     });
+  });
+
+  it("tells the readiness waits whether a later head contains a commit", async () => {
+    const first = await up(gh, staging);
+    const second = await up(gh, production);
+    const contains = githubContains({ repository: `${OWNER}/${REPO}`, token: "t", apiUrl: gh.url })!;
+    assert.equal(await contains(first.commitSha, second.commitSha), true);
+    assert.equal(await contains(second.commitSha, first.commitSha), false);
+    assert.equal(await contains(first.commitSha, first.commitSha), true);
+    assert.equal(await contains("0".repeat(40), first.commitSha), false, "an unknown commit is not contained");
+    assert.equal(githubContains({ repository: "", token: "", apiUrl: "" }), undefined);
   });
 
   it("seed mode commits a starter layout once and never rewrites it", async () => {

@@ -167,7 +167,8 @@ describe("resource graph", () => {
       for (const r of resources.filter((x) => x.type.endsWith(":FluxReady") || x.type.endsWith(":FluxInstall") || x.type.endsWith(":FluxSync"))) {
         assert.ok(r.secretInputs.includes("kubeconfig"), r.name);
       }
-      for (const n of ["fleet-commit", "tenant-dev-team-seed"]) assert.ok(get(resources, n).secretInputs.includes("token"), n);
+      for (const n of ["fleet-commit", "tenant-dev-team-seed", "flux-ready-source", "flux-ready-tenants"]) assert.ok(get(resources, n).secretInputs.includes("token"), n);
+      assert.equal(get(resources, "flux-ready-tenants").inputs.repository, "my-org/fleet-infra", "the waits may check a later head contains the commit");
       assert.ok(await pulumi.isSecret((await run("staging")).raw.kubeconfig));
     });
 

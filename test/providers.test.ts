@@ -57,6 +57,7 @@ describe("Flux providers", () => {
       assert.deepEqual(readiness(obj("True", { lastAppliedRevision: "main@sha1:old" }), "main@sha1:abc"), {
         ready: false,
         message: "Ready at main@sha1:old, waiting for main@sha1:abc",
+        other: "main@sha1:old",
       });
       assert.equal(readiness({ ...obj("True"), metadata: { generation: 3 } }, "").ready, false);
       assert.deepEqual(readiness(undefined, ""), { ready: false, message: "not found" });
@@ -83,8 +84,18 @@ describe("Flux providers", () => {
       assert.equal(polls, 3);
     });
 
+    it("accepts Flux Ready at a later commit that contains this one (another stack pushed meanwhile)", async () => {
+      const { kubectl } = scripted((a) => (a[0] === "get" ? JSON.stringify(obj("True", { artifact: { revision: "main@sha1:later" } })) : ""));
+      const asked: string[] = [];
+      const contains = async (base: string, head: string) => (asked.push(`${base}..${head}`), head === "later");
+      const inputs = { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "main@sha1:mine", timeoutSeconds: 5 };
+      assert.equal(await waitReady(kubectl, inputs, 1, contains), "Ready at main@sha1:later, which contains main@sha1:mine");
+      assert.deepEqual(asked, ["mine..later"]);
+      await assert.rejects(waitReady(kubectl, { ...inputs, timeoutSeconds: 0 }, 1, async () => false), /is not Ready after 0s: Ready at main@sha1:later, waiting for main@sha1:mine/);
+    });
+
     it("waits again when the revision moves, not otherwise", async () => {
-      const base = { kubeconfig: "k", resource: "r", namespace: "n", name: "x", revision: "main@sha1:a", timeoutSeconds: 1 };
+      const base = { kubeconfig: "k", resource: "r", namespace: "n", name: "x", revision: "main@sha1:a", timeoutSeconds: 1, repository: "", token: "", apiUrl: "" };
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, base)).changes, false);
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, { ...base, revision: "main@sha1:b" })).changes, true);
     });

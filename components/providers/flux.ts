@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeObject } from "../../manifests/yaml";
 import { sleep } from "./exec";
+import { githubClient } from "./github";
 import { applyObjects, clusterUid, type Kubectl, withKubectl } from "./kubectl";
 
 const FLUX_NAMESPACE = "flux-system";
@@ -158,6 +159,15 @@ export interface FluxReadyInputs {
   /** Expected `<branch>@sha1:<sha>`, or "" for any revision. */
   readonly revision: string;
   readonly timeoutSeconds: number;
+  /**
+   * `owner/name` of the GitHub repository the revision is in ("" for none): when Flux is Ready at a
+   * later commit (another stack pushed after this one), GitHub says whether it contains this one.
+   */
+  readonly repository: string;
+  /** GitHub token for that check; "" reads GITHUB_TOKEN. */
+  readonly token: string;
+  /** GitHub API URL; "" for api.github.com. */
+  readonly apiUrl: string;
 }
 
 interface FluxStatus {
@@ -171,32 +181,62 @@ interface FluxStatus {
 }
 
 /** Whether a Flux object is Ready at the expected revision, and Flux's own words about it. */
-export function readiness(obj: FluxStatus | undefined, revision: string): { ready: boolean; message: string } {
+export function readiness(obj: FluxStatus | undefined, revision: string): { ready: boolean; message: string; other?: string } {
   if (!obj) return { ready: false, message: "not found" };
   const ready = obj.status?.conditions?.find((c) => c.type === "Ready");
   const observed = obj.status?.observedGeneration === obj.metadata?.generation;
   const at = obj.status?.artifact?.revision ?? obj.status?.lastAppliedRevision ?? "";
   const message = ready ? `${ready.reason ?? ready.status}: ${ready.message ?? ""}`.trim() : "no Ready condition yet";
   if (!ready || ready.status !== "True" || !observed) return { ready: false, message };
-  if (revision !== "" && at !== revision) return { ready: false, message: `Ready at ${at || "no revision"}, waiting for ${revision}` };
+  if (revision !== "" && at !== revision) return { ready: false, message: `Ready at ${at || "no revision"}, waiting for ${revision}`, other: at || undefined };
   return { ready: true, message };
+}
+
+/** The commit SHA of a Flux revision (`main@sha1:<sha>`, or a bare SHA). */
+export function revisionSha(revision: string): string {
+  return revision.replace(/^.*(sha1|sha256):/, "");
+}
+
+/** Whether commit `head` contains commit `base`, as GitHub compares them. */
+export type Contains = (base: string, head: string) => Promise<boolean>;
+
+export function githubContains(inputs: Pick<FluxReadyInputs, "repository" | "token" | "apiUrl">): Contains | undefined {
+  if (!inputs.repository) return undefined;
+  const [owner, repo] = inputs.repository.split("/");
+  return async (base, head) => {
+    try {
+      const { data } = await githubClient(inputs).rest.repos.compareCommits({ owner, repo, base, head });
+      return data.status === "ahead" || data.status === "identical";
+    } catch {
+      return false; // unknown commits (a force-push elsewhere): keep waiting for the exact revision
+    }
+  };
 }
 
 /** Kinds by resource name, for messages in Flux's terms. */
 const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustomizations: "Kustomization", helmreleases: "HelmRelease" };
 
-export async function waitReady(k: Kubectl, inputs: Omit<FluxReadyInputs, "kubeconfig">, intervalMs = 3000): Promise<string> {
+export async function waitReady(
+  k: Kubectl,
+  inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds">,
+  intervalMs = 3000,
+  contains?: Contains,
+): Promise<string> {
   const plural = inputs.resource.split(".")[0];
   const id = `${KINDS[plural] ?? plural} ${inputs.namespace}/${inputs.name}`;
   // Ask Flux to reconcile now (what `flux reconcile` does) instead of waiting out the interval.
   const requested = `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`;
   await k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, requested]).catch(() => undefined);
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
-  let last = { ready: false, message: "not checked" };
+  let last: ReturnType<typeof readiness> = { ready: false, message: "not checked" };
   for (;;) {
     const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
     last = readiness(text.trim() ? (JSON.parse(text) as FluxStatus) : undefined, inputs.revision);
     if (last.ready) return last.message;
+    // Another stack may have pushed on top of this commit: Ready there includes this one.
+    if (last.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(last.other)))) {
+      return `Ready at ${last.other}, which contains ${inputs.revision}`;
+    }
     if (Date.now() >= deadline) throw new Error(`${id} is not Ready after ${inputs.timeoutSeconds}s: ${last.message}`);
     await sleep(intervalMs);
   }
@@ -209,11 +249,11 @@ export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs,
     return { changes: keys.some((k) => olds[k] !== news[k]) };
   },
   async create(inputs) {
-    const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs));
+    const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs, undefined, githubContains(inputs)));
     return { id: `${inputs.namespace}/${inputs.name}`, outs: { ...inputs, message } };
   },
   async update(_id, _olds, news) {
-    const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news));
+    const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news, undefined, githubContains(news)));
     return { outs: { ...news, message } };
   },
   // Waiting leaves nothing behind to delete.
@@ -239,6 +279,13 @@ export class FluxSyncResource extends pulumi.dynamic.Resource {
 export class FluxReadyResource extends pulumi.dynamic.Resource {
   declare public readonly message: pulumi.Output<string>;
   constructor(name: string, args: DynamicArgs<FluxReadyInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(fluxReadyProvider, name, { ...args, message: undefined }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "FluxReady");
+    super(
+      fluxReadyProvider,
+      name,
+      { ...args, message: undefined },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig", "token"] }),
+      "flux-multi-tenancy",
+      "FluxReady",
+    );
   }
 }

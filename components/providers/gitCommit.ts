@@ -1,6 +1,7 @@
 // Dynamic provider committing a file tree to a GitHub branch: one commit per up for all changed files.
 import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
+import { githubClient } from "./github";
 import {
   conflictMessage,
   FLEET_ROOTS,
@@ -46,20 +47,6 @@ export interface GitCommitOutputs extends GitCommitInputs {
 
 /** Attempts at a commit that loses the race for the branch to another push. */
 const MAX_ATTEMPTS = 5;
-
-function client(inputs: Pick<GitCommitInputs, "token" | "apiUrl">): Octokit {
-  // @octokit/rest is an ES module; Node >= 20.19 loads it with require().
-  const { Octokit } = require("@octokit/rest") as typeof import("@octokit/rest", { with: { "resolution-mode": "import" } });
-  const auth = inputs.token || process.env.GITHUB_TOKEN || undefined;
-  // Expected answers (404 for a missing branch, 422 for a lost race) are handled here, not logged.
-  const quiet = () => undefined;
-  return new Octokit({
-    auth,
-    ...(inputs.apiUrl ? { baseUrl: inputs.apiUrl } : {}),
-    userAgent: "flux-multi-tenancy",
-    log: { debug: quiet, info: quiet, warn: console.warn, error: quiet },
-  });
-}
 
 function status(e: unknown): number | undefined {
   return (e as { status?: number }).status;
@@ -109,7 +96,7 @@ export async function syncTree(
   previous: readonly string[],
   guardShared: boolean,
 ): Promise<SyncResult> {
-  const gh = client(inputs);
+  const gh = githubClient(inputs);
   const { owner, repository: repo, branch } = inputs;
   const access = await checkAccess(gh, owner, repo);
   let commits = 0;
