@@ -212,8 +212,7 @@ export class ConfigError extends Error {
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_HINT =
-  "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+const DNS1123_HINT = "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
 const RESERVED_NAMESPACES = ["flux-system", "kube-system", "default"];
 const FLUX_VERSION = /^v\d+\.\d+\.\d+$/;
 const FLUX_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
@@ -388,7 +387,12 @@ function readEnvironment(r: Reader, value: unknown, stack: string): string {
     return env;
   }
   if (!DNS1123_LABEL.test(stack) || stack.length > 63 || stack === "base") {
-    r.fail("environment", stack, "(the stack name, used as environment) is not a usable directory name", `set ${PROJECT}:environment explicitly; ${DNS1123_HINT}, and not "base"`);
+    r.fail(
+      "environment",
+      stack,
+      "(the stack name, used as environment) is not a usable directory name",
+      `set ${PROJECT}:environment explicitly; ${DNS1123_HINT}, and not "base"`,
+    );
   }
   return stack;
 }
@@ -445,7 +449,12 @@ function readEks(r: Reader, e: Raw): EksSettings {
     subnetIds: r.stringList("cluster.eks.subnetIds", e.subnetIds),
   };
   if ((eks.vpcId === "") !== (eks.subnetIds.length === 0)) {
-    r.fail("cluster.eks.subnetIds", e.subnetIds, "must be given together with cluster.eks.vpcId", "set both (a VPC and its subnets), or neither for the default VPC");
+    r.fail(
+      "cluster.eks.subnetIds",
+      e.subnetIds,
+      "must be given together with cluster.eks.vpcId",
+      "set both (a VPC and its subnets), or neither for the default VPC",
+    );
   }
   return eks;
 }
@@ -539,7 +548,12 @@ function readFleet(r: Reader): FleetConfig {
   const f = r.object("fleet", { ...DEFAULTS.fleet } as Raw);
   const owner = typeof f.owner === "string" ? f.owner.trim() : "";
   if (owner === "") {
-    r.fail("fleet.owner", f.owner, "is missing", `set the GitHub user or organisation that owns the fleet repository: pulumi config set --path ${PROJECT}:fleet.owner my-org`);
+    r.fail(
+      "fleet.owner",
+      f.owner,
+      "is missing",
+      `set the GitHub user or organisation that owns the fleet repository: pulumi config set --path ${PROJECT}:fleet.owner my-org`,
+    );
   } else if (!GITHUB_OWNER.test(owner)) {
     r.fail("fleet.owner", f.owner, "is not a GitHub user or organisation name", "use letters, digits and single '-'");
   }
@@ -565,11 +579,21 @@ function readPolicies(r: Reader): PoliciesConfig {
   const allowedSourcePrefixes = r.stringList("policies.allowedSourcePrefixes", p.allowedSourcePrefixes);
   for (const [i, prefix] of allowedSourcePrefixes.entries()) {
     if (!GIT_URL.test(prefix) && !/^[\w.-]+@[\w.-]+:/.test(prefix)) {
-      r.fail(`policies.allowedSourcePrefixes[${i}]`, prefix, "is not a Git URL prefix", 'use e.g. "https://github.com/my-org/" or "ssh://git@github.com/my-org/"');
+      r.fail(
+        `policies.allowedSourcePrefixes[${i}]`,
+        prefix,
+        "is not a Git URL prefix",
+        'use e.g. "https://github.com/my-org/" or "ssh://git@github.com/my-org/"',
+      );
     }
   }
   if (engine !== "none" && Array.isArray(p.allowedSourcePrefixes) && allowedSourcePrefixes.length === 0) {
-    r.fail("policies.allowedSourcePrefixes", p.allowedSourcePrefixes, "is empty, so the source allowlist would refuse every tenant", 'list the URL prefixes tenants may sync from, e.g. ["https://github.com/my-org/", "ssh://git@github.com/my-org/"]');
+    r.fail(
+      "policies.allowedSourcePrefixes",
+      p.allowedSourcePrefixes,
+      "is empty, so the source allowlist would refuse every tenant",
+      'list the URL prefixes tenants may sync from, e.g. ["https://github.com/my-org/", "ssh://git@github.com/my-org/"]',
+    );
   }
   const validationFailureAction = r.oneOf("policies.validationFailureAction", p.validationFailureAction, VALIDATION_ACTIONS);
   const kyvernoVersion = r.string("policies.kyvernoVersion", p.kyvernoVersion);

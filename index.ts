@@ -16,7 +16,10 @@ export = async () => {
   const token = new pulumi.Config("github").getSecret("token") ?? pulumi.output("");
   const owners = [config.fleet.owner, ...config.tenants.flatMap((t) => (t.repository.type === "github" ? [t.repository.owner] : []))];
   const githubProviders = new Map(
-    [...new Set(owners)].map((owner) => [owner, new github.Provider(`github-${owner}`, { owner, token: token.apply((t) => t || undefined) as pulumi.Output<string> })]),
+    [...new Set(owners)].map((owner) => [
+      owner,
+      new github.Provider(`github-${owner}`, { owner, token: token.apply((t) => t || undefined) as pulumi.Output<string> }),
+    ]),
   );
 
   const k8sCluster = createCluster("cluster", config.cluster, kubeconfig);

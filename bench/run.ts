@@ -63,7 +63,22 @@ console.log(
     "compiled = the same program compiled to JavaScript first; render = config -> fleet tree.",
 );
 console.log(
-  ["tenants", "program ms", "compiled ms", "render ms", "peak MB", "resources", "files", "repo KB", "fresh: fleet commits", "fresh: GitHub writes", "+1: new res.", "+1: files", "+1: commits", "+1: GitHub writes"]
+  [
+    "tenants",
+    "program ms",
+    "compiled ms",
+    "render ms",
+    "peak MB",
+    "resources",
+    "files",
+    "repo KB",
+    "fresh: fleet commits",
+    "fresh: GitHub writes",
+    "+1: new res.",
+    "+1: files",
+    "+1: commits",
+    "+1: GitHub writes",
+  ]
     .map((h, i) => pad(h, i === 0 ? 7 : h.length))
     .join("  "),
 );
@@ -97,5 +112,11 @@ if (rows.length >= 2) {
       `${per((r) => r.fresh.githubApiWrites).toFixed(1)} GitHub writes on a fresh up, ${per((r) => r.peakRssMB).toFixed(2)} MB peak memory`,
   );
 }
-const bad = rows.filter((r) => r.fresh.fleetCommits !== 1 || r.addOne.fleetCommits !== 1 || !r.addOne.changedOnlyTheTenant || !r.addOne.newResourcesAllTheTenants);
-console.log(bad.length === 0 ? "every size: one fleet commit per up; adding a tenant touches only its own files and resources" : `VIOLATIONS at ${bad.map((r) => r.tenants).join(", ")} tenants`);
+const bad = rows.filter(
+  (r) => r.fresh.fleetCommits !== 1 || r.addOne.fleetCommits !== 1 || !r.addOne.changedOnlyTheTenant || !r.addOne.newResourcesAllTheTenants,
+);
+console.log(
+  bad.length === 0
+    ? "every size: one fleet commit per up; adding a tenant touches only its own files and resources"
+    : `VIOLATIONS at ${bad.map((r) => r.tenants).join(", ")} tenants`,
+);

@@ -60,7 +60,15 @@ async function main() {
   gh.createRepo("my-org", "fleet-infra", { files: { "README.md": "x" } });
   gh.createRepo("my-org", "seed", { files: { "README.md": "x" } });
   const commitInputs = (files: Record<string, string>, repository = "fleet-infra", mode: "fleet" | "seed" = "fleet"): GitCommitInputs => ({
-    owner: "my-org", repository, branch: "main", files, mode, message: "bench", overwriteShared: false, token: "", apiUrl: gh.url,
+    owner: "my-org",
+    repository,
+    branch: "main",
+    files,
+    mode,
+    message: "bench",
+    overwriteShared: false,
+    token: "",
+    apiUrl: gh.url,
   });
   let w = gh.writes().length;
   const fresh = await gitCommitProvider.create(commitInputs(tree));

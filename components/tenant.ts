@@ -66,7 +66,12 @@ export class Tenant extends pulumi.ComponentResource {
       );
       const key = new DeployKey(
         `${name}-flux`,
-        { repository: created ? created.name : repo.name, title: `flux-${args.environment}-${tenant.name}`, rotation: args.keyRotation ?? "", dependsOn: [seed] },
+        {
+          repository: created ? created.name : repo.name,
+          title: `flux-${args.environment}-${tenant.name}`,
+          rotation: args.keyRotation ?? "",
+          dependsOn: [seed],
+        },
         { parent: this, providers: [args.githubProvider] },
       );
       // Flux creates the namespace (tenants/base/<tenant>/rbac.yaml); the Secret follows it.

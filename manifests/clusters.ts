@@ -12,10 +12,7 @@ export interface SeededKustomization {
   readonly dependsOn: readonly string[];
 }
 
-function rootKustomization(
-  name: string,
-  spec: { dependsOn?: string; interval: string; path: string; wait?: boolean; timeout?: string },
-): KubeObject {
+function rootKustomization(name: string, spec: { dependsOn?: string; interval: string; path: string; wait?: boolean; timeout?: string }): KubeObject {
   return {
     apiVersion: API.kustomization,
     kind: "Kustomization",

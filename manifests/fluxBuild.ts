@@ -20,7 +20,10 @@ type Op = { op: string; path: string; value: unknown };
 function applyAdd(target: KubeObject, op: Op): KubeObject {
   if (op.op !== "add") throw new Error(`unsupported patch operation ${op.op}`);
   const copy = structuredClone(target) as Record<string, unknown>;
-  const keys = op.path.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const keys = op.path
+    .split("/")
+    .slice(1)
+    .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
   let cur: unknown = copy;
   for (const key of keys.slice(0, -1)) {
     cur = Array.isArray(cur) ? cur[Number(key)] : (cur as Record<string, unknown>)[key];
@@ -43,9 +46,7 @@ function matches(obj: KubeObject, target: { kind: string; name: string }): boole
 
 function patched(objects: KubeObject[], config: StackConfig): KubeObject[] {
   const patches = lockdownPatches(config);
-  return objects.map((obj) =>
-    patches.filter((p) => matches(obj, p.target)).reduce((o, p) => (parse(p.patch) as Op[]).reduce(applyAdd, o), obj),
-  );
+  return objects.map((obj) => patches.filter((p) => matches(obj, p.target)).reduce((o, p) => (parse(p.patch) as Op[]).reduce(applyAdd, o), obj));
 }
 
 /**

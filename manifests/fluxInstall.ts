@@ -55,11 +55,17 @@ function readDoc(text: string, opts: InstallOptions): Doc {
   try {
     obj = parse(text);
   } catch (e) {
-    throw new InstallManifestError(opts.key, `${opts.source} is not valid YAML (${(e as Error).message.split("\n")[0]}); point ${opts.key} at Flux's install.yaml for ${opts.version}.`);
+    throw new InstallManifestError(
+      opts.key,
+      `${opts.source} is not valid YAML (${(e as Error).message.split("\n")[0]}); point ${opts.key} at Flux's install.yaml for ${opts.version}.`,
+    );
   }
   const o = obj as { kind?: string; metadata?: { name?: string; labels?: Record<string, string> } };
   if (typeof o !== "object" || o === null || typeof o.kind !== "string") {
-    throw new InstallManifestError(opts.key, `${opts.source} holds a document that is not a Kubernetes object; point ${opts.key} at Flux's install.yaml for ${opts.version}.`);
+    throw new InstallManifestError(
+      opts.key,
+      `${opts.source} holds a document that is not a Kubernetes object; point ${opts.key} at Flux's install.yaml for ${opts.version}.`,
+    );
   }
   return {
     text,
@@ -85,7 +91,10 @@ export function renderGotkComponents(installText: string, opts: InstallOptions):
   const docs = splitDocuments(installText).map((d, i) => readDoc(i === 0 ? stripLeadingComments(d) : d, opts));
   const namespace = docs.find((d) => d.kind === "Namespace" && d.name === FLUX_NAMESPACE);
   if (!namespace) {
-    throw new InstallManifestError(opts.key, `${opts.source} has no ${FLUX_NAMESPACE} Namespace, so it is not a Flux install manifest; point ${opts.key} at Flux's install.yaml for ${opts.version}.`);
+    throw new InstallManifestError(
+      opts.key,
+      `${opts.source} has no ${FLUX_NAMESPACE} Namespace, so it is not a Flux install manifest; point ${opts.key} at Flux's install.yaml for ${opts.version}.`,
+    );
   }
   if (namespace.version !== opts.version) {
     throw new InstallManifestError(

@@ -1,13 +1,6 @@
 // clusters/<env>/flux-system/: Flux's own sync objects and the multi-tenancy lockdown patches.
 import type { StackConfig } from "../config";
-import {
-  API,
-  FLUX_NAMESPACE,
-  FLUX_RECONCILER_SA,
-  FLUX_SYSTEM,
-  FLUX_SYSTEM_SOURCE_INTERVAL,
-  FLUX_SYSTEM_SYNC_INTERVAL,
-} from "./labels";
+import { API, FLUX_NAMESPACE, FLUX_RECONCILER_SA, FLUX_SYSTEM, FLUX_SYSTEM_SOURCE_INTERVAL, FLUX_SYSTEM_SYNC_INTERVAL } from "./labels";
 import { type KubeObject, toYaml, toYamlDocuments } from "./yaml";
 
 /** Controllers that honour `--no-cross-namespace-refs` (image controllers too, when installed). */

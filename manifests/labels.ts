@@ -28,16 +28,7 @@ export const FLUX_SYSTEM_SOURCE_INTERVAL = "1m0s";
 export const FLUX_SYSTEM_SYNC_INTERVAL = "10m0s";
 
 /** Components `flux bootstrap` installs by default, in its order. */
-export const FLUX_COMPONENTS = [
-  "source-controller",
-  "kustomize-controller",
-  "helm-controller",
-  "notification-controller",
-] as const;
+export const FLUX_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"] as const;
 
 /** Optional components (`--components-extra`). */
-export const FLUX_COMPONENTS_EXTRA = [
-  "image-reflector-controller",
-  "image-automation-controller",
-  "source-watcher",
-] as const;
+export const FLUX_COMPONENTS_EXTRA = ["image-reflector-controller", "image-automation-controller", "source-watcher"] as const;

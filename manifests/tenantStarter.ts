@@ -18,7 +18,11 @@ export function renderTenantStarter(tenant: TenantConfig): Record<string, string
   const ns = tenant.namespace;
   const release = (spec: object) => ({ apiVersion: API.helm, kind: "HelmRelease", metadata: { name: "podinfo", namespace: ns }, spec });
   const files: Record<string, string> = {
-    "base/kustomization.yaml": toYaml({ apiVersion: API.kustomizeConfig, kind: "Kustomization", resources: ["podinfo-repository.yaml", "podinfo-release.yaml"] }),
+    "base/kustomization.yaml": toYaml({
+      apiVersion: API.kustomizeConfig,
+      kind: "Kustomization",
+      resources: ["podinfo-repository.yaml", "podinfo-release.yaml"],
+    }),
     "base/podinfo-repository.yaml": toYaml({
       apiVersion: API.source,
       kind: "HelmRepository",
@@ -37,7 +41,10 @@ export function renderTenantStarter(tenant: TenantConfig): Record<string, string
   const own = tenant.path.replace(/^\.\/?/, "");
   const envs = { ...STARTER_ENVIRONMENTS, ...(own && !(own in STARTER_ENVIRONMENTS) ? { [own]: STARTER_ENVIRONMENTS.staging } : {}) };
   for (const [dir, values] of Object.entries(envs)) {
-    const up = dir.split("/").map(() => "..").join("/");
+    const up = dir
+      .split("/")
+      .map(() => "..")
+      .join("/");
     files[`${dir}/kustomization.yaml`] = toYaml({
       apiVersion: API.kustomizeConfig,
       kind: "Kustomization",

@@ -31,7 +31,9 @@ const stackPolicy: StackValidationPolicy = {
   validateStack: (args, report) => {
     const resources: ResourceView[] = args.resources.map((r) => ({ type: r.type, name: r.name, props: r.props }));
     const committed = args.resources.filter((r) => r.type === COMMIT).flatMap((r) => committedObjects(r.props.files ?? {}));
-    const flux = args.resources.filter((r) => r.type === INSTALL || r.type === SYNC).flatMap((r) => [...(r.props.components ?? []), ...(r.props.objects ?? [])]);
+    const flux = args.resources
+      .filter((r) => r.type === INSTALL || r.type === SYNC)
+      .flatMap((r) => [...(r.props.components ?? []), ...(r.props.objects ?? [])]);
     [
       ...tenantReconcilersImpersonate(committed),
       ...noCrossNamespaceRefs(committed),

@@ -2,6 +2,7 @@
 // Each returns the violations it finds, one sentence each; an empty list passes.
 import { parseAllDocuments } from "yaml";
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- policy inputs are untyped JSON read field by field */
 /** A resource as Pulumi policies and the test mocks both see it. */
 export interface ResourceView {
   readonly type: string;
@@ -11,6 +12,7 @@ export interface ResourceView {
 
 /** A Kubernetes object (rendered, or as Flux builds it). */
 export type ObjectView = { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: any; [k: string]: unknown };
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 const FLUX_NAMESPACE = "flux-system";
 const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
@@ -50,7 +52,10 @@ export function noCrossNamespaceRefs(objects: readonly ObjectView[]): string[] {
       ["spec.chart.spec.sourceRef", o.spec.chart?.spec?.sourceRef?.namespace],
       ["spec.chartRef", o.spec.chartRef?.namespace],
       ["spec.targetNamespace", o.kind === "Kustomization" || o.kind === "HelmRelease" ? o.spec.targetNamespace : undefined],
-      ...((Array.isArray(o.spec.dependsOn) ? o.spec.dependsOn : []) as { namespace?: string }[]).map((d, i): [string, unknown] => [`spec.dependsOn[${i}]`, d.namespace]),
+      ...((Array.isArray(o.spec.dependsOn) ? o.spec.dependsOn : []) as { namespace?: string }[]).map((d, i): [string, unknown] => [
+        `spec.dependsOn[${i}]`,
+        d.namespace,
+      ]),
     ];
     for (const [field, target] of refs) {
       if (typeof target === "string" && target !== "" && target !== ns) out.push(`${id(o)} ${field} points into namespace ${target}`);
@@ -69,9 +74,7 @@ function hasIdentity(r: ResourceView): boolean {
  */
 export function sshSecretsWhereUsed(resources: readonly ResourceView[], objects: readonly ObjectView[]): string[] {
   const used = new Set(
-    objects
-      .filter((o) => o.kind === "GitRepository" && o.spec?.secretRef?.name)
-      .map((o) => `${o.metadata?.namespace ?? ""}/${o.spec.secretRef.name}`),
+    objects.filter((o) => o.kind === "GitRepository" && o.spec?.secretRef?.name).map((o) => `${o.metadata?.namespace ?? ""}/${o.spec.secretRef.name}`),
   );
   return resources
     .filter((r) => r.type === SECRET && hasIdentity(r))

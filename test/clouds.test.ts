@@ -140,8 +140,16 @@ describe("cloud clusters", () => {
         { provider: "eks" },
         'flux-multi-tenancy:cluster.eks.region: "" is required for cluster.provider eks; set an AWS region: pulumi config set --path flux-multi-tenancy:cluster.eks.region eu-west-1.',
       ],
-      ["EKS region malformed", { provider: "eks", eks: { region: "eu-west" } }, 'flux-multi-tenancy:cluster.eks.region: "eu-west" is not an AWS region; use e.g. "eu-west-1".'],
-      ["EKS node count < 1", { provider: "eks", eks: { region: "eu-west-1", nodeCount: 0 } }, "flux-multi-tenancy:cluster.eks.nodeCount: 0 is not a node count; set a whole number, 1 or more."],
+      [
+        "EKS region malformed",
+        { provider: "eks", eks: { region: "eu-west" } },
+        'flux-multi-tenancy:cluster.eks.region: "eu-west" is not an AWS region; use e.g. "eu-west-1".',
+      ],
+      [
+        "EKS node count < 1",
+        { provider: "eks", eks: { region: "eu-west-1", nodeCount: 0 } },
+        "flux-multi-tenancy:cluster.eks.nodeCount: 0 is not a node count; set a whole number, 1 or more.",
+      ],
       [
         "EKS VPC without subnets",
         { provider: "eks", eks: { region: "eu-west-1", vpcId: "vpc-1" } },
@@ -162,7 +170,11 @@ describe("cloud clusters", () => {
         { provider: "aks" },
         'flux-multi-tenancy:cluster.aks.location: "" is required for cluster.provider aks; set an Azure location: pulumi config set --path flux-multi-tenancy:cluster.aks.location westeurope.',
       ],
-      ["AKS node count < 1", { provider: "aks", aks: { location: "westeurope", nodeCount: -2 } }, "flux-multi-tenancy:cluster.aks.nodeCount: -2 is not a node count; set a whole number, 1 or more."],
+      [
+        "AKS node count < 1",
+        { provider: "aks", aks: { location: "westeurope", nodeCount: -2 } },
+        "flux-multi-tenancy:cluster.aks.nodeCount: -2 is not a node count; set a whole number, 1 or more.",
+      ],
       [
         "unknown cloud setting",
         { provider: "gke", gke: { project: "my-project-123", location: "europe-west1", zone: "b" } },

@@ -28,9 +28,11 @@ async function problem(patch: (raw: RawConfig) => void): Promise<string> {
 const set = (key: string, field: string, value: unknown) => (raw: RawConfig) => {
   raw[key] = { ...((raw[key] as object) ?? {}), [field]: value };
 };
-const tenants = (...list: Tenant[]) => (raw: RawConfig) => {
-  raw.tenants = list;
-};
+const tenants =
+  (...list: Tenant[]) =>
+  (raw: RawConfig) => {
+    raw.tenants = list;
+  };
 
 describe("config", () => {
   describe("stack files", () => {
@@ -49,7 +51,13 @@ describe("config", () => {
         tenantsInterval: "5m",
       });
       assert.deepEqual(c.tenants, [
-        { name: "dev-team", namespace: "apps", repository: { type: "github", owner: "my-org", name: "dev-team", create: true }, branch: "main", path: "./staging" },
+        {
+          name: "dev-team",
+          namespace: "apps",
+          repository: { type: "github", owner: "my-org", name: "dev-team", create: true },
+          branch: "main",
+          path: "./staging",
+        },
       ]);
     });
 
@@ -103,12 +111,21 @@ describe("config", () => {
     it("tenant fields default from the tenant name, the fleet owner and the environment", async () => {
       const c = await stackConfig("staging", tenants({ name: "team-a" }));
       assert.deepEqual(c.tenants, [
-        { name: "team-a", namespace: "team-a", repository: { type: "github", owner: "my-org", name: "team-a", create: true }, branch: "main", path: "./staging" },
+        {
+          name: "team-a",
+          namespace: "team-a",
+          repository: { type: "github", owner: "my-org", name: "team-a", create: true },
+          branch: "main",
+          path: "./staging",
+        },
       ]);
     });
 
     it("a tenant repository given by URL is used as it is", async () => {
-      const c = await stackConfig("staging", tenants(tenant("dev-team", "apps", { repository: { url: "https://github.com/fluxcd/flux2-multi-tenancy" }, branch: "dev-team" })));
+      const c = await stackConfig(
+        "staging",
+        tenants(tenant("dev-team", "apps", { repository: { url: "https://github.com/fluxcd/flux2-multi-tenancy" }, branch: "dev-team" })),
+      );
       assert.deepEqual(c.tenants[0].repository, { type: "url", url: "https://github.com/fluxcd/flux2-multi-tenancy" });
     });
 
@@ -141,11 +158,7 @@ describe("config", () => {
   describe("bad input: one message naming the key, the value and the fix", () => {
     const DNS = "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
     const cases: [string, (raw: RawConfig) => void, string][] = [
-      [
-        "tenant name not DNS-1123",
-        tenants(tenant("Dev_Team", "apps")),
-        `flux-multi-tenancy:tenants[0].name: "Dev_Team" is not a DNS-1123 label; ${DNS}.`,
-      ],
+      ["tenant name not DNS-1123", tenants(tenant("Dev_Team", "apps")), `flux-multi-tenancy:tenants[0].name: "Dev_Team" is not a DNS-1123 label; ${DNS}.`],
       [
         "tenant name too long",
         tenants(tenant("a".repeat(64), "apps")),
@@ -176,11 +189,7 @@ describe("config", () => {
         set("cluster", "provider", "minikube"),
         `flux-multi-tenancy:cluster.provider: "minikube" is not supported; use one of kind, existing, eks, gke, aks.`,
       ],
-      [
-        "unknown policy engine",
-        set("policies", "engine", "opa"),
-        `flux-multi-tenancy:policies.engine: "opa" is not supported; use one of kyverno, vap, none.`,
-      ],
+      ["unknown policy engine", set("policies", "engine", "opa"), `flux-multi-tenancy:policies.engine: "opa" is not supported; use one of kyverno, vap, none.`],
       [
         "missing fleet owner",
         set("fleet", "owner", ""),
@@ -307,7 +316,8 @@ describe("config", () => {
     it("an existing cluster needs the kubeconfig secret", async () => {
       const c = await stackConfig("production", (raw) => (raw.cluster = { provider: "existing" }));
       assert.throws(() => checkClusterCredentials(c, false), {
-        message: "flux-multi-tenancy:kubeconfig: (unset) is required when cluster.provider is existing; run: pulumi config set --secret flux-multi-tenancy:kubeconfig < path/to/kubeconfig.",
+        message:
+          "flux-multi-tenancy:kubeconfig: (unset) is required when cluster.provider is existing; run: pulumi config set --secret flux-multi-tenancy:kubeconfig < path/to/kubeconfig.",
       });
       assert.doesNotThrow(() => checkClusterCredentials(c, true));
       const kind = await stackConfig("staging");

@@ -4,18 +4,7 @@ import * as path from "path";
 import type { StackConfig } from "../config";
 import type { RawConfig } from "../lib/stackFiles";
 import { type FileTree, isSharedPath, parseYamlDocuments, seededKustomizations, TENANT_LABEL } from "../manifests";
-import {
-  comparable,
-  fluxFixture,
-  kustomizeBuild,
-  REFERENCE_DIR,
-  render,
-  requireKubectl,
-  requirePath,
-  stackConfig,
-  treeObjects,
-  writeTemp,
-} from "./helpers";
+import { comparable, fluxFixture, kustomizeBuild, REFERENCE_DIR, render, requireKubectl, requirePath, stackConfig, treeObjects, writeTemp } from "./helpers";
 
 /** The staging or production stack file, changed to use exactly the values of the upstream example. */
 const asReference = (raw: RawConfig) => {
@@ -29,9 +18,9 @@ const asReference = (raw: RawConfig) => {
 };
 
 function listFiles(dir: string, prefix = ""): string[] {
-  return fs.readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(dir, path.posix.join(prefix, e.name)) : [path.posix.join(prefix, e.name)],
-  );
+  return fs
+    .readdirSync(path.join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(dir, path.posix.join(prefix, e.name)) : [path.posix.join(prefix, e.name)]));
 }
 
 function readObjects(file: string): unknown[] {
@@ -136,7 +125,10 @@ describe("fleet repository tree", () => {
     });
 
     it("each stack writes its own environment directories only", () => {
-      for (const [tree, env] of [[staging, "staging"], [production, "production"]] as const) {
+      for (const [tree, env] of [
+        [staging, "staging"],
+        [production, "production"],
+      ] as const) {
         for (const file of Object.keys(tree).filter((f) => !isSharedPath(f))) {
           assert.ok(file.startsWith(`clusters/${env}/`) || file.startsWith(`tenants/${env}/`), file);
         }
@@ -151,7 +143,12 @@ describe("fleet repository tree", () => {
 
     it("the tenant syncs from its own repository with its deploy key Secret", () => {
       const sync = parseYamlDocuments(staging["tenants/base/dev-team/sync.yaml"], "sync") as Record<string, any>[];
-      assert.deepEqual(sync[0].spec, { interval: "1m", url: "ssh://git@github.com/my-org/dev-team", ref: { branch: "main" }, secretRef: { name: "dev-team-git" } });
+      assert.deepEqual(sync[0].spec, {
+        interval: "1m",
+        url: "ssh://git@github.com/my-org/dev-team",
+        ref: { branch: "main" },
+        secretRef: { name: "dev-team-git" },
+      });
     });
 
     it("rendering twice gives the same bytes", async () => {
@@ -195,13 +192,18 @@ describe("fleet repository tree", () => {
 
     it("each tenant reconciles as its own service account, bound only inside its namespace", () => {
       for (const t of config.tenants) {
-        const objects = treeObjects(tree).filter(({ file }) => file.startsWith(`tenants/base/${t.name}/`)).map(({ obj }) => obj as Record<string, any>);
+        const objects = treeObjects(tree)
+          .filter(({ file }) => file.startsWith(`tenants/base/${t.name}/`))
+          .map(({ obj }) => obj as Record<string, any>);
         const ks = objects.find((o) => o.kind === "Kustomization" && o.metadata.name === t.name);
         assert.equal(ks?.spec.serviceAccountName, t.name);
         assert.equal(ks?.spec.sourceRef.namespace, undefined, "no cross-namespace source");
         const binding = objects.find((o) => o.kind === "RoleBinding");
         assert.equal(binding?.metadata.namespace, t.namespace);
-        assert.deepEqual(binding?.subjects.map((s: { name: string }) => s.name), [`gotk:${t.namespace}:reconciler`, t.name]);
+        assert.deepEqual(
+          binding?.subjects.map((s: { name: string }) => s.name),
+          [`gotk:${t.namespace}:reconciler`, t.name],
+        );
         assert.equal(objects.filter((o) => o.kind === "ClusterRoleBinding").length, 0);
       }
     });
@@ -251,19 +253,31 @@ describe("fleet repository tree", () => {
       const config = await stackConfig("staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap" }));
       const tree = render(config);
       assert.ok(!Object.keys(tree).some((f) => f.includes("kyverno")));
-      const policies = treeObjects(tree).filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicy").map(({ obj }) => (obj.metadata as { name: string }).name);
+      const policies = treeObjects(tree)
+        .filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicy")
+        .map(({ obj }) => (obj.metadata as { name: string }).name);
       assert.deepEqual(policies.sort(), ["deny-bucket-sources", "deny-reconciler-pods", "deny-remote-clusters", "restrict-git-sources"]);
       const bindings = treeObjects(tree).filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding");
       assert.equal(bindings.length, 4);
       for (const { obj } of bindings) assert.deepEqual((obj.spec as { validationActions: string[] }).validationActions, ["Deny"]);
       const allowlist = treeObjects(tree).find(({ obj }) => (obj.metadata as { name: string }).name === "restrict-git-sources")!.obj as Record<string, any>;
-      assert.equal(allowlist.spec.validations[0].expression, "['https://github.com/my-org/', 'ssh://git@github.com/my-org/'].exists(p, object.spec.url.startsWith(p))");
-      assert.deepEqual(seededKustomizations(config).map((k) => k.name), ["admission-policies", "tenants", "dev-team"]);
+      assert.equal(
+        allowlist.spec.validations[0].expression,
+        "['https://github.com/my-org/', 'ssh://git@github.com/my-org/'].exists(p, object.spec.url.startsWith(p))",
+      );
+      assert.deepEqual(
+        seededKustomizations(config).map((k) => k.name),
+        ["admission-policies", "tenants", "dev-team"],
+      );
     });
 
     it("vap in audit mode audits and warns instead of denying the allowlist", async () => {
-      const tree = render(await stackConfig("staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap", validationFailureAction: "Audit" })));
-      const binding = treeObjects(tree).find(({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding" && (obj.metadata as { name: string }).name === "restrict-git-sources")!;
+      const tree = render(
+        await stackConfig("staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap", validationFailureAction: "Audit" })),
+      );
+      const binding = treeObjects(tree).find(
+        ({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding" && (obj.metadata as { name: string }).name === "restrict-git-sources",
+      )!;
       assert.deepEqual((binding.obj.spec as { validationActions: string[] }).validationActions, ["Audit", "Warn"]);
     });
 
@@ -285,7 +299,8 @@ describe("fleet repository tree", () => {
       const dir = writeTemp(render(config));
       try {
         const built = kustomizeBuild(path.join(dir, "clusters/staging/flux-system")) as Record<string, any>[];
-        const args = (name: string) => built.find((o) => o.kind === "Deployment" && o.metadata.name === name)!.spec.template.spec.containers[0].args as string[];
+        const args = (name: string) =>
+          built.find((o) => o.kind === "Deployment" && o.metadata.name === name)!.spec.template.spec.containers[0].args as string[];
         for (const c of ["kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller"]) {
           assert.ok(args(c).includes("--no-cross-namespace-refs=true"), c);
         }

@@ -35,11 +35,17 @@ describe("gotk-components.yaml", () => {
   });
 
   it("refuses a manifest of another release, naming both versions", () => {
-    assert.throws(() => renderGotkComponents(syntheticInstallManifest("v2.7.5"), opts("v2.9.4", DEFAULT)), (e: Error) => {
-      assert.ok(e instanceof InstallManifestError);
-      assert.equal(e.message, "flux-multi-tenancy:flux.version: install.yaml is Flux v2.7.5 but flux.version is v2.9.4; use the install manifest of v2.9.4, or set flux.version to v2.7.5.");
-      return true;
-    });
+    assert.throws(
+      () => renderGotkComponents(syntheticInstallManifest("v2.7.5"), opts("v2.9.4", DEFAULT)),
+      (e: Error) => {
+        assert.ok(e instanceof InstallManifestError);
+        assert.equal(
+          e.message,
+          "flux-multi-tenancy:flux.version: install.yaml is Flux v2.7.5 but flux.version is v2.9.4; use the install manifest of v2.9.4, or set flux.version to v2.7.5.",
+        );
+        return true;
+      },
+    );
   });
 
   it("refuses a manifest that lacks a chosen component", () => {
@@ -51,7 +57,8 @@ describe("gotk-components.yaml", () => {
 
   it("refuses a file that is not a Flux install manifest", () => {
     assert.throws(() => renderGotkComponents("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", opts("v2.9.4", DEFAULT)), {
-      message: "flux-multi-tenancy:flux.version: install.yaml has no flux-system Namespace, so it is not a Flux install manifest; point flux-multi-tenancy:flux.version at Flux's install.yaml for v2.9.4.",
+      message:
+        "flux-multi-tenancy:flux.version: install.yaml has no flux-system Namespace, so it is not a Flux install manifest; point flux-multi-tenancy:flux.version at Flux's install.yaml for v2.9.4.",
     });
     assert.throws(() => renderGotkComponents("a: [", opts("v2.9.4", DEFAULT)), InstallManifestError);
   });

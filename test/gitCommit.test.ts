@@ -10,7 +10,18 @@ const OWNER = "my-org";
 const REPO = "fleet-infra";
 
 function inputs(gh: FakeGitHub, files: FileTree, extra: Partial<GitCommitInputs> = {}): GitCommitInputs {
-  return { owner: OWNER, repository: REPO, branch: "main", files: { ...files }, mode: "fleet", message: "flux-multi-tenancy: test", overwriteShared: false, token: "t", apiUrl: gh.url, ...extra };
+  return {
+    owner: OWNER,
+    repository: REPO,
+    branch: "main",
+    files: { ...files },
+    mode: "fleet",
+    message: "flux-multi-tenancy: test",
+    overwriteShared: false,
+    token: "t",
+    apiUrl: gh.url,
+    ...extra,
+  };
 }
 
 async function up(gh: FakeGitHub, files: FileTree, previous?: GitCommitOutputs, extra: Partial<GitCommitInputs> = {}): Promise<GitCommitOutputs> {
@@ -152,7 +163,10 @@ describe("GitHub commit provider", () => {
       await up(gh, staging);
       const moved = render(await stackConfig("production", (raw) => ((raw.tenants as Record<string, unknown>[])[0].branch = "release")));
       await assert.rejects(up(gh, moved), (e: Error) => {
-        assert.match(e.message, /^these shared fleet files differ from what another stack committed and still reads:\n {2}tenants\/base\/dev-team\/sync\.yaml \(read through tenants\/staging\/kustomization\.yaml\)\n/);
+        assert.match(
+          e.message,
+          /^these shared fleet files differ from what another stack committed and still reads:\n {2}tenants\/base\/dev-team\/sync\.yaml \(read through tenants\/staging\/kustomization\.yaml\)\n/,
+        );
         return true;
       });
       const out = await up(gh, moved, undefined, { overwriteShared: true });

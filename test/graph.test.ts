@@ -122,7 +122,10 @@ describe("resource graph", () => {
       // Depending on the cluster component waits for all of it: the cluster and its provider.
       assert.deepEqual(deps(get(resources, "flux-install")), ["cluster-kind", "cluster-provider", "fleet-commit"]);
       assert.ok(deps(get(resources, "flux-git-secret")).includes("flux-install"));
-      assert.deepEqual(deps(get(resources, "flux-sync")).filter((d) => !d.endsWith("-identity")), ["cluster-kind", "fleet-flux-deploy-key", "flux-git-secret", "flux-install"]);
+      assert.deepEqual(
+        deps(get(resources, "flux-sync")).filter((d) => !d.endsWith("-identity")),
+        ["cluster-kind", "fleet-flux-deploy-key", "flux-git-secret", "flux-install"],
+      );
       const chain = ["flux-sync", "flux-ready-source", "flux-ready-flux-system", "flux-ready-kyverno", "flux-ready-kyverno-policies", "flux-ready-tenants"];
       for (let i = 1; i < chain.length; i++) {
         const d = deps(get(resources, chain[i]));
@@ -167,7 +170,8 @@ describe("resource graph", () => {
       for (const r of resources.filter((x) => x.type.endsWith(":FluxReady") || x.type.endsWith(":FluxInstall") || x.type.endsWith(":FluxSync"))) {
         assert.ok(r.secretInputs.includes("kubeconfig"), r.name);
       }
-      for (const n of ["fleet-commit", "tenant-dev-team-seed", "flux-ready-source", "flux-ready-tenants"]) assert.ok(get(resources, n).secretInputs.includes("token"), n);
+      for (const n of ["fleet-commit", "tenant-dev-team-seed", "flux-ready-source", "flux-ready-tenants"])
+        assert.ok(get(resources, n).secretInputs.includes("token"), n);
       assert.equal(get(resources, "flux-ready-tenants").inputs.repository, "my-org/fleet-infra", "the waits may check a later head contains the commit");
       assert.ok(await pulumi.isSecret((await run("staging")).raw.kubeconfig));
     });
@@ -238,11 +242,14 @@ describe("resource graph", () => {
     before(async () => ({ resources } = await run("production", (raw) => (raw.cluster = { provider: "existing" }))));
 
     it("probes the cluster's API before the provider, and creates no repository", () => {
-      assert.deepEqual(shape(resources).filter((s) => /Cluster|Probe|:Repository |providers:kubernetes/.test(s)), [
-        "flux-multi-tenancy:cluster:ExistingCluster cluster",
-        "pulumi-nodejs:dynamic/flux-multi-tenancy:ClusterProbe cluster-probe",
-        "pulumi:providers:kubernetes cluster-provider",
-      ]);
+      assert.deepEqual(
+        shape(resources).filter((s) => /Cluster|Probe|:Repository |providers:kubernetes/.test(s)),
+        [
+          "flux-multi-tenancy:cluster:ExistingCluster cluster",
+          "pulumi-nodejs:dynamic/flux-multi-tenancy:ClusterProbe cluster-probe",
+          "pulumi:providers:kubernetes cluster-provider",
+        ],
+      );
       assert.deepEqual(deps(get(resources, "cluster-provider")), ["cluster-probe"]);
       assert.deepEqual(get(resources, "cluster-provider").secretInputs, ["kubeconfig"]);
       assert.deepEqual(get(resources, "cluster-probe").secretInputs, ["kubeconfig"]);
@@ -280,13 +287,23 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-team-b-seed",
         "tls:index/privateKey:PrivateKey tenant-team-b-flux-identity",
       ]);
-      assert.ok(shape(before).every((s) => shape(after).includes(s)), "nothing removed");
+      assert.ok(
+        shape(before).every((s) => shape(after).includes(s)),
+        "nothing removed",
+      );
       const changed = before
         .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(get(after, r.name).inputs))
         .map((r) => r.name)
         .sort();
       // The commit carries the new files; the waits wait for the new revision.
-      assert.deepEqual(changed, ["fleet-commit", "flux-ready-flux-system", "flux-ready-kyverno", "flux-ready-kyverno-policies", "flux-ready-source", "flux-ready-tenants"]);
+      assert.deepEqual(changed, [
+        "fleet-commit",
+        "flux-ready-flux-system",
+        "flux-ready-kyverno",
+        "flux-ready-kyverno-policies",
+        "flux-ready-source",
+        "flux-ready-tenants",
+      ]);
       const files = (rs: Registered[]) => get(rs, "fleet-commit").inputs.files as Record<string, string>;
       const changedFiles = Object.keys(files(after)).filter((f) => files(after)[f] !== files(before)[f]);
       assert.deepEqual(changedFiles.sort(), [
@@ -302,7 +319,9 @@ describe("resource graph", () => {
       const both = (await run("staging", addTeamB)).resources;
       const one = (await run("staging")).resources;
       assert.deepEqual(
-        shape(both).filter((s) => !shape(one).includes(s)).every((s) => s.includes("team-b")),
+        shape(both)
+          .filter((s) => !shape(one).includes(s))
+          .every((s) => s.includes("team-b")),
         true,
       );
       assert.ok(shape(one).every((s) => shape(both).includes(s)));

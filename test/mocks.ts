@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 
 // Internal to the SDK (not in its typings): resolves once every pending registration is done.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 import { createHash } from "crypto";
 
@@ -48,7 +47,13 @@ MockMonitor.prototype.registerResource = function (this: MockMonitor, req: Reque
   const raw = req.getObject()?.toJavaScript() ?? {};
   const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
   const unwrap = (v: unknown): unknown =>
-    isSecret(v) ? unwrap((v as { value: unknown }).value) : Array.isArray(v) ? v.map(unwrap) : typeof v === "object" && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)])) : v;
+    isSecret(v)
+      ? unwrap((v as { value: unknown }).value)
+      : Array.isArray(v)
+        ? v.map(unwrap)
+        : typeof v === "object" && v !== null
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]))
+          : v;
   return original.call(this, req, (err: unknown, res: any) => {
     if (!err) {
       registered.push({
@@ -83,7 +88,12 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
     };
   }
   if (type === "github:index/repository:Repository") {
-    return { ...inputs, fullName: `owner/${inputs.name}`, htmlUrl: `https://github.com/owner/${inputs.name}`, sshCloneUrl: `git@github.com:owner/${inputs.name}.git` };
+    return {
+      ...inputs,
+      fullName: `owner/${inputs.name}`,
+      htmlUrl: `https://github.com/owner/${inputs.name}`,
+      sshCloneUrl: `git@github.com:owner/${inputs.name}.git`,
+    };
   }
   if (type === "eks:index:Cluster") return { ...inputs, kubeconfigJson: JSON.stringify({ apiVersion: "v1", kind: "Config", "current-context": inputs.name }) };
   if (type === "gcp:container/cluster:Cluster") {
@@ -92,7 +102,8 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
   if (type === "azure-native:containerservice:ManagedCluster") return { ...inputs, name: inputs.resourceName };
   if (type === "azure-native:resources:ResourceGroup") return { ...inputs, name: inputs.resourceGroupName };
   if (type.startsWith("pulumi-nodejs:dynamic")) {
-    if ("nodeImage" in inputs) return { ...inputs, kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- name: kind-${inputs.name}\n`, clusterUid: `uid-${inputs.name}` };
+    if ("nodeImage" in inputs)
+      return { ...inputs, kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- name: kind-${inputs.name}\n`, clusterUid: `uid-${inputs.name}` };
     if ("files" in inputs) {
       const sha = digest(inputs.files);
       return { ...inputs, commitSha: sha, revision: `${inputs.branch}@sha1:${sha}`, paths: Object.keys(inputs.files).sort(), commits: 1 };
@@ -133,8 +144,10 @@ export async function runProgram(
   for (const [key, value] of Object.entries({ ...raw, ...secrets })) {
     config[`flux-multi-tenancy:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  pulumi.runtime.setAllConfig(config, Object.keys(secrets).map((k) => `flux-multi-tenancy:${k}`));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  pulumi.runtime.setAllConfig(
+    config,
+    Object.keys(secrets).map((k) => `flux-multi-tenancy:${k}`),
+  );
   const program = require("../index") as () => Promise<Record<string, unknown>>;
   const outputs = await program();
   const resolved = await valueOf(pulumi.output(outputs));

@@ -18,17 +18,7 @@ import {
 import { gitCommitProvider } from "../components/providers/gitCommit";
 import type { Kubectl } from "../components/providers/kubectl";
 import { bootstrapObjects, GITHUB_KNOWN_HOSTS, type KubeObject } from "../manifests";
-import {
-  comparable,
-  fluxFixture,
-  kustomizeBuild,
-  render,
-  requireKubectl,
-  requirePath,
-  stackConfig,
-  syntheticInstallManifest,
-  writeTemp,
-} from "./helpers";
+import { comparable, fluxFixture, kustomizeBuild, render, requireKubectl, requirePath, stackConfig, syntheticInstallManifest, writeTemp } from "./helpers";
 
 /** A kubectl that answers from a script and records every call. */
 function scripted(answer: (args: readonly string[]) => string | Error): { kubectl: Kubectl; calls: string[] } {
@@ -48,7 +38,11 @@ describe("Flux providers", () => {
   describe("readiness", () => {
     const obj = (status: string, extra: object = {}) => ({
       metadata: { generation: 2 },
-      status: { observedGeneration: 2, conditions: [{ type: "Ready", status, reason: status === "True" ? "ReconciliationSucceeded" : "BuildFailed", message: "kustomize build failed: x" }], ...extra },
+      status: {
+        observedGeneration: 2,
+        conditions: [{ type: "Ready", status, reason: status === "True" ? "ReconciliationSucceeded" : "BuildFailed", message: "kustomize build failed: x" }],
+        ...extra,
+      },
     });
 
     it("is Ready only at the expected revision and observed generation", () => {
@@ -66,7 +60,11 @@ describe("Flux providers", () => {
     it("a wait that times out fails with Flux's own status message", async () => {
       const { kubectl, calls } = scripted((a) => (a[0] === "get" ? JSON.stringify(obj("False")) : ""));
       await assert.rejects(
-        waitReady(kubectl, { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: "kyverno", revision: "", timeoutSeconds: 0 }, 1),
+        waitReady(
+          kubectl,
+          { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: "kyverno", revision: "", timeoutSeconds: 0 },
+          1,
+        ),
         { message: "Kustomization flux-system/kyverno is not Ready after 0s: BuildFailed: kustomize build failed: x" },
       );
       assert.match(calls[0], /^annotate --overwrite -n flux-system kustomizations\.kustomize\.toolkit\.fluxcd\.io kyverno reconcile\.fluxcd\.io\/requestedAt=/);
@@ -79,7 +77,11 @@ describe("Flux providers", () => {
         polls++;
         return JSON.stringify(obj("True", { artifact: { revision: polls < 3 ? "main@sha1:old" : "main@sha1:new" } }));
       });
-      const message = await waitReady(kubectl, { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "main@sha1:new", timeoutSeconds: 30 }, 1);
+      const message = await waitReady(
+        kubectl,
+        { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "main@sha1:new", timeoutSeconds: 30 },
+        1,
+      );
       assert.equal(message, "ReconciliationSucceeded: kustomize build failed: x");
       assert.equal(polls, 3);
     });
@@ -88,14 +90,33 @@ describe("Flux providers", () => {
       const { kubectl } = scripted((a) => (a[0] === "get" ? JSON.stringify(obj("True", { artifact: { revision: "main@sha1:later" } })) : ""));
       const asked: string[] = [];
       const contains = async (base: string, head: string) => (asked.push(`${base}..${head}`), head === "later");
-      const inputs = { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "main@sha1:mine", timeoutSeconds: 5 };
+      const inputs = {
+        resource: "gitrepositories.source.toolkit.fluxcd.io",
+        namespace: "flux-system",
+        name: "flux-system",
+        revision: "main@sha1:mine",
+        timeoutSeconds: 5,
+      };
       assert.equal(await waitReady(kubectl, inputs, 1, contains), "Ready at main@sha1:later, which contains main@sha1:mine");
       assert.deepEqual(asked, ["mine..later"]);
-      await assert.rejects(waitReady(kubectl, { ...inputs, timeoutSeconds: 0 }, 1, async () => false), /is not Ready after 0s: Ready at main@sha1:later, waiting for main@sha1:mine/);
+      await assert.rejects(
+        waitReady(kubectl, { ...inputs, timeoutSeconds: 0 }, 1, async () => false),
+        /is not Ready after 0s: Ready at main@sha1:later, waiting for main@sha1:mine/,
+      );
     });
 
     it("waits again when the revision moves, not otherwise", async () => {
-      const base = { kubeconfig: "k", resource: "r", namespace: "n", name: "x", revision: "main@sha1:a", timeoutSeconds: 1, repository: "", token: "", apiUrl: "" };
+      const base = {
+        kubeconfig: "k",
+        resource: "r",
+        namespace: "n",
+        name: "x",
+        revision: "main@sha1:a",
+        timeoutSeconds: 1,
+        repository: "",
+        token: "",
+        apiUrl: "",
+      };
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, base)).changes, false);
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, { ...base, revision: "main@sha1:b" })).changes, true);
     });
@@ -150,14 +171,24 @@ describe("Flux providers", () => {
         "get namespace flux-system",
         "get namespace flux-system",
       ]);
-      assert.ok(calls.every((c) => !c.startsWith("delete") || c.includes("--ignore-not-found")), "NotFound is never an error");
-      assert.ok(calls.every((c) => !c.startsWith("delete") || c.includes("--wait=false")), "nothing waits on a finalizer");
+      assert.ok(
+        calls.every((c) => !c.startsWith("delete") || c.includes("--ignore-not-found")),
+        "NotFound is never an error",
+      );
+      assert.ok(
+        calls.every((c) => !c.startsWith("delete") || c.includes("--wait=false")),
+        "nothing waits on a finalizer",
+      );
       assert.ok(calls[1].endsWith(`-p {"metadata":{"finalizers":null}}`));
     });
 
     it("a namespace stuck terminating fails after a bounded time instead of hanging", async () => {
-      const { kubectl } = scripted((a) => (a[0] === "get" && a[1] === "namespace" ? (a.includes("jsonpath={.status.conditions}") ? "[stuck]" : "namespace/flux-system") : ""));
-      await assert.rejects(uninstallFlux(kubectl, { foundation: [], components: [] }, 10, 1), { message: "namespace flux-system is still terminating after 0.01s: [stuck]" });
+      const { kubectl } = scripted((a) =>
+        a[0] === "get" && a[1] === "namespace" ? (a.includes("jsonpath={.status.conditions}") ? "[stuck]" : "namespace/flux-system") : "",
+      );
+      await assert.rejects(uninstallFlux(kubectl, { foundation: [], components: [] }, 10, 1), {
+        message: "namespace flux-system is still terminating after 0.01s: [stuck]",
+      });
     });
   });
 
@@ -178,7 +209,9 @@ describe("Flux providers", () => {
     });
 
     it("a branch change re-points the in-cluster GitRepository", async () => {
-      const objects = [{ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name: "flux-system" }, spec: { ref: { branch: "release" } } }];
+      const objects = [
+        { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name: "flux-system" }, spec: { ref: { branch: "release" } } },
+      ];
       assert.deepEqual(await fluxSyncProvider.diff!("id", sync, { ...sync, objects }), { changes: true, replaces: [] });
     });
   });
@@ -280,27 +313,33 @@ esac
 
 describe("what bootstrap applies", () => {
   for (const real of [false, true]) {
-  it(`equals what kustomize-controller builds from clusters/<env>/flux-system (${real ? "real Flux v2.9.4" : "synthetic, with extras"})`, async function () {
-    requireKubectl(this);
-    const manifest = real ? requirePath(this, fluxFixture("gotk-components-v2.9.4.yaml"), "the Flux v2.9.4 fixture") : undefined;
-    const config = await stackConfig("staging", (raw) => (raw.flux = real ? {} : { componentsExtra: ["image-reflector-controller"] }));
-    const tree = render(config, manifest ? fs.readFileSync(manifest, "utf8") : undefined);
-    const dir = writeTemp(tree);
-    try {
-      const built = kustomizeBuild(path.join(dir, "clusters/staging/flux-system"));
-      const ours = bootstrapObjects(config, tree["clusters/staging/flux-system/gotk-components.yaml"]);
-      assert.deepEqual(comparable([...ours.foundation, ...ours.components, ...ours.sync]), comparable(built));
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    it(`equals what kustomize-controller builds from clusters/<env>/flux-system (${real ? "real Flux v2.9.4" : "synthetic, with extras"})`, async function () {
+      requireKubectl(this);
+      const manifest = real ? requirePath(this, fluxFixture("gotk-components-v2.9.4.yaml"), "the Flux v2.9.4 fixture") : undefined;
+      const config = await stackConfig("staging", (raw) => (raw.flux = real ? {} : { componentsExtra: ["image-reflector-controller"] }));
+      const tree = render(config, manifest ? fs.readFileSync(manifest, "utf8") : undefined);
+      const dir = writeTemp(tree);
+      try {
+        const built = kustomizeBuild(path.join(dir, "clusters/staging/flux-system"));
+        const ours = bootstrapObjects(config, tree["clusters/staging/flux-system/gotk-components.yaml"]);
+        assert.deepEqual(comparable([...ours.foundation, ...ours.components, ...ours.sync]), comparable(built));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   }
 
   it("puts CRDs and the Namespace first, the sync objects last", async () => {
     const config = await stackConfig("staging");
     const objects = bootstrapObjects(config, syntheticInstallManifest());
-    assert.deepEqual(objects.foundation.map((o) => o.kind), ["Namespace"]);
-    assert.deepEqual(objects.sync.map((o) => o.kind), ["GitRepository", "Kustomization"]);
+    assert.deepEqual(
+      objects.foundation.map((o) => o.kind),
+      ["Namespace"],
+    );
+    assert.deepEqual(
+      objects.sync.map((o) => o.kind),
+      ["GitRepository", "Kustomization"],
+    );
     assert.equal((objects.sync[1].spec as { serviceAccountName: string }).serviceAccountName, "kustomize-controller");
   });
 });
@@ -325,7 +364,17 @@ describe("github.com known_hosts", () => {
 
 describe("seeded repositories", () => {
   it("are never rewritten: seed diffs show no change", async () => {
-    const seed = { owner: "o", repository: "r", branch: "main", files: { a: "1" }, mode: "seed" as const, message: "m", overwriteShared: false, token: "", apiUrl: "" };
+    const seed = {
+      owner: "o",
+      repository: "r",
+      branch: "main",
+      files: { a: "1" },
+      mode: "seed" as const,
+      message: "m",
+      overwriteShared: false,
+      token: "",
+      apiUrl: "",
+    };
     const out = { ...seed, commitSha: "x", revision: "main@sha1:x", paths: ["a"], commits: 1 };
     assert.deepEqual(await gitCommitProvider.diff!("id", out, { ...seed, files: { a: "2", b: "3" } }), { changes: false });
   });

@@ -7,7 +7,11 @@ import { main, renderStack } from "../render";
 import { fluxFixture, PROJECT_DIR, requirePath, syntheticInstallManifest } from "./helpers";
 
 function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 /** Runs main() and returns its exit code and what it printed. */
@@ -48,7 +52,10 @@ describe("render command", () => {
   it("npm run render works as the README says, with the real Flux manifest", function () {
     const real = requirePath(this, fluxFixture("gotk-components-v2.9.4.yaml"), "the Flux v2.9.4 fixture");
     const out = path.join(tmp, "x");
-    execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "production", "--out", out, "--flux-manifests", real], { cwd: PROJECT_DIR, stdio: "pipe" });
+    execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "production", "--out", out, "--flux-manifests", real], {
+      cwd: PROJECT_DIR,
+      stdio: "pipe",
+    });
     assert.equal(fs.readFileSync(path.join(out, "clusters/production/flux-system/gotk-components.yaml"), "utf8"), fs.readFileSync(real, "utf8"));
     assert.ok(fs.existsSync(path.join(out, "tenants/production/dev-team-patch.yaml")));
   });
@@ -83,7 +90,10 @@ describe("render command", () => {
   it("an unknown stack names the missing stack file", async () => {
     const result = await run(["--stack", "nope", "--out", path.join(tmp, "out"), "--flux-manifests", manifest]);
     assert.equal(result.code, 1);
-    assert.equal(result.err, `render: cannot read ${path.join(PROJECT_DIR, "Pulumi.nope.yaml")} (ENOENT); run from the project directory and name an existing stack.`);
+    assert.equal(
+      result.err,
+      `render: cannot read ${path.join(PROJECT_DIR, "Pulumi.nope.yaml")} (ENOENT); run from the project directory and name an existing stack.`,
+    );
   });
 
   it("refuses a non-empty output directory unless --clean, which replaces its content", async () => {

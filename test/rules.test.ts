@@ -35,7 +35,9 @@ describe("tenant-isolation rules", () => {
 
   it("repositories are private", () => {
     assert.deepEqual(repositoriesPrivate({ type: "github:index/repository:Repository", name: "r", props: { visibility: "private" } }), []);
-    assert.deepEqual(repositoriesPrivate({ type: "github:index/repository:Repository", name: "r", props: { visibility: "public" } }), ["repository r is public: make it private"]);
+    assert.deepEqual(repositoriesPrivate({ type: "github:index/repository:Repository", name: "r", props: { visibility: "public" } }), [
+      "repository r is public: make it private",
+    ]);
   });
 
   it("tenant Kustomizations and HelmReleases impersonate their service account", () => {
@@ -57,9 +59,15 @@ describe("tenant-isolation rules", () => {
 
   it("SSH identities live only where their GitRepository uses them", () => {
     const git: ObjectView = { kind: "GitRepository", metadata: { name: "dev-team", namespace: "apps" }, spec: { secretRef: { name: "dev-team-git" } } };
-    const secret = (ns: string): ResourceView => ({ type: "kubernetes:core/v1:Secret", name: "s", props: { metadata: { name: "dev-team-git", namespace: ns }, stringData: { identity: "x" } } });
+    const secret = (ns: string): ResourceView => ({
+      type: "kubernetes:core/v1:Secret",
+      name: "s",
+      props: { metadata: { name: "dev-team-git", namespace: ns }, stringData: { identity: "x" } },
+    });
     assert.deepEqual(sshSecretsWhereUsed([secret("apps")], [git]), []);
-    assert.deepEqual(sshSecretsWhereUsed([secret("other-team")], [git]), ["Secret other-team/dev-team-git holds an SSH identity that no GitRepository in its namespace uses"]);
+    assert.deepEqual(sshSecretsWhereUsed([secret("other-team")], [git]), [
+      "Secret other-team/dev-team-git holds an SSH identity that no GitRepository in its namespace uses",
+    ]);
   });
 
   it("only whole objects are judged: patches and kustomization files are left out", () => {
@@ -98,7 +106,10 @@ describe("tenant-isolation rules", () => {
       assert.deepEqual(noCrossNamespaceRefs([...objects, ...starter]), []);
       const built = bootstrapObjects(config, tree[`clusters/${stack}/flux-system/gotk-components.yaml`]);
       assert.deepEqual(lockdownPresent([...built.components, ...built.sync]), []);
-      assert.ok(built.components.some((o) => o.kind === "Deployment"), "the check saw the controllers");
+      assert.ok(
+        built.components.some((o) => o.kind === "Deployment"),
+        "the check saw the controllers",
+      );
 
       const manifest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rules-")), "install.yaml");
       fs.writeFileSync(manifest, syntheticInstallManifest());

@@ -23,7 +23,11 @@ const VARIANTS: [string, string, (raw: RawConfig) => void][] = [
   ],
   ["vap engine", "staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap" })],
   ["no engine, no tenants", "production", (raw) => ((raw.policies = { engine: "none" }), (raw.tenants = []))],
-  ["all extra components", "staging", (raw) => (raw.flux = { componentsExtra: ["image-reflector-controller", "image-automation-controller", "source-watcher"] })],
+  [
+    "all extra components",
+    "staging",
+    (raw) => (raw.flux = { componentsExtra: ["image-reflector-controller", "image-automation-controller", "source-watcher"] }),
+  ],
 ];
 
 async function variantTrees(): Promise<[string, StackConfig, FileTree][]> {
@@ -116,7 +120,9 @@ describe("rendered objects are valid", () => {
     for (const [name, , tree] of trees) {
       const dir = writeTemp(tree);
       try {
-        const dirs = Object.keys(tree).filter((f) => f.endsWith("/kustomization.yaml")).map((f) => path.dirname(f));
+        const dirs = Object.keys(tree)
+          .filter((f) => f.endsWith("/kustomization.yaml"))
+          .map((f) => path.dirname(f));
         assert.ok(dirs.length >= 2, name);
         for (const d of dirs) {
           assert.doesNotThrow(() => kustomizeBuild(path.join(dir, d)), `${name}: ${d}`);

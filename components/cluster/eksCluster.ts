@@ -25,7 +25,12 @@ export class EksCluster extends ClusterComponent {
       const inAws = { parent: self, provider: awsProvider };
       const nodeRole = new aws.iam.Role(
         `${name}-node-role`,
-        { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }) },
+        {
+          assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+          }),
+        },
         inAws,
       );
       NODE_POLICIES.forEach((arn, i) => new aws.iam.RolePolicyAttachment(`${name}-node-policy-${i}`, { role: nodeRole.name, policyArn: arn }, inAws));

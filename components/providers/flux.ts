@@ -37,7 +37,7 @@ async function installFlux(k: Kubectl, inputs: FluxInstallInputs): Promise<void>
 async function deleteAllWithoutFinalizers(k: Kubectl, resource: string): Promise<void> {
   let items: { metadata: { name: string; namespace?: string; finalizers?: string[] } }[];
   try {
-    items = JSON.parse(await k(["get", resource, "-A", "-o", "json", "--ignore-not-found"]) || '{"items":[]}').items ?? [];
+    items = JSON.parse((await k(["get", resource, "-A", "-o", "json", "--ignore-not-found"])) || '{"items":[]}').items ?? [];
   } catch {
     return; // the CRD is already gone
   }
@@ -228,10 +228,9 @@ export async function waitReady(
   const requested = `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`;
   await k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, requested]).catch(() => undefined);
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
-  let last: ReturnType<typeof readiness> = { ready: false, message: "not checked" };
   for (;;) {
     const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
-    last = readiness(text.trim() ? (JSON.parse(text) as FluxStatus) : undefined, inputs.revision);
+    const last = readiness(text.trim() ? (JSON.parse(text) as FluxStatus) : undefined, inputs.revision);
     if (last.ready) return last.message;
     // Another stack may have pushed on top of this commit: Ready there includes this one.
     if (last.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(last.other)))) {

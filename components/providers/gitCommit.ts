@@ -2,13 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import { githubClient } from "./github";
-import {
-  conflictMessage,
-  FLEET_ROOTS,
-  type FleetPlan,
-  planFleetCommit,
-  referenceCandidates,
-} from "../../manifests/fleetPlan";
+import { conflictMessage, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
 import { sleep } from "./exec";
 
 /**
@@ -68,7 +62,12 @@ async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ 
     data = (await gh.rest.repos.get({ owner, repo })).data;
   } catch (e) {
     if (status(e) === 404) {
-      throw new Error(`GitHub repository ${owner}/${repo} is not found, or the token cannot see it; create it (or set create: true), and use a token with access to it`);
+      throw new Error(
+        `GitHub repository ${owner}/${repo} is not found, or the token cannot see it; create it (or set create: true), and use a token with access to it`,
+        {
+          cause: e,
+        },
+      );
     }
     throw e;
   }
@@ -127,9 +126,7 @@ export async function syncTree(
     if (tree.truncated) throw new Error(`${owner}/${repo} has more files than GitHub lists in one tree; the fleet repository must stay below that size`);
     const roots = inputs.mode === "fleet" ? FLEET_ROOTS : [""];
     const current = new Map(
-      tree.tree
-        .filter((e) => e.type === "blob" && e.path !== undefined && roots.some((r) => e.path!.startsWith(r)))
-        .map((e) => [e.path!, e.sha!]),
+      tree.tree.filter((e) => e.type === "blob" && e.path !== undefined && roots.some((r) => e.path!.startsWith(r))).map((e) => [e.path!, e.sha!]),
     );
     const texts = new Map<string, string>();
     const ours = new Set([...Object.keys(desired), ...previous]);

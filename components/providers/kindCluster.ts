@@ -32,7 +32,10 @@ export function kindConfig(workers: number): string {
 
 export async function kindClusters(): Promise<string[]> {
   const { stdout } = await run("kind", ["get", "clusters"]);
-  return stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("No kind clusters"));
+  return stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("No kind clusters"));
 }
 
 async function kubeconfigOf(name: string): Promise<string> {

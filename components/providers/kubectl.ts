@@ -10,9 +10,7 @@ export interface Kubectl {
 
 /** A kubectl bound to a kubeconfig (written to a private temporary file for the duration of `fn`). */
 export function withKubectl<T>(kubeconfig: string, fn: (kubectl: Kubectl) => Promise<T>): Promise<T> {
-  return withTempFile("kubeconfig", kubeconfig, (file) =>
-    fn(async (args, input) => (await run("kubectl", ["--kubeconfig", file, ...args], input)).stdout),
-  );
+  return withTempFile("kubeconfig", kubeconfig, (file) => fn(async (args, input) => (await run("kubectl", ["--kubeconfig", file, ...args], input)).stdout));
 }
 
 /** Server-side applies objects (JSON list), as Flux's own field manager. */
@@ -25,7 +23,7 @@ export async function applyObjects(kubectl: Kubectl, objects: readonly object[])
 /** Polls until the API server answers /readyz; returns the kube-system namespace UID (the cluster's identity). */
 export async function waitForApi(kubectl: Kubectl, timeoutMs: number, intervalMs = 2000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  let last = "";
+  let last: string;
   for (;;) {
     try {
       await kubectl(["get", "--raw=/readyz"]);
