@@ -77,6 +77,14 @@ export class FleetRepository extends pulumi.ComponentResource {
       { parent: this },
     );
     this.revision = this.commit.revision;
+    if (repo) {
+      // The branch Flux syncs is the repository's default (pull requests, the GitHub UI); the commit made it exist.
+      new github.BranchDefault(
+        `${name}-default-branch`,
+        { repository: repo.name, branch: args.branch },
+        { ...gh, dependsOn: [this.commit], retainOnDelete: true },
+      );
+    }
     this.deployKey = new DeployKey(
       `${name}-flux`,
       { repository: repo ? repo.name : args.repository, title: `flux-${args.environment}`, rotation: args.keyRotation ?? "", dependsOn: [this.commit] },

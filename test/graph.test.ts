@@ -48,6 +48,7 @@ describe("resource graph", () => {
         "flux-multi-tenancy:index:FleetRepository fleet",
         "flux-multi-tenancy:index:FluxBootstrap flux",
         "flux-multi-tenancy:index:Tenant tenant-dev-team",
+        "github:index/branchDefault:BranchDefault fleet-default-branch",
         "github:index/repository:Repository fleet-repo",
         "github:index/repository:Repository tenant-dev-team-repo",
         "github:index/repositoryDeployKey:RepositoryDeployKey fleet-flux-deploy-key",
@@ -88,6 +89,7 @@ describe("resource graph", () => {
         "cluster-provider": "cluster",
         "fleet-repo": "fleet",
         "fleet-commit": "fleet",
+        "fleet-default-branch": "fleet",
         "fleet-flux": "fleet",
         "fleet-flux-identity": "fleet-flux",
         "fleet-flux-deploy-key": "fleet-flux",
@@ -114,7 +116,7 @@ describe("resource graph", () => {
       assert.equal(k8s.length, 2);
       for (const r of k8s) assert.equal(name(r.provider.split("::").slice(0, -1).join("::")), "cluster-provider", r.name);
       const gh = resources.filter((r) => r.custom && r.type.startsWith("github:"));
-      assert.equal(gh.length, 4);
+      assert.equal(gh.length, 5);
       for (const r of gh) assert.match(r.provider, /::github-my-org::/, r.name);
     });
 
@@ -140,6 +142,9 @@ describe("resource graph", () => {
       assert.ok(deps(get(resources, "fleet-flux-deploy-key")).includes("fleet-commit"));
       assert.ok(deps(get(resources, "tenant-dev-team-flux-deploy-key")).includes("tenant-dev-team-seed"));
       assert.ok(deps(get(resources, "fleet-commit")).includes("fleet-repo"));
+      const defaultBranch = get(resources, "fleet-default-branch");
+      assert.deepEqual({ branch: defaultBranch.inputs.branch, after: deps(defaultBranch).includes("fleet-commit") }, { branch: "main", after: true });
+      assert.equal(defaultBranch.retainOnDelete, true);
     });
 
     it("waits for the fleet revision the commit produced, and for each seeded Kustomization", () => {
