@@ -53,11 +53,10 @@ async function isEmptyDir(dir: string): Promise<boolean> {
   }
 }
 
-/** Writes the tree under `out`: an empty or new directory, or (with `clean`) one whose content is replaced. */
+/** Writes the tree under `out` (checked beforehand to be empty or new), first emptying it when `clean`. */
 export async function writeTree(tree: FileTree, out: string, clean: boolean): Promise<void> {
-  if (!(await isEmptyDir(out))) {
-    if (!clean) throw new UsageError(`--out ${out} is not empty; choose an empty directory, or add --clean to replace its content.`);
-    for (const entry of await fs.readdir(out)) await fs.rm(path.join(out, entry), { recursive: true, force: true });
+  if (clean) {
+    for (const entry of await fs.readdir(out).catch(() => [])) await fs.rm(path.join(out, entry), { recursive: true, force: true });
   }
   for (const [file, text] of Object.entries(tree)) {
     const target = path.join(out, file);
@@ -90,6 +89,7 @@ export async function main(argv: string[], projectDir = __dirname): Promise<numb
   }
   try {
     const out = path.resolve(values.out);
+    // Checked before rendering, so a refused --out costs nothing and nothing is written.
     if (!(await isEmptyDir(out)) && !values.clean) {
       throw new UsageError(`--out ${values.out} is not empty; choose an empty directory, or add --clean to replace its content.`);
     }

@@ -1,4 +1,5 @@
-// Running the CLIs the dynamic providers drive (kind, kubectl), with errors that carry their stderr.
+// Running the CLIs the dynamic providers drive (kind, kubectl), with errors that carry their stderr; shared helpers.
+import type * as pulumi from "@pulumi/pulumi";
 import { execFile } from "child_process";
 import { promises as fs } from "fs";
 import * as os from "os";
@@ -51,3 +52,6 @@ export async function withTempFile<T>(name: string, text: string, fn: (file: str
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** A dynamic resource's args: each of the provider's inputs, as a Pulumi Input. */
+export type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };

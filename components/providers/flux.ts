@@ -1,11 +1,10 @@
 // Dynamic providers for Flux in a cluster: the install (applied once, uninstalled in Flux's order), the sync objects, the readiness waits.
 import * as pulumi from "@pulumi/pulumi";
+import { FLUX_NAMESPACE } from "../../manifests/labels";
 import type { KubeObject } from "../../manifests/yaml";
-import { sleep } from "./exec";
+import { type DynamicArgs, sleep } from "./exec";
 import { githubClient } from "./github";
 import { applyObjects, clusterUid, type Kubectl, withKubectl } from "./kubectl";
-
-const FLUX_NAMESPACE = "flux-system";
 
 // ---------------------------------------------------------------------------------------------
 // Install: CRDs and Namespace, then the controllers, exactly as Flux renders them from Git.
@@ -257,8 +256,6 @@ export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs,
   },
   // Waiting leaves nothing behind to delete.
 };
-
-type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /** Flux's install in the cluster. */
 export class FluxInstallResource extends pulumi.dynamic.Resource {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import { githubClient } from "./github";
 import { conflictMessage, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
-import { sleep } from "./exec";
+import { type DynamicArgs, sleep } from "./exec";
 
 /**
  * `fleet`: this stack's files in the shared fleet repository (written, updated, deleted with the
@@ -206,8 +206,6 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     await syncTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths, true);
   },
 };
-
-type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /** A tree of files committed to a GitHub branch in one commit per change. */
 export class GitCommitResource extends pulumi.dynamic.Resource {
