@@ -1,0 +1,210 @@
+// Builds the lab's binaries from the committed Go wrapper modules, cached by a hash of each module, so a second run builds nothing.
+import { createHash } from "crypto";
+import { promises as fs } from "fs";
+import * as path from "path";
+import { CommandError, run } from "../components/providers/exec";
+import { binRoot, GO_DIR } from "./layout";
+import { checkFluxPins } from "./fluxRelease";
+import { checkKubeReplaces, kubeLdflags } from "./gomod";
+
+/** A failure the lab explains itself (no stack trace needed). */
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LabError";
+  }
+}
+
+export interface Binary {
+  readonly name: string;
+  /** Main package, as the wrapper module sees it. */
+  readonly pkg: string;
+}
+
+export interface Family {
+  /** Directory under lab/go. */
+  readonly name: string;
+  readonly binaries: readonly Binary[];
+  /** Checks before a build (pins against a release, generated blocks up to date). */
+  readonly check?: (dir: string, versions: ModuleVersions) => Promise<void>;
+  /** Linker flags derived from the resolved versions. */
+  readonly ldflags?: (versions: ModuleVersions) => string[];
+  /** Data a binary needs at run time, copied out of the module cache into the family's output directory. */
+  readonly data?: (out: string, moduleDir: (module: string) => Promise<string>) => Promise<void>;
+}
+
+/** Module path -> version of the modules providing each binary's main package. */
+export type ModuleVersions = Record<string, string>;
+
+/** Flags every binary is built with; part of the cache key. */
+const BUILD_FLAGS = ["-trimpath"];
+const BASE_LDFLAGS = ["-s", "-w"];
+
+export const FAMILIES: readonly Family[] = [
+  { name: "etcd", binaries: [{ name: "etcd", pkg: "go.etcd.io/etcd/server/v3" }] },
+  {
+    name: "kube",
+    binaries: [
+      { name: "kube-apiserver", pkg: "k8s.io/kubernetes/cmd/kube-apiserver" },
+      { name: "kube-controller-manager", pkg: "k8s.io/kubernetes/cmd/kube-controller-manager" },
+      { name: "kube-scheduler", pkg: "k8s.io/kubernetes/cmd/kube-scheduler" },
+      { name: "kwok", pkg: "sigs.k8s.io/kwok/cmd/kwok" },
+    ],
+    check: checkKubeReplaces,
+    ldflags: kubeLdflags,
+    // kwok runs with the node and pod stages kwokctl gives it by default, as the kwok module ships them.
+    data: async (out, moduleDir) => {
+      const stages = path.join(await moduleDir("sigs.k8s.io/kwok"), "kustomize", "stage");
+      const files = ["node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml", "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"];
+      const docs = await Promise.all(files.map((f) => fs.readFile(path.join(stages, f), "utf8")));
+      await fs.writeFile(path.join(out, "kwok-stages.yaml"), docs.map((d) => d.trimEnd() + "\n").join("---\n"));
+    },
+  },
+  {
+    name: "flux",
+    binaries: ["source-controller", "kustomize-controller", "notification-controller"].map((c) => ({ name: c, pkg: `github.com/fluxcd/${c}` })),
+    check: (_dir, versions) => checkFluxPins("lab/go/flux/go.mod", versions),
+  },
+  {
+    name: "helm",
+    binaries: [{ name: "helm-controller", pkg: "github.com/fluxcd/helm-controller" }],
+    check: (_dir, versions) => checkFluxPins("lab/go/helm/go.mod", versions),
+  },
+  { name: "gitserver", binaries: [{ name: "git-server", pkg: "." }] },
+];
+
+export interface Built {
+  readonly family: string;
+  /** Directory holding the binaries (and any data files). */
+  readonly dir: string;
+  readonly versions: ModuleVersions;
+  /** Seconds spent building; 0 when cached. */
+  readonly seconds: number;
+  readonly cached: boolean;
+}
+
+function go(dir: string, args: readonly string[]): Promise<string> {
+  return run("go", ["-C", dir, ...args]).then(
+    (r) => r.stdout,
+    (e: unknown) => {
+      if (e instanceof CommandError && e.code === "ENOENT") {
+        throw new LabError("Go is not on PATH: the lab builds etcd, Kubernetes, kwok, the Flux controllers and its Git server from Go modules; install Go 1.26 or later and run again.");
+      }
+      throw e;
+    },
+  );
+}
+
+/** The Go toolchain's version line; fails clearly when Go is missing. */
+export async function goVersion(): Promise<string> {
+  return (await go(GO_DIR, ["version"])).trim();
+}
+
+async function cacheKey(family: Family, dir: string, toolchain: string): Promise<string> {
+  const h = createHash("sha256");
+  h.update(`${family.name}\n${toolchain}\n${BUILD_FLAGS.join(" ")}\n${BASE_LDFLAGS.join(" ")}\n`);
+  for (const b of family.binaries) h.update(`${b.name}=${b.pkg}\n`);
+  const files = (await fs.readdir(dir)).filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go")).sort();
+  for (const f of files) h.update(`${f}\n`).update(await fs.readFile(path.join(dir, f)));
+  return h.digest("hex").slice(0, 16);
+}
+
+/** Versions of the modules that provide the family's main packages (after replaces). */
+async function resolveVersions(dir: string, family: Family): Promise<ModuleVersions> {
+  const format = "{{with .Module}}{{.Path}} {{.Version}}{{with .Replace}} {{.Path}} {{.Version}}{{end}}{{end}}";
+  const out = await go(dir, ["list", "-f", format, ...family.binaries.map((b) => b.pkg)]);
+  const versions: ModuleVersions = {};
+  for (const line of out.trim().split("\n")) {
+    const [mod, version, , replaced] = line.split(" ");
+    if (version) versions[mod] = replaced ?? version;
+  }
+  return versions;
+}
+
+/** Every module the build needs, downloaded (and checked against go.sum) before compiling; names what the proxy does not serve. */
+async function downloadModules(dir: string, family: Family): Promise<void> {
+  try {
+    await go(dir, ["mod", "download"]);
+  } catch (e) {
+    const stderr = e instanceof CommandError ? e.stderr : String(e);
+    throw new LabError(`lab/go/${family.name}: the Go module proxy could not provide a pinned module:\n${stderr.trim()}`);
+  }
+}
+
+async function moduleDirOf(dir: string, module: string): Promise<string> {
+  return (await go(dir, ["list", "-m", "-f", "{{if .Replace}}{{.Replace.Dir}}{{else}}{{.Dir}}{{end}}", module])).trim();
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Builds one family unless a build of exactly this module is cached; logs what it does and how long it took. */
+export async function buildFamily(family: Family, toolchain: string, log: (line: string) => void = console.log): Promise<Built> {
+  const dir = path.join(GO_DIR, family.name);
+  const out = path.join(binRoot(), `${family.name}-${await cacheKey(family, dir, toolchain)}`);
+  const manifest = path.join(out, "versions.json");
+  if (await exists(manifest)) {
+    const versions = JSON.parse(await fs.readFile(manifest, "utf8")) as ModuleVersions;
+    log(`  ${family.name}: cached (${path.basename(out)})`);
+    return { family: family.name, dir: out, versions, seconds: 0, cached: true };
+  }
+  const started = Date.now();
+  await downloadModules(dir, family);
+  const versions = await resolveVersions(dir, family);
+  await family.check?.(dir, versions);
+  const tmp = `${out}.${process.pid}.partial`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp, { recursive: true });
+  const ldflags = [...BASE_LDFLAGS, ...(family.ldflags?.(versions) ?? [])].join(" ");
+  try {
+    for (const b of family.binaries) {
+      const t = Date.now();
+      await go(dir, ["build", ...BUILD_FLAGS, "-ldflags", ldflags, "-o", path.join(tmp, b.name), b.pkg]).catch((e: unknown) => {
+        throw e instanceof CommandError ? new LabError(`building ${b.name} (${b.pkg}) in lab/go/${family.name} failed:\n${e.stderr.trim()}`) : e;
+      });
+      log(`  ${family.name}: built ${b.name} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    }
+    await family.data?.(tmp, (m) => moduleDirOf(dir, m));
+    await fs.writeFile(path.join(tmp, "versions.json"), JSON.stringify(versions, null, 2) + "\n");
+    await fs.rm(out, { recursive: true, force: true });
+    await fs.rename(tmp, out);
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  log(`  ${family.name}: done in ${seconds.toFixed(1)}s`);
+  return { family: family.name, dir: out, versions, seconds, cached: false };
+}
+
+export interface BuildResult {
+  readonly families: readonly Built[];
+  readonly seconds: number;
+  readonly toolchain: string;
+}
+
+/** Builds (or finds cached) every family; binaries by name. */
+export async function buildLab(log: (line: string) => void = console.log): Promise<BuildResult & { bin: (name: string) => string }> {
+  const started = Date.now();
+  const toolchain = await goVersion();
+  log(`lab build with ${toolchain}`);
+  const families: Built[] = [];
+  for (const f of FAMILIES) families.push(await buildFamily(f, toolchain, log));
+  const seconds = (Date.now() - started) / 1000;
+  log(`lab build: ${seconds.toFixed(1)}s${families.every((f) => f.cached) ? " (all cached)" : ""}`);
+  const where = new Map(FAMILIES.flatMap((f, i) => f.binaries.map((b) => [b.name, path.join(families[i].dir, b.name)] as const)));
+  for (const f of families) where.set(`${f.family}:data`, f.dir);
+  return {
+    families,
+    seconds,
+    toolchain,
+    bin: (name) => {
+      const p = where.get(name);
+      if (!p) throw new Error(`no lab binary named ${name}`);
+      return p;
+    },
+  };
+}

@@ -1,0 +1,12 @@
+// The SSH Git server (gitkit): bare repositories, created on first push, for the keys in its authorized_keys file.
+import type { ProcessSpec } from "../proc";
+import type { LabState } from "../state";
+
+export function gitServer(s: LabState): ProcessSpec {
+  return {
+    name: "git-server",
+    command: s.bins["git-server"],
+    args: [`--listen=127.0.0.1:${s.ports.git}`, `--repos=${s.git.repos}`, `--host-key-dir=${s.git.hostKeyDir}`, `--authorized-keys=${s.git.authorizedKeys}`],
+    ready: { tcp: s.ports.git },
+  };
+}

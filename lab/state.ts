@@ -1,0 +1,61 @@
+// A running lab's settings, written once by `up` and read by everything else: addresses, files, binaries, versions.
+import * as fs from "fs";
+import type { Pki } from "./pki";
+import { RUN, runPath } from "./layout";
+
+export interface Ports {
+  readonly etcdClient: number;
+  readonly etcdPeer: number;
+  readonly apiserver: number;
+  readonly controllerManager: number;
+  readonly scheduler: number;
+  readonly kwok: number;
+  readonly git: number;
+}
+
+export interface LabState {
+  readonly startedAt: string;
+  /** Binary paths by name, and `kube:data` for the kwok stages. */
+  readonly bins: Readonly<Record<string, string>>;
+  readonly ports: Ports;
+  /** Service range of the API server and its first address (the `kubernetes` Service). */
+  readonly serviceCidr: string;
+  readonly serviceIp: string;
+  readonly pki: Pki;
+  /** Kubeconfig files by identity. */
+  readonly kubeconfigs: { readonly admin: string; readonly controllerManager: string; readonly scheduler: string };
+  readonly git: {
+    /** `ssh://git@127.0.0.1:PORT`; repositories are `<url>/<name>.git`. */
+    readonly url: string;
+    readonly repos: string;
+    readonly hostKeyDir: string;
+    readonly authorizedKeys: string;
+    /** known_hosts line(s) of the server's host key. */
+    readonly knownHosts: string;
+    /** The lab's own push key (authorised at start), OpenSSH private key file. */
+    readonly identity: string;
+  };
+  /** The simulated node kwok keeps Ready. */
+  readonly nodeName: string;
+  /** Flux install manifest the controllers' versions were checked against. */
+  readonly fluxManifest: string;
+  /** Module path -> version of every built component. */
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+export function readState(): LabState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(runPath(RUN.state), "utf8")) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(state: LabState): void {
+  fs.writeFileSync(runPath(RUN.state), JSON.stringify(state, null, 2) + "\n");
+}
+
+/** The admin kubeconfig's text (client certificate in group system:masters). */
+export function adminKubeconfig(state: LabState): string {
+  return fs.readFileSync(state.kubeconfigs.admin, "utf8");
+}
