@@ -1,6 +1,7 @@
 // The one reader of stack config: raw values in, a typed, validated, frozen StackConfig out.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { githubSshUrl } from "./manifests/fluxSystem";
 import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA } from "./manifests/labels";
 
 export { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA };
@@ -19,6 +20,10 @@ export type ValidationAction = (typeof VALIDATION_ACTIONS)[number];
 
 export const VISIBILITIES = ["private", "internal", "public"] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
+
+/** Where the fleet repository lives: GitHub (API and deploy keys), or any Git server over SSH. */
+export const FLEET_PROVIDERS = ["github", "git"] as const;
+export type FleetProvider = (typeof FLEET_PROVIDERS)[number];
 
 /** Without these two Flux cannot sync the fleet repository at all. */
 const REQUIRED_COMPONENTS = ["source-controller", "kustomize-controller"];
@@ -93,6 +98,10 @@ export interface FluxConfig {
 }
 
 export interface FleetConfig {
+  readonly provider: FleetProvider;
+  /** The SSH URL Flux clones: ssh://git@github.com/<owner>/<repository> on GitHub, as configured on a Git host. */
+  readonly url: string;
+  /** GitHub owner and repository name (provider github; "" for git). */
   readonly owner: string;
   readonly repository: string;
   readonly branch: string;
@@ -127,10 +136,12 @@ export interface GitHubTenantRepository {
   readonly create: boolean;
 }
 
-/** Any Git URL used as it is (e.g. a public HTTPS repository); no deploy key. */
+/** Any Git URL: used as it is (e.g. a public HTTPS repository), or over SSH with a key the program generates. */
 export interface UrlTenantRepository {
   readonly type: "url";
   readonly url: string;
+  /** Flux clones with a generated SSH key (Secret <tenant>-git) whose public key the user registers on the host. */
+  readonly deployKey: boolean;
 }
 
 export type TenantRepository = GitHubTenantRepository | UrlTenantRepository;
@@ -155,6 +166,8 @@ export interface StackConfig {
   readonly policies: PoliciesConfig;
   readonly reconcile: ReconcileConfig;
   readonly tenants: readonly TenantConfig[];
+  /** known_hosts lines of the SSH Git hosts Flux clones from besides github.com (whose keys are built in). */
+  readonly knownHosts: string;
   /** Change to rotate every deploy key and its Secret in one up. */
   readonly deployKeyRotation: string;
   /** Let this stack overwrite shared fleet files that another stack reads differently. */
@@ -181,7 +194,7 @@ export const DEFAULTS = {
     manifests: "",
     defaultServiceAccount: "default",
   },
-  fleet: { owner: "", repository: "fleet-infra", branch: "main", visibility: "private", create: true },
+  fleet: { provider: "github", url: "", owner: "", repository: "fleet-infra", branch: "main", visibility: "private", create: true },
   policies: {
     engine: "kyverno",
     allowedSourcePrefixes: [] as string[],
@@ -195,6 +208,7 @@ export const DEFAULTS = {
     tenantsInterval: "5m",
   },
   tenants: [] as unknown[],
+  knownHosts: "",
   deployKeyRotation: "",
   overwriteSharedFiles: false,
   kubeconfig: "",
@@ -353,6 +367,7 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   const policies = readPolicies(r);
   const reconcile = readReconcile(r);
   const tenants = readTenants(r, fleet, environment);
+  const knownHosts = readKnownHosts(r, raw.knownHosts ?? DEFAULTS.knownHosts, fleet, tenants);
   const deployKeyRotation = r.string("deployKeyRotation", raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation, true);
   const overwriteSharedFiles = readBoolean(r, "overwriteSharedFiles", raw.overwriteSharedFiles ?? DEFAULTS.overwriteSharedFiles);
 
@@ -367,6 +382,7 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     policies,
     reconcile,
     tenants,
+    knownHosts,
     deployKeyRotation,
     overwriteSharedFiles,
   });
@@ -545,7 +561,23 @@ function readFlux(r: Reader, environment: string): FluxConfig {
 }
 
 function readFleet(r: Reader): FleetConfig {
+  const given = r.raw.fleet;
   const f = r.object("fleet", { ...DEFAULTS.fleet } as Raw);
+  const provider = r.oneOf("fleet.provider", f.provider, FLEET_PROVIDERS);
+  const branch = gitBranch(r, "fleet.branch", f.branch);
+  if (provider === "git") {
+    // The URL names the repository; GitHub's fields would be silently ignored, so they are refused.
+    for (const field of ["owner", "repository", "visibility", "create"]) {
+      if (isPlainObject(given) && field in given) {
+        r.fail(`fleet.${field}`, given[field], "is a GitHub setting, unused with fleet.provider git", "remove it: fleet.url names the repository");
+      }
+    }
+    const url = sshUrl(r, "fleet.url", f.url, 'the fleet repository\'s SSH URL, e.g. "ssh://git@git.example.com/platform/fleet.git"');
+    return { provider, url, owner: "", repository: "", branch, visibility: "private", create: false };
+  }
+  if (typeof f.url === "string" && f.url.trim() !== "") {
+    r.fail("fleet.url", f.url, "is for fleet.provider git", "remove it (owner and repository name a GitHub repository), or set fleet.provider: git");
+  }
   const owner = typeof f.owner === "string" ? f.owner.trim() : "";
   if (owner === "") {
     r.fail(
@@ -561,10 +593,78 @@ function readFleet(r: Reader): FleetConfig {
   if (repository !== "" && !GITHUB_REPO.test(repository)) {
     r.fail("fleet.repository", f.repository, "is not a GitHub repository name", "use letters, digits, '.', '_' and '-'");
   }
-  const branch = gitBranch(r, "fleet.branch", f.branch);
   const visibility = r.oneOf("fleet.visibility", f.visibility, VISIBILITIES);
   const create = r.boolean("fleet.create", f.create);
-  return { owner, repository, branch, visibility, create };
+  return { provider, url: githubSshUrl(owner, repository), owner, repository, branch, visibility, create };
+}
+
+/** An ssh:// URL naming a repository on a host: what Flux clones with an SSH key. */
+function sshUrl(r: Reader, key: string, value: unknown, what: string): string {
+  const s = r.string(key, value);
+  if (s === "") return s;
+  let u: URL | undefined;
+  try {
+    u = new URL(s);
+  } catch {
+    u = undefined;
+  }
+  if (!u || u.protocol !== "ssh:" || u.hostname === "" || u.pathname.replace(/\/+$/, "") === "" || /\s/.test(s)) {
+    r.fail(key, value, "is not an ssh:// URL of a repository", `set ${what}`);
+  }
+  return s;
+}
+
+/** The known_hosts name of an ssh:// URL's host: `host`, or `[host]:port` off port 22. */
+export function knownHostsName(url: string): string {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  return u.port && u.port !== "22" ? `[${host}]:${u.port}` : host;
+}
+
+const KNOWN_HOSTS_LINE = /^(@\S+\s+)?(\S+)\s+(ssh-|ecdsa-|sk-)\S+\s+[A-Za-z0-9+/=]+(\s.*)?$/;
+
+/** known_hosts for the SSH hosts other than github.com: well formed, with a line for every such host Flux clones from. */
+function readKnownHosts(r: Reader, value: unknown, fleet: FleetConfig, tenants: readonly TenantConfig[]): string {
+  const text = r.string("knownHosts", value, true);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  const names = new Set<string>();
+  let hashed = false;
+  lines.forEach((line, i) => {
+    const m = KNOWN_HOSTS_LINE.exec(line);
+    if (!m) {
+      r.fail(`knownHosts`, line, `(line ${i + 1}) is not a known_hosts line`, 'use "<host> <key type> <base64 key>" lines, as ssh-keyscan prints them');
+      return;
+    }
+    if (m[2].startsWith("|1|")) hashed = true;
+    for (const n of m[2].split(",")) names.add(n);
+  });
+  const needed: [string, string][] = [];
+  if (fleet.provider === "git" && fleet.url !== "") needed.push(["fleet.url", fleet.url]);
+  tenants.forEach((t, i) => {
+    if (t.repository.type === "url" && t.repository.deployKey && t.repository.url.startsWith("ssh://"))
+      needed.push([`tenants[${i}].repository.url`, t.repository.url]);
+  });
+  // Hashed names cannot be matched without the host key; Flux reports a mismatch at its first clone.
+  if (hashed) return lines.join("\n") + (lines.length > 0 ? "\n" : "");
+  for (const [key, url] of needed) {
+    let name: string;
+    try {
+      name = knownHostsName(url);
+    } catch {
+      continue; // the URL itself is reported
+    }
+    if (name === "github.com" || names.has(name)) continue;
+    r.fail(
+      "knownHosts",
+      text === "" ? undefined : `${lines.length} line(s)`,
+      `has no line for ${name} (the host of ${key})`,
+      `add that host's public key line, checked out of band (e.g. ssh-keyscan${name.startsWith("[") ? ` -p ${name.split(":").pop()}` : ""} ${name.replace(/^\[(.*)\]:\d+$/, "$1")} on a trusted network, compared with the host's published fingerprint)`,
+    );
+  }
+  return lines.join("\n") + (lines.length > 0 ? "\n" : "");
 }
 
 function gitBranch(r: Reader, key: string, value: unknown): string {
@@ -658,18 +758,32 @@ function readTenants(r: Reader, fleet: FleetConfig, environment: string): Tenant
 }
 
 function readTenantRepository(r: Reader, key: string, value: unknown, fleet: FleetConfig, tenant: string): TenantRepository {
+  if (value === undefined && fleet.provider === "git") {
+    r.fail(
+      key,
+      value,
+      "is required when fleet.provider is git",
+      `set { url: "ssh://git@git.example.com/${tenant}/apps.git", deployKey: true }, or { owner, name } on GitHub`,
+    );
+    return { type: "url", url: "", deployKey: false };
+  }
   const v = value ?? { owner: fleet.owner, name: tenant, create: true };
   if (!isPlainObject(v)) {
     r.fail(key, value, "is not an object", "set { owner, name, create } for a GitHub repository or { url } for any Git URL");
-    return { type: "url", url: "" };
+    return { type: "url", url: "", deployKey: false };
   }
   if ("url" in v) {
-    r.unknownFields(key, v, ["url"]);
+    r.unknownFields(key, v, ["url", "deployKey"]);
+    const deployKey = r.boolean(`${key}.deployKey`, v.deployKey ?? false);
+    if (deployKey) {
+      const url = sshUrl(r, `${key}.url`, v.url, `an ssh:// URL for a deploy key, e.g. "ssh://git@git.example.com/${tenant}/apps.git"`);
+      return { type: "url", url, deployKey };
+    }
     const url = r.string(`${key}.url`, v.url);
     if (url !== "" && !GIT_URL.test(url)) {
       r.fail(`${key}.url`, v.url, "is not a Git URL", 'use an https:// or ssh:// URL, e.g. "https://github.com/fluxcd/flux2-multi-tenancy"');
     }
-    return { type: "url", url };
+    return { type: "url", url, deployKey };
   }
   r.unknownFields(key, v, ["owner", "name", "create"]);
   const owner = typeof v.owner === "string" && v.owner.trim() !== "" ? v.owner.trim() : fleet.owner;

@@ -8,6 +8,12 @@ import { renderFleet } from "./manifests";
 
 export = async () => {
   const { config, kubeconfig } = loadConfig();
+  if (config.fleet.provider === "git") {
+    // Rendering and the lab serve a fleet on any Git host; pushing it over SSH from \`up\` is not built yet.
+    throw new pulumi.RunError(
+      `flux-multi-tenancy:fleet.provider: "git" is supported by \`npm run render\` (push the tree yourself) but not yet by pulumi up; use fleet.provider github (owner, repository) for up.`,
+    );
+  }
   const manifest = await loadInstallManifest(config.flux, { baseDir: __dirname });
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
   const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
@@ -60,6 +66,7 @@ export = async () => {
         tenantsReady: flux.tenantsReady,
         keyRotation: config.deployKeyRotation,
         token,
+        knownHosts: config.knownHosts,
       }),
   );
 
@@ -70,5 +77,7 @@ export = async () => {
     fleetRevision: fleet.revision,
     fluxVersion: config.flux.version,
     tenants: Object.fromEntries(tenants.map((t, i) => [config.tenants[i].name, { repositoryUrl: t.repositoryUrl, namespace: t.namespace }])),
+    // Keys to register by hand, read-only, on the Git hosts of tenant repositories given by URL with deployKey: true.
+    tenantPublicKeys: Object.fromEntries(tenants.flatMap((t, i) => (t.publicKey ? [[config.tenants[i].name, t.publicKey]] : []))),
   };
 };

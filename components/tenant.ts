@@ -23,12 +23,16 @@ export interface TenantArgs {
   readonly keyRotation?: pulumi.Input<string>;
   /** GitHub token for the seed commit; "" reads GITHUB_TOKEN. */
   readonly token: pulumi.Input<string>;
+  /** known_hosts lines of Git hosts besides github.com, for the Secret of a repository on another host. */
+  readonly knownHosts: string;
 }
 
 export class Tenant extends pulumi.ComponentResource {
   /** The URL Flux clones. */
   public readonly repositoryUrl: string;
   public readonly namespace: string;
+  /** Public key to register, read-only, on the tenant repository's Git host (repositories given by URL with a deploy key). */
+  public readonly publicKey?: pulumi.Output<string>;
 
   constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flux-multi-tenancy:index:Tenant", name, {}, opts);
@@ -81,6 +85,20 @@ export class Tenant extends pulumi.ComponentResource {
         { parent: this, provider: args.k8sProvider, dependsOn: [args.tenantsReady] },
       );
       waitAfter = [secret];
+    } else if (repo.deployKey) {
+      // Any Git host over SSH: the key is generated here and registered on the host by the user.
+      const key = new DeployKey(
+        `${name}-flux`,
+        { title: `flux-${args.environment}-${tenant.name}`, rotation: args.keyRotation ?? "", knownHosts: args.knownHosts },
+        { parent: this },
+      );
+      const secret = new k8s.core.v1.Secret(
+        `${name}-git-secret`,
+        { metadata: { name: tenantGitSecretName(tenant), namespace: tenant.namespace }, type: "Opaque", stringData: key.secretData },
+        { parent: this, provider: args.k8sProvider, dependsOn: [args.tenantsReady] },
+      );
+      this.publicKey = key.publicKey;
+      waitAfter = [secret];
     }
 
     new FluxReadyResource(
@@ -98,6 +116,6 @@ export class Tenant extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: waitAfter },
     );
-    this.registerOutputs({ repositoryUrl: this.repositoryUrl, namespace: this.namespace });
+    this.registerOutputs({ repositoryUrl: this.repositoryUrl, namespace: this.namespace, publicKey: this.publicKey });
   }
 }

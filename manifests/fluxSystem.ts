@@ -28,7 +28,7 @@ export function fluxSyncObjects(config: StackConfig): KubeObject[] {
         interval: FLUX_SYSTEM_SOURCE_INTERVAL,
         ref: { branch: config.fleet.branch },
         secretRef: { name: FLUX_SYSTEM },
-        url: githubSshUrl(config.fleet.owner, config.fleet.repository),
+        url: config.fleet.url,
       },
     },
     {

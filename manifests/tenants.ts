@@ -18,7 +18,8 @@ export function tenantGitSecretName(tenant: TenantConfig): string {
 /** The URL Flux clones the tenant repository from, and whether it needs the deploy-key Secret. */
 export function tenantSource(tenant: TenantConfig): { url: string; secretName?: string } {
   const repo = tenant.repository;
-  return repo.type === "url" ? { url: repo.url } : { url: githubSshUrl(repo.owner, repo.name), secretName: tenantGitSecretName(tenant) };
+  if (repo.type === "github") return { url: githubSshUrl(repo.owner, repo.name), secretName: tenantGitSecretName(tenant) };
+  return repo.deployKey ? { url: repo.url, secretName: tenantGitSecretName(tenant) } : { url: repo.url };
 }
 
 /** Namespace, reconciler ServiceAccount and its namespace-scoped admin RoleBinding. */

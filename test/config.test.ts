@@ -126,7 +126,7 @@ describe("config", () => {
         "staging",
         tenants(tenant("dev-team", "apps", { repository: { url: "https://github.com/fluxcd/flux2-multi-tenancy" }, branch: "dev-team" })),
       );
-      assert.deepEqual(c.tenants[0].repository, { type: "url", url: "https://github.com/fluxcd/flux2-multi-tenancy" });
+      assert.deepEqual(c.tenants[0].repository, { type: "url", url: "https://github.com/fluxcd/flux2-multi-tenancy", deployKey: false });
     });
 
     it("an empty tenant list is valid", async () => {
@@ -263,7 +263,7 @@ describe("config", () => {
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, deployKeyRotation, overwriteSharedFiles, kubeconfig.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, overwriteSharedFiles, kubeconfig.`,
       ],
       [
         "environment named base",
