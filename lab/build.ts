@@ -55,7 +55,13 @@ export const FAMILIES: readonly Family[] = [
     // kwok runs with the node and pod stages kwokctl gives it by default, as the kwok module ships them.
     data: async (out, moduleDir) => {
       const stages = path.join(await moduleDir("sigs.k8s.io/kwok"), "kustomize", "stage");
-      const files = ["node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml", "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"];
+      const files = [
+        "node/fast/node-initialize.yaml",
+        "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+        "pod/fast/pod-ready.yaml",
+        "pod/fast/pod-complete.yaml",
+        "pod/fast/pod-delete.yaml",
+      ];
       const docs = await Promise.all(files.map((f) => fs.readFile(path.join(stages, f), "utf8")));
       await fs.writeFile(path.join(out, "kwok-stages.yaml"), docs.map((d) => d.trimEnd() + "\n").join("---\n"));
     },
@@ -88,7 +94,9 @@ function go(dir: string, args: readonly string[]): Promise<string> {
     (r) => r.stdout,
     (e: unknown) => {
       if (e instanceof CommandError && e.code === "ENOENT") {
-        throw new LabError("Go is not on PATH: the lab builds etcd, Kubernetes, kwok, the Flux controllers and its Git server from Go modules; install Go 1.26 or later and run again.");
+        throw new LabError(
+          "Go is not on PATH: the lab builds etcd, Kubernetes, kwok, the Flux controllers and its Git server from Go modules; install Go 1.26 or later and run again.",
+        );
       }
       throw e;
     },

@@ -36,7 +36,8 @@ export function stagingReplaces(tagGoMod: string, kubeVersion: string): Map<stri
     const r = /^\s*(?:replace\s+)?(\S+)\s+=>\s+\.\/staging\/\S+\s*$/.exec(line);
     if (r) replaces.set(r[1], staging);
   }
-  if (replaces.size === 0) throw new LabError(`${KUBERNETES}@${kubeVersion}'s go.mod has no ./staging replace lines; the generator needs updating for this release`);
+  if (replaces.size === 0)
+    throw new LabError(`${KUBERNETES}@${kubeVersion}'s go.mod has no ./staging replace lines; the generator needs updating for this release`);
   return replaces;
 }
 
@@ -64,7 +65,9 @@ export async function checkKubeReplaces(dir: string): Promise<void> {
   const version = kubernetesVersion(mod, "lab/go/kube/go.mod");
   const drift = replaceDrift(mod, stagingReplaces(await tagGoMod(dir, version), version));
   if (drift.length > 0) {
-    throw new LabError(`lab/go/kube/go.mod's replace block does not match ${KUBERNETES}@${version}'s go.mod:\n  ${drift.join("\n  ")}\nRun \`npm run lab -- gomod\` to generate it.`);
+    throw new LabError(
+      `lab/go/kube/go.mod's replace block does not match ${KUBERNETES}@${version}'s go.mod:\n  ${drift.join("\n  ")}\nRun \`npm run lab -- gomod\` to generate it.`,
+    );
   }
 }
 

@@ -63,9 +63,7 @@ export function kubeApi(state: LabState): KubeApi {
 export function kubeconfigText(state: Pick<LabState, "ports" | "pki">, user: { cert?: string; key?: string; token?: string }, name = "flux-lab"): string {
   const b64 = (file: string) => fs.readFileSync(file).toString("base64");
   const credentials =
-    user.token !== undefined
-      ? { token: user.token }
-      : { "client-certificate-data": b64(user.cert as string), "client-key-data": b64(user.key as string) };
+    user.token !== undefined ? { token: user.token } : { "client-certificate-data": b64(user.cert as string), "client-key-data": b64(user.key as string) };
   return JSON.stringify(
     {
       apiVersion: "v1",

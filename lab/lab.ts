@@ -110,7 +110,11 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
 
   const ports = await distinctPorts();
   const pki = await createPki(runPath(RUN.pki), SERVICE_IP);
-  const kubeconfigs = { admin: runPath(RUN.adminKubeconfig), controllerManager: runPath("controller-manager.kubeconfig"), scheduler: runPath("scheduler.kubeconfig") };
+  const kubeconfigs = {
+    admin: runPath(RUN.adminKubeconfig),
+    controllerManager: runPath("controller-manager.kubeconfig"),
+    scheduler: runPath("scheduler.kubeconfig"),
+  };
   fs.writeFileSync(kubeconfigs.admin, kubeconfigText({ ports, pki }, pki.clients.admin), { mode: 0o600 });
   fs.writeFileSync(kubeconfigs.controllerManager, kubeconfigText({ ports, pki }, pki.clients["controller-manager"]), { mode: 0o600 });
   fs.writeFileSync(kubeconfigs.scheduler, kubeconfigText({ ports, pki }, pki.clients.scheduler), { mode: 0o600 });

@@ -42,7 +42,13 @@ async function ecKey(file: string): Promise<void> {
   await fs.chmod(file, 0o600);
 }
 
-async function signed(dir: string, name: string, subject: string, extensions: string[], ca: { cert: string; key: string }): Promise<{ cert: string; key: string }> {
+async function signed(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions: string[],
+  ca: { cert: string; key: string },
+): Promise<{ cert: string; key: string }> {
   const key = path.join(dir, `${name}.key`);
   const cert = path.join(dir, `${name}.crt`);
   const csr = path.join(dir, `${name}.csr`);
@@ -63,8 +69,21 @@ export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
   const caCert = path.join(dir, "ca.crt");
   await ecKey(caKey);
   await openssl([
-    "req", "-x509", "-new", "-key", caKey, "-subj", "/CN=flux-lab-ca", "-days", "30", "-out", caCert,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    caKey,
+    "-subj",
+    "/CN=flux-lab-ca",
+    "-days",
+    "30",
+    "-out",
+    caCert,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   const ca = { cert: caCert, key: caKey };
   const server = await signed(

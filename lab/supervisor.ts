@@ -73,16 +73,20 @@ async function main(): Promise<void> {
   const start = async (p: HostProcess, spec: string): Promise<void> => {
     const dir = path.join(fluxDir, p.name);
     for (const v of Object.values(p.volumes)) fs.mkdirSync(v, { recursive: true });
-    const token = await api.request<{ status: { token: string } }>(
-      "POST",
-      `/api/v1/namespaces/${p.namespace}/serviceaccounts/${p.serviceAccount}/token`,
-      { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: TOKEN_SECONDS } },
-    );
+    const token = await api.request<{ status: { token: string } }>("POST", `/api/v1/namespaces/${p.namespace}/serviceaccounts/${p.serviceAccount}/token`, {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: TOKEN_SECONDS },
+    });
     const kubeconfig = path.join(dir, "kubeconfig");
     fs.writeFileSync(kubeconfig, kubeconfigText(state, { token: token.status.token }, p.serviceAccount), { mode: 0o600 });
     const bin = state.bins[p.name];
     const out = fs.openSync(logFile(p.name), "a");
-    const child = spawn(bin, p.args, { cwd: dir, env: { PATH: process.env.PATH ?? "", HOME: dir, ...p.env, KUBECONFIG: kubeconfig }, stdio: ["ignore", out, out] });
+    const child = spawn(bin, p.args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", HOME: dir, ...p.env, KUBECONFIG: kubeconfig },
+      stdio: ["ignore", out, out],
+    });
     fs.closeSync(out);
     const r: Running = { spec, child, exited: false };
     running.set(p.name, r);

@@ -1,0 +1,286 @@
+// The lab tier: the program's renderers and dynamic providers against real etcd, Kubernetes, Flux controllers and an SSH Git server.
+import * as assert from "assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { randomBytes } from "crypto";
+import { parseConfig, type StackConfig } from "../../config";
+import { fluxInstallProvider, fluxReadyProvider, fluxSyncProvider, type FluxInstallInputs } from "../../components/providers/flux";
+import { clusterUid, withKubectl } from "../../components/providers/kubectl";
+import { renderFleet, type FileTree } from "../../manifests";
+import { bootstrapObjects, type BootstrapObjects } from "../../manifests/fluxBuild";
+import { seededKustomizations } from "../../manifests/clusters";
+import { gitSshSecretData } from "../../manifests/knownHosts";
+import { FLUX_NAMESPACE, FLUX_SYSTEM } from "../../manifests/labels";
+import { tenantGitSecretName } from "../../manifests/tenants";
+import type { KubeObject } from "../../manifests/yaml";
+import { type DeploymentObject, hostProcess } from "../fluxControllers";
+import { labInstallManifest } from "../fluxRelease";
+import { authorize } from "../lab";
+import { RUN, runPath } from "../layout";
+import { recorded, runs } from "../proc";
+import { ChartServer, ensureLab, getJson, kubectl, type LabSession, Repo, sshKeyPair, stopLab, tempDir, waitFor } from "./support";
+import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
+
+const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
+const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
+const WAIT_SECONDS = 300;
+const ENV = "lab";
+
+type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string };
+type FluxObject = {
+  metadata: { name: string; generation?: number };
+  status?: { conditions?: Condition[]; lastAttemptedRevision?: string; lastAppliedRevision?: string };
+};
+
+function ready(o: FluxObject | undefined): Condition | undefined {
+  return o?.status?.conditions?.find((c) => c.type === "Ready");
+}
+
+describe("the lab: the program's providers on real Kubernetes, Flux and Git", function () {
+  const timings: Record<string, string> = {};
+  const runId = randomBytes(3).toString("hex");
+  let session: LabSession;
+  let kubeconfig: string;
+  let uid: string;
+  let config: StackConfig;
+  let tree: FileTree;
+  let objects: BootstrapObjects;
+  let install: FluxInstallInputs;
+  const charts = new ChartServer();
+  const keys = tempDir("keys");
+  const repos: Record<string, Repo> = {};
+  let fleetKey: Awaited<ReturnType<typeof sshKeyPair>>;
+  const tenantKeys: Record<string, Awaited<ReturnType<typeof sshKeyPair>>> = {};
+  let fleetRevision = "";
+  let installStarted = 0;
+
+  before(async function () {
+    this.timeout(90 * 60 * 1000); // a cold build of the lab on two cores
+    session = await ensureLab();
+    timings["lab build"] = session.startedHere ? `${session.buildSeconds.toFixed(1)}s` : "(lab already up)";
+    timings["lab start"] = session.startedHere ? `${session.startSeconds.toFixed(1)}s` : "(lab already up)";
+    kubeconfig = fs.readFileSync(session.state.kubeconfigs.admin, "utf8");
+    uid = (await withKubectl(kubeconfig, clusterUid)) ?? "";
+    assert.ok(uid, "the lab API server answers");
+    // A Flux left by an interrupted run goes first, the way the program uninstalls it.
+    if (await getJson(session.state, ["namespace", FLUX_NAMESPACE])) {
+      const manifest = await labInstallManifest();
+      const leftover = bootstrapObjects(
+        labConfig("leftover"),
+        renderFleet({ config: labConfig("leftover"), installManifest: manifest.text, installSource: manifest.source })[
+          "clusters/lab/flux-system/gotk-components.yaml"
+        ],
+      );
+      await fluxInstallProvider.delete!(`${FLUX_NAMESPACE}@${uid}`, {
+        kubeconfig,
+        clusterUid: uid,
+        version: "",
+        foundation: leftover.foundation,
+        components: leftover.components,
+        timeoutSeconds: WAIT_SECONDS,
+      });
+    }
+    await charts.start(CHART.name, CHART.version, CHART_FILES);
+    fleetKey = await sshKeyPair(keys, "flux-system");
+    await authorize(session.state, fleetKey.publicKeyFile);
+    for (const t of ["team-a", "team-b"]) {
+      tenantKeys[t] = await sshKeyPair(keys, t);
+      await authorize(session.state, tenantKeys[t].publicKeyFile);
+    }
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    await charts.stop();
+    for (const r of Object.values(repos)) r.remove();
+    fs.rmSync(keys, { recursive: true, force: true });
+    if (session) {
+      const versions = Object.entries(session.state.versions).map(([m, v]) => `${m} ${v}`);
+      console.log(
+        `\n      lab timings:\n${Object.entries(timings)
+          .map(([k, v]) => `        ${k}: ${v}`)
+          .join("\n")}`,
+      );
+      console.log(`      lab components:\n${versions.map((v) => `        ${v}`).join("\n")}\n        Flux install manifest: ${session.state.fluxManifest}`);
+    }
+    await stopLab(session);
+  });
+
+  /** The lab stack: an existing cluster, the fleet and tenants on the lab's Git server, native admission policies. */
+  function labConfig(id: string): StackConfig {
+    const git = session.state.git;
+    return parseConfig(
+      {
+        cluster: { provider: "existing" },
+        fleet: { provider: "git", url: `${git.url}/fleet-${id}.git`, branch: "main" },
+        policies: { engine: "vap", allowedSourcePrefixes: [`${git.url}/`] },
+        tenants: ["team-a", "team-b"].map((name) => ({ name, repository: { url: `${git.url}/${name}-${id}.git`, deployKey: true } })),
+        knownHosts: fs.readFileSync(git.knownHosts, "utf8"),
+      },
+      { stack: ENV },
+    );
+  }
+
+  function repoName(url: string): string {
+    return path.basename(url, ".git");
+  }
+
+  /** Each tenant's repository tree. */
+  function tenantTree(name: string): Record<string, string> {
+    const t = config.tenants.find((x) => x.name === name)!;
+    return name === "team-a" ? plainTenantFiles(t.namespace, ENV) : helmTenantFiles(t.namespace, ENV, charts.url, t.name);
+  }
+
+  async function applySecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
+    const secret = { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, type: "Opaque", stringData: data };
+    await kubectl(session.state, ["apply", "--server-side", "--field-manager=flux-lab", "-f", "-"], JSON.stringify(secret));
+  }
+
+  function waitReadyAt(resource: string, namespace: string, name: string, revision: string) {
+    return fluxReadyProvider.create!({ kubeconfig, resource, namespace, name, revision, timeoutSeconds: WAIT_SECONDS, repository: "", token: "", apiUrl: "" });
+  }
+
+  it("renders a lab stack and pushes the fleet and each tenant's tree to the lab Git server", async () => {
+    const manifest = await labInstallManifest();
+    config = labConfig(runId);
+    tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
+    const sync = tree["clusters/lab/flux-system/gotk-sync.yaml"];
+    assert.match(sync, new RegExp(`url: ${config.fleet.url.replace(/[.]/g, "\\.")}`));
+    assert.ok(tree["infrastructure/admission-policies/restrict-git-sources.yaml"], "vap policies are rendered");
+    repos.fleet = new Repo(session.state, repoName(config.fleet.url));
+    fleetRevision = await repos.fleet.commit(tree, "flux-multi-tenancy: lab fleet");
+    for (const t of config.tenants) {
+      assert.equal(t.repository.type, "url");
+      repos[t.name] = new Repo(session.state, repoName((t.repository as { url: string }).url));
+      await repos[t.name].commit(tenantTree(t.name), `${t.name}: lab workloads`);
+    }
+    const heads = await kubectl(session.state, ["version", "-o", "json"]); // the API server is the one built from the pinned release
+    assert.equal(JSON.parse(heads).serverVersion.gitVersion, session.state.versions["k8s.io/kubernetes"]);
+  });
+
+  it("installs Flux with the program's install provider; the controllers run with their built Deployments' arguments, as their own accounts", async () => {
+    objects = bootstrapObjects(config, tree["clusters/lab/flux-system/gotk-components.yaml"]);
+    install = {
+      kubeconfig,
+      clusterUid: uid,
+      version: config.flux.version,
+      foundation: objects.foundation,
+      components: objects.components,
+      timeoutSeconds: WAIT_SECONDS,
+    };
+    installStarted = Date.now();
+    const created = await fluxInstallProvider.create!(install);
+    assert.equal(created.id, `${FLUX_NAMESPACE}@${uid}`);
+
+    const ports = JSON.parse(fs.readFileSync(runPath(RUN.flux, "ports.json"), "utf8"));
+    const deployments = objects.components.filter((o) => o.kind === "Deployment") as unknown as DeploymentObject[];
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [
+      "helm-controller",
+      "kustomize-controller",
+      "notification-controller",
+      "source-controller",
+    ]);
+    for (const d of deployments) {
+      const expected = hostProcess(d, ports, runPath(RUN.flux, d.metadata.name, "volumes"));
+      const argv = await waitFor(`${d.metadata.name} running`, 60, async () => {
+        const p = recorded().find((r) => r.name === d.metadata.name);
+        if (!p || !runs(p.pid, p.command)) return { seen: "no process" };
+        return { value: fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0").slice(1, -1), seen: "" };
+      });
+      assert.deepEqual(argv, expected.args, `${d.metadata.name} runs with its Deployment's arguments`);
+      const whoami = await kubectl(session.state, [
+        "--kubeconfig",
+        runPath(RUN.flux, d.metadata.name, "kubeconfig"),
+        "auth",
+        "whoami",
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+      ]);
+      assert.equal(whoami, `system:serviceaccount:${FLUX_NAMESPACE}:${d.spec?.template?.spec?.serviceAccountName}`);
+    }
+    const lockdown: Record<string, string[]> = {
+      "kustomize-controller": ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"],
+      "helm-controller": ["--no-cross-namespace-refs=true", "--default-service-account=default"],
+      "notification-controller": ["--no-cross-namespace-refs=true"],
+    };
+    for (const [name, flags] of Object.entries(lockdown)) {
+      const args = hostProcess(
+        deployments.find((d) => d.metadata.name === name)!,
+        ports,
+        "",
+      ).args;
+      for (const f of flags) assert.ok(args.includes(f), `${name} runs with ${f}`);
+    }
+  });
+
+  it("applies the flux-system Secret and the sync objects; every Kustomization is Ready at the pushed revision, in dependency order", async () => {
+    await applySecret(FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
+    await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
+    await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
+    await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
+    const seeded = seededKustomizations(config);
+    for (const k of seeded.filter((s) => s.namespace === FLUX_NAMESPACE)) await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision);
+    // The tenant namespaces exist now; each tenant's Secret holds its key and the lab's known_hosts, as the Tenant component writes it.
+    for (const t of config.tenants) {
+      await applySecret(t.namespace, tenantGitSecretName(t), gitSshSecretData(tenantKeys[t.name].privateKey, tenantKeys[t.name].publicKey, config.knownHosts));
+    }
+    for (const t of config.tenants) await waitReadyAt(KUSTOMIZATIONS, t.namespace, t.name, "");
+    timings["install to all Ready"] = `${((Date.now() - installStarted) / 1000).toFixed(1)}s`;
+
+    // Flux made each Ready only after what it depends on.
+    const readyAt = async (ns: string, name: string) =>
+      Date.parse(ready(await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", ns, name]))?.lastTransitionTime ?? "");
+    for (const k of seeded) {
+      for (const dep of k.dependsOn) assert.ok((await readyAt(k.namespace, dep)) <= (await readyAt(k.namespace, k.name)), `${dep} was Ready before ${k.name}`);
+    }
+    for (const t of config.tenants)
+      assert.ok((await readyAt(FLUX_NAMESPACE, "tenants")) <= (await readyAt(t.namespace, t.name)), `tenants was Ready before ${t.name}`);
+  });
+
+  it("runs each tenant's workloads in its own namespace: plain manifests, and a chart helm-controller installed", async () => {
+    type Deployment = { spec: { replicas: number }; status?: { availableReplicas?: number } };
+    const available = (ns: string, name: string) =>
+      waitFor(`Deployment ${ns}/${name} available`, 120, async () => {
+        const d = await getJson<Deployment>(session.state, ["deployment", "-n", ns, name]);
+        return d && d.status?.availableReplicas === d.spec.replicas ? { value: d } : { seen: JSON.stringify(d?.status ?? "absent") };
+      });
+    await available("team-a", "web");
+    await waitFor("HelmRelease team-b/hello Ready", 120, async () => {
+      const r = ready(await getJson<FluxObject>(session.state, ["helmreleases.helm.toolkit.fluxcd.io", "-n", "team-b", "hello"]));
+      return r?.status === "True" ? { value: r } : { seen: `${r?.reason}: ${r?.message}` };
+    });
+    const d = await available("team-b", "hello");
+    assert.equal(d.spec.replicas, 2, "the HelmRelease's values reached the chart");
+    const pods = await getJson<{ items: { spec: { nodeName?: string } }[] }>(session.state, ["pods", "-n", "team-b", "-l", "app.kubernetes.io/instance=hello"]);
+    assert.ok(pods && pods.items.length === 2 && pods.items.every((p) => p.spec.nodeName === session.state.nodeName), "scheduled onto the lab's node");
+    const helmSecrets = await kubectl(session.state, ["get", "secrets", "-n", "team-b", "-l", "owner=helm,name=hello", "-o", "name"]);
+    assert.match(helmSecrets, /sh\.helm\.release\.v1\.hello\.v1/, "Helm's release record is in the tenant's namespace");
+  });
+
+  it("uninstalls Flux with the program's provider: no Flux CRD, no flux-system namespace, nothing Terminating; the tenants' workloads stay", async () => {
+    await fluxInstallProvider.delete!(`${FLUX_NAMESPACE}@${uid}`, install);
+    const crds = await kubectl(session.state, ["get", "crd", "-o", "name"]);
+    assert.deepEqual(
+      crds.split("\n").filter((c) => c.includes("toolkit.fluxcd.io")),
+      [],
+    );
+    assert.equal(await getJson(session.state, ["namespace", FLUX_NAMESPACE]), undefined);
+    const phases = await kubectl(session.state, ["get", "namespaces", "-o", 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}']);
+    assert.deepEqual(
+      phases.split("\n").filter((l) => l && !l.endsWith("=Active")),
+      [],
+    );
+    for (const [ns, name] of [
+      ["team-a", "web"],
+      ["team-b", "hello"],
+    ]) {
+      assert.ok(await getJson(session.state, ["deployment", "-n", ns, name]), `${ns}/${name} stays`);
+    }
+    await waitFor("every controller process stopped", 60, async () => {
+      const left = recorded().filter((p) => p.name.endsWith("-controller") && runs(p.pid, p.command));
+      return left.length === 0 ? { value: true } : { seen: left.map((p) => p.name).join(", ") };
+    });
+  });
+});
+
+export type { KubeObject };

@@ -1,0 +1,153 @@
+// What the lab suite needs around the program's code: the lab itself, kubectl as the admin, Git pushes, SSH keys, a chart server.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { run } from "../../components/providers/exec";
+import { isUp, labDown, labUp } from "../lab";
+import { readState, type LabState } from "../state";
+
+export interface LabSession {
+  readonly state: LabState;
+  /** Whether this run started the lab (and so stops it at the end). */
+  readonly startedHere: boolean;
+  readonly buildSeconds: number;
+  readonly startSeconds: number;
+}
+
+/** The lab, started here unless one is already up. */
+export async function ensureLab(): Promise<LabSession> {
+  if (isUp()) return { state: readState()!, startedHere: false, buildSeconds: 0, startSeconds: 0 };
+  const r = await labUp((line) => console.log(`      ${line}`));
+  return { state: r.state, startedHere: true, buildSeconds: r.buildSeconds, startSeconds: r.startSeconds };
+}
+
+export async function stopLab(session: LabSession | undefined): Promise<void> {
+  if (session?.startedHere) await labDown((line) => console.log(`      ${line}`));
+}
+
+/** The real kubectl, as the lab's admin. */
+export function kubectl(state: LabState, args: readonly string[], input?: string): Promise<string> {
+  return run("kubectl", ["--kubeconfig", state.kubeconfigs.admin, ...args], input).then((r) => r.stdout);
+}
+
+export async function getJson<T>(state: LabState, args: readonly string[]): Promise<T | undefined> {
+  const text = await kubectl(state, ["get", ...args, "-o", "json", "--ignore-not-found"]);
+  return text.trim() ? (JSON.parse(text) as T) : undefined;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` until it returns a value; the error names what was awaited and the last thing seen. */
+export async function waitFor<T>(what: string, seconds: number, fn: () => Promise<{ value?: T; seen?: string }>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let seen = "";
+  for (;;) {
+    const r = await fn();
+    if (r.value !== undefined) return r.value;
+    seen = r.seen ?? "";
+    if (Date.now() >= deadline) throw new Error(`${what}: not within ${seconds}s; last seen: ${seen}`);
+    await sleep(500);
+  }
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `flux-lab-${prefix}-`));
+}
+
+/** An SSH key pair made as the program's keys are (ECDSA P-384), in OpenSSH format. */
+export async function sshKeyPair(dir: string, name: string): Promise<{ privateKey: string; publicKey: string; publicKeyFile: string }> {
+  const file = path.join(dir, name);
+  await run("ssh-keygen", ["-q", "-t", "ecdsa", "-b", "384", "-N", "", "-C", name, "-f", file]);
+  return { privateKey: fs.readFileSync(file, "utf8"), publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim(), publicKeyFile: `${file}.pub` };
+}
+
+/** A working copy of one repository on the lab's Git server, pushed to with the lab's own key. */
+export class Repo {
+  readonly url: string;
+  private readonly dir: string;
+
+  constructor(
+    private readonly state: LabState,
+    readonly name: string,
+    readonly branch = "main",
+  ) {
+    this.url = `${state.git.url}/${name}.git`;
+    this.dir = tempDir(`repo-${name}`);
+  }
+
+  private git(args: readonly string[]): Promise<string> {
+    const ssh = `ssh -F /dev/null -i ${this.state.git.identity} -o IdentitiesOnly=yes -o UserKnownHostsFile=${this.state.git.knownHosts} -o StrictHostKeyChecking=yes`;
+    return run("env", [`GIT_SSH_COMMAND=${ssh}`, "git", "-C", this.dir, "-c", "user.name=flux-lab", "-c", "user.email=lab@flux-lab.invalid", ...args]).then(
+      (r) => r.stdout.trim(),
+    );
+  }
+
+  /** Replaces the whole tree with `files`, commits and pushes (never forced); returns Flux's revision `<branch>@sha1:<sha>`. */
+  async commit(files: Readonly<Record<string, string>>, message: string): Promise<string> {
+    if (!fs.existsSync(path.join(this.dir, ".git"))) {
+      await this.git(["init", "-q", "-b", this.branch]);
+      await this.git(["remote", "add", "origin", this.url]);
+    }
+    for (const entry of fs.readdirSync(this.dir)) if (entry !== ".git") fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(this.dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(this.dir, file), text);
+    }
+    await this.git(["add", "-A"]);
+    await this.git(["commit", "-q", "--allow-empty", "-m", message]);
+    await this.git(["push", "-q", "origin", `HEAD:refs/heads/${this.branch}`]);
+    return `${this.branch}@sha1:${await this.git(["rev-parse", "HEAD"])}`;
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A Helm chart packaged here and served from a Helm repository on loopback HTTP. */
+export class ChartServer {
+  private server?: http.Server;
+  private readonly dir = tempDir("charts");
+  url = "";
+
+  /** Packages `chart` (files under `<name>/`) and serves it with its index.yaml. */
+  async start(name: string, version: string, files: Readonly<Record<string, string>>): Promise<void> {
+    const src = tempDir("chart-src");
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(src, name, file)), { recursive: true });
+      fs.writeFileSync(path.join(src, name, file), text);
+    }
+    const archive = `${name}-${version}.tgz`;
+    await run("tar", ["-czf", path.join(this.dir, archive), "-C", src, name]);
+    fs.rmSync(src, { recursive: true, force: true });
+    const digest = createHash("sha256")
+      .update(fs.readFileSync(path.join(this.dir, archive)))
+      .digest("hex");
+    this.server = http.createServer((req, res) => {
+      const file = path.join(this.dir, path.basename(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": file.endsWith(".yaml") ? "application/x-yaml" : "application/gzip" });
+      fs.createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    const index = {
+      apiVersion: "v1",
+      entries: { [name]: [{ apiVersion: "v2", name, version, digest, created: new Date().toISOString(), urls: [`${this.url}/${archive}`] }] },
+      generated: new Date().toISOString(),
+    };
+    fs.writeFileSync(path.join(this.dir, "index.yaml"), JSON.stringify(index, null, 2));
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
