@@ -58,6 +58,7 @@ async function distinctPorts(): Promise<Ports> {
     scheduler: await next(),
     kwok: await next(),
     git: await next(),
+    gitHttp: await next(),
   };
 }
 
@@ -138,6 +139,7 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
     kubeconfigs,
     git: {
       url: `ssh://git@127.0.0.1:${ports.git}`,
+      httpUrl: `http://127.0.0.1:${ports.gitHttp}`,
       repos: path.join(gitDir, "repos"),
       hostKeyDir: path.join(gitDir, "host-key"),
       authorizedKeys: path.join(gitDir, "authorized_keys"),
@@ -196,12 +198,14 @@ export async function labDown(log: Log = console.log): Promise<void> {
     log("lab is not running");
     return;
   }
-  const order: Recorded[] = [...procs.filter((p) => p.name === SUPERVISOR), ...procs.filter((p) => p.name !== SUPERVISOR).reverse()];
-  for (const p of order) {
+  const stop = async (p: Recorded) => {
     const was = runs(p.pid, p.command);
     await stopProcess(p);
     log(`  ${p.name}: ${was ? `stopped (pid ${p.pid})` : "was not running"}`);
-  }
+  };
+  // The supervisor stops the Flux controllers it runs; whatever is left goes in reverse start order.
+  for (const p of procs.filter((p) => p.name === SUPERVISOR)) await stop(p);
+  for (const p of recorded().reverse()) await stop(p);
   log("lab down");
 }
 

@@ -11,6 +11,7 @@ export interface Ports {
   readonly scheduler: number;
   readonly kwok: number;
   readonly git: number;
+  readonly gitHttp: number;
 }
 
 export interface LabState {
@@ -27,6 +28,8 @@ export interface LabState {
   readonly git: {
     /** `ssh://git@127.0.0.1:PORT`; repositories are `<url>/<name>.git`. */
     readonly url: string;
+    /** `http://127.0.0.1:PORT`: the same repositories, anonymous and read-only. */
+    readonly httpUrl: string;
     readonly repos: string;
     readonly hostKeyDir: string;
     readonly authorizedKeys: string;

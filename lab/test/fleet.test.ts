@@ -12,7 +12,7 @@ import { seededKustomizations } from "../../manifests/clusters";
 import { gitSshSecretData } from "../../manifests/knownHosts";
 import { FLUX_NAMESPACE, FLUX_SYSTEM } from "../../manifests/labels";
 import { tenantGitSecretName } from "../../manifests/tenants";
-import type { KubeObject } from "../../manifests/yaml";
+import { toYaml } from "../../manifests/yaml";
 import { type DeploymentObject, hostProcess } from "../fluxControllers";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
@@ -107,18 +107,19 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
   });
 
   /** The lab stack: an existing cluster, the fleet and tenants on the lab's Git server, native admission policies. */
-  function labConfig(id: string): StackConfig {
+  function rawLabConfig(id: string): Record<string, unknown> {
     const git = session.state.git;
-    return parseConfig(
-      {
-        cluster: { provider: "existing" },
-        fleet: { provider: "git", url: `${git.url}/fleet-${id}.git`, branch: "main" },
-        policies: { engine: "vap", allowedSourcePrefixes: [`${git.url}/`] },
-        tenants: ["team-a", "team-b"].map((name) => ({ name, repository: { url: `${git.url}/${name}-${id}.git`, deployKey: true } })),
-        knownHosts: fs.readFileSync(git.knownHosts, "utf8"),
-      },
-      { stack: ENV },
-    );
+    return {
+      cluster: { provider: "existing" },
+      fleet: { provider: "git", url: `${git.url}/fleet-${id}.git`, branch: "main" },
+      policies: { engine: "vap", allowedSourcePrefixes: [`${git.url}/`] },
+      tenants: ["team-a", "team-b"].map((name) => ({ name, repository: { url: `${git.url}/${name}-${id}.git`, deployKey: true } })),
+      knownHosts: fs.readFileSync(git.knownHosts, "utf8"),
+    };
+  }
+
+  function labConfig(id: string): StackConfig {
+    return parseConfig(rawLabConfig(id), { stack: ENV });
   }
 
   function repoName(url: string): string {
@@ -140,147 +141,361 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     return fluxReadyProvider.create!({ kubeconfig, resource, namespace, name, revision, timeoutSeconds: WAIT_SECONDS, repository: "", token: "", apiUrl: "" });
   }
 
-  it("renders a lab stack and pushes the fleet and each tenant's tree to the lab Git server", async () => {
-    const manifest = await labInstallManifest();
-    config = labConfig(runId);
-    tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
-    const sync = tree["clusters/lab/flux-system/gotk-sync.yaml"];
-    assert.match(sync, new RegExp(`url: ${config.fleet.url.replace(/[.]/g, "\\.")}`));
-    assert.ok(tree["infrastructure/admission-policies/restrict-git-sources.yaml"], "vap policies are rendered");
-    repos.fleet = new Repo(session.state, repoName(config.fleet.url));
-    fleetRevision = await repos.fleet.commit(tree, "flux-multi-tenancy: lab fleet");
-    for (const t of config.tenants) {
-      assert.equal(t.repository.type, "url");
-      repos[t.name] = new Repo(session.state, repoName((t.repository as { url: string }).url));
-      await repos[t.name].commit(tenantTree(t.name), `${t.name}: lab workloads`);
-    }
-    const heads = await kubectl(session.state, ["version", "-o", "json"]); // the API server is the one built from the pinned release
-    assert.equal(JSON.parse(heads).serverVersion.gitVersion, session.state.versions["k8s.io/kubernetes"]);
-  });
-
-  it("installs Flux with the program's install provider; the controllers run with their built Deployments' arguments, as their own accounts", async () => {
-    objects = bootstrapObjects(config, tree["clusters/lab/flux-system/gotk-components.yaml"]);
-    install = {
-      kubeconfig,
-      clusterUid: uid,
-      version: config.flux.version,
-      foundation: objects.foundation,
-      components: objects.components,
-      timeoutSeconds: WAIT_SECONDS,
-    };
-    installStarted = Date.now();
-    const created = await fluxInstallProvider.create!(install);
-    assert.equal(created.id, `${FLUX_NAMESPACE}@${uid}`);
-
-    const ports = JSON.parse(fs.readFileSync(runPath(RUN.flux, "ports.json"), "utf8"));
-    const deployments = objects.components.filter((o) => o.kind === "Deployment") as unknown as DeploymentObject[];
-    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [
-      "helm-controller",
-      "kustomize-controller",
-      "notification-controller",
-      "source-controller",
-    ]);
-    for (const d of deployments) {
-      const expected = hostProcess(d, ports, runPath(RUN.flux, d.metadata.name, "volumes"));
-      const argv = await waitFor(`${d.metadata.name} running`, 60, async () => {
-        const p = recorded().find((r) => r.name === d.metadata.name);
-        if (!p || !runs(p.pid, p.command)) return { seen: "no process" };
-        return { value: fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0").slice(1, -1), seen: "" };
-      });
-      assert.deepEqual(argv, expected.args, `${d.metadata.name} runs with its Deployment's arguments`);
-      const whoami = await kubectl(session.state, [
-        "--kubeconfig",
-        runPath(RUN.flux, d.metadata.name, "kubeconfig"),
-        "auth",
-        "whoami",
-        "-o",
-        "jsonpath={.status.userInfo.username}",
-      ]);
-      assert.equal(whoami, `system:serviceaccount:${FLUX_NAMESPACE}:${d.spec?.template?.spec?.serviceAccountName}`);
-    }
-    const lockdown: Record<string, string[]> = {
-      "kustomize-controller": ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"],
-      "helm-controller": ["--no-cross-namespace-refs=true", "--default-service-account=default"],
-      "notification-controller": ["--no-cross-namespace-refs=true"],
-    };
-    for (const [name, flags] of Object.entries(lockdown)) {
-      const args = hostProcess(
-        deployments.find((d) => d.metadata.name === name)!,
-        ports,
-        "",
-      ).args;
-      for (const f of flags) assert.ok(args.includes(f), `${name} runs with ${f}`);
-    }
-  });
-
-  it("applies the flux-system Secret and the sync objects; every Kustomization is Ready at the pushed revision, in dependency order", async () => {
-    await applySecret(FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
-    await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
-    await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
-    await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
-    const seeded = seededKustomizations(config);
-    for (const k of seeded.filter((s) => s.namespace === FLUX_NAMESPACE)) await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision);
-    // The tenant namespaces exist now; each tenant's Secret holds its key and the lab's known_hosts, as the Tenant component writes it.
-    for (const t of config.tenants) {
-      await applySecret(t.namespace, tenantGitSecretName(t), gitSshSecretData(tenantKeys[t.name].privateKey, tenantKeys[t.name].publicKey, config.knownHosts));
-    }
-    for (const t of config.tenants) await waitReadyAt(KUSTOMIZATIONS, t.namespace, t.name, "");
-    timings["install to all Ready"] = `${((Date.now() - installStarted) / 1000).toFixed(1)}s`;
-
-    // Flux made each Ready only after what it depends on.
-    const readyAt = async (ns: string, name: string) =>
-      Date.parse(ready(await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", ns, name]))?.lastTransitionTime ?? "");
-    for (const k of seeded) {
-      for (const dep of k.dependsOn) assert.ok((await readyAt(k.namespace, dep)) <= (await readyAt(k.namespace, k.name)), `${dep} was Ready before ${k.name}`);
-    }
-    for (const t of config.tenants)
-      assert.ok((await readyAt(FLUX_NAMESPACE, "tenants")) <= (await readyAt(t.namespace, t.name)), `tenants was Ready before ${t.name}`);
-  });
-
-  it("runs each tenant's workloads in its own namespace: plain manifests, and a chart helm-controller installed", async () => {
-    type Deployment = { spec: { replicas: number }; status?: { availableReplicas?: number } };
-    const available = (ns: string, name: string) =>
-      waitFor(`Deployment ${ns}/${name} available`, 120, async () => {
-        const d = await getJson<Deployment>(session.state, ["deployment", "-n", ns, name]);
-        return d && d.status?.availableReplicas === d.spec.replicas ? { value: d } : { seen: JSON.stringify(d?.status ?? "absent") };
-      });
-    await available("team-a", "web");
-    await waitFor("HelmRelease team-b/hello Ready", 120, async () => {
-      const r = ready(await getJson<FluxObject>(session.state, ["helmreleases.helm.toolkit.fluxcd.io", "-n", "team-b", "hello"]));
-      return r?.status === "True" ? { value: r } : { seen: `${r?.reason}: ${r?.message}` };
+  describe("bootstrap, as up runs it", () => {
+    it("renders a lab stack and pushes the fleet and each tenant's tree to the lab Git server", async () => {
+      const manifest = await labInstallManifest();
+      config = labConfig(runId);
+      tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
+      const sync = tree["clusters/lab/flux-system/gotk-sync.yaml"];
+      assert.match(sync, new RegExp(`url: ${config.fleet.url.replace(/[.]/g, "\\.")}`));
+      assert.ok(tree["infrastructure/admission-policies/restrict-git-sources.yaml"], "vap policies are rendered");
+      repos.fleet = new Repo(session.state, repoName(config.fleet.url));
+      fleetRevision = await repos.fleet.commit(tree, "flux-multi-tenancy: lab fleet");
+      for (const t of config.tenants) {
+        assert.equal(t.repository.type, "url");
+        repos[t.name] = new Repo(session.state, repoName((t.repository as { url: string }).url));
+        await repos[t.name].commit(tenantTree(t.name), `${t.name}: lab workloads`);
+      }
+      const heads = await kubectl(session.state, ["version", "-o", "json"]); // the API server is the one built from the pinned release
+      assert.equal(JSON.parse(heads).serverVersion.gitVersion, session.state.versions["k8s.io/kubernetes"]);
     });
-    const d = await available("team-b", "hello");
-    assert.equal(d.spec.replicas, 2, "the HelmRelease's values reached the chart");
-    const pods = await getJson<{ items: { spec: { nodeName?: string } }[] }>(session.state, ["pods", "-n", "team-b", "-l", "app.kubernetes.io/instance=hello"]);
-    assert.ok(pods && pods.items.length === 2 && pods.items.every((p) => p.spec.nodeName === session.state.nodeName), "scheduled onto the lab's node");
-    const helmSecrets = await kubectl(session.state, ["get", "secrets", "-n", "team-b", "-l", "owner=helm,name=hello", "-o", "name"]);
-    assert.match(helmSecrets, /sh\.helm\.release\.v1\.hello\.v1/, "Helm's release record is in the tenant's namespace");
+
+    it("installs Flux with the program's install provider; the controllers run with their built Deployments' arguments, as their own accounts", async () => {
+      objects = bootstrapObjects(config, tree["clusters/lab/flux-system/gotk-components.yaml"]);
+      install = {
+        kubeconfig,
+        clusterUid: uid,
+        version: config.flux.version,
+        foundation: objects.foundation,
+        components: objects.components,
+        timeoutSeconds: WAIT_SECONDS,
+      };
+      installStarted = Date.now();
+      const created = await fluxInstallProvider.create!(install);
+      assert.equal(created.id, `${FLUX_NAMESPACE}@${uid}`);
+
+      const ports = JSON.parse(fs.readFileSync(runPath(RUN.flux, "ports.json"), "utf8"));
+      const deployments = objects.components.filter((o) => o.kind === "Deployment") as unknown as DeploymentObject[];
+      assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [
+        "helm-controller",
+        "kustomize-controller",
+        "notification-controller",
+        "source-controller",
+      ]);
+      for (const d of deployments) {
+        const expected = hostProcess(d, ports, runPath(RUN.flux, d.metadata.name, "volumes"));
+        const argv = await waitFor(`${d.metadata.name} running`, 60, async () => {
+          const p = recorded().find((r) => r.name === d.metadata.name);
+          if (!p || !runs(p.pid, p.command)) return { seen: "no process" };
+          return { value: fs.readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0").slice(1, -1), seen: "" };
+        });
+        assert.deepEqual(argv, expected.args, `${d.metadata.name} runs with its Deployment's arguments`);
+        const whoami = await kubectl(session.state, [
+          "--kubeconfig",
+          runPath(RUN.flux, d.metadata.name, "kubeconfig"),
+          "auth",
+          "whoami",
+          "-o",
+          "jsonpath={.status.userInfo.username}",
+        ]);
+        assert.equal(whoami, `system:serviceaccount:${FLUX_NAMESPACE}:${d.spec?.template?.spec?.serviceAccountName}`);
+      }
+      const lockdown: Record<string, string[]> = {
+        "kustomize-controller": ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"],
+        "helm-controller": ["--no-cross-namespace-refs=true", "--default-service-account=default"],
+        "notification-controller": ["--no-cross-namespace-refs=true"],
+      };
+      for (const [name, flags] of Object.entries(lockdown)) {
+        const args = hostProcess(
+          deployments.find((d) => d.metadata.name === name)!,
+          ports,
+          "",
+        ).args;
+        for (const f of flags) assert.ok(args.includes(f), `${name} runs with ${f}`);
+      }
+    });
+
+    it("applies the flux-system Secret and the sync objects; every Kustomization is Ready at the pushed revision, in dependency order", async () => {
+      await applySecret(FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
+      await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
+      await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
+      await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
+      const seeded = seededKustomizations(config);
+      for (const k of seeded.filter((s) => s.namespace === FLUX_NAMESPACE)) await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision);
+      // The tenant namespaces exist now; each tenant's Secret holds its key and the lab's known_hosts, as the Tenant component writes it.
+      for (const t of config.tenants) {
+        await applySecret(
+          t.namespace,
+          tenantGitSecretName(t),
+          gitSshSecretData(tenantKeys[t.name].privateKey, tenantKeys[t.name].publicKey, config.knownHosts),
+        );
+      }
+      for (const t of config.tenants) await waitReadyAt(KUSTOMIZATIONS, t.namespace, t.name, "");
+      timings["install to all Ready"] = `${((Date.now() - installStarted) / 1000).toFixed(1)}s`;
+
+      // Flux made each Ready only after what it depends on.
+      const readyAt = async (ns: string, name: string) =>
+        Date.parse(ready(await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", ns, name]))?.lastTransitionTime ?? "");
+      for (const k of seeded) {
+        for (const dep of k.dependsOn)
+          assert.ok((await readyAt(k.namespace, dep)) <= (await readyAt(k.namespace, k.name)), `${dep} was Ready before ${k.name}`);
+      }
+      for (const t of config.tenants)
+        assert.ok((await readyAt(FLUX_NAMESPACE, "tenants")) <= (await readyAt(t.namespace, t.name)), `tenants was Ready before ${t.name}`);
+    });
+
+    it("runs each tenant's workloads in its own namespace: plain manifests, and a chart helm-controller installed", async () => {
+      type Deployment = { spec: { replicas: number }; status?: { availableReplicas?: number } };
+      const available = (ns: string, name: string) =>
+        waitFor(`Deployment ${ns}/${name} available`, 120, async () => {
+          const d = await getJson<Deployment>(session.state, ["deployment", "-n", ns, name]);
+          return d && d.status?.availableReplicas === d.spec.replicas ? { value: d } : { seen: JSON.stringify(d?.status ?? "absent") };
+        });
+      await available("team-a", "web");
+      await waitFor("HelmRelease team-b/hello Ready", 120, async () => {
+        const r = ready(await getJson<FluxObject>(session.state, ["helmreleases.helm.toolkit.fluxcd.io", "-n", "team-b", "hello"]));
+        return r?.status === "True" ? { value: r } : { seen: `${r?.reason}: ${r?.message}` };
+      });
+      const d = await available("team-b", "hello");
+      assert.equal(d.spec.replicas, 2, "the HelmRelease's values reached the chart");
+      const pods = await getJson<{ items: { spec: { nodeName?: string } }[] }>(session.state, [
+        "pods",
+        "-n",
+        "team-b",
+        "-l",
+        "app.kubernetes.io/instance=hello",
+      ]);
+      assert.ok(pods && pods.items.length === 2 && pods.items.every((p) => p.spec.nodeName === session.state.nodeName), "scheduled onto the lab's node");
+      const helmSecrets = await kubectl(session.state, ["get", "secrets", "-n", "team-b", "-l", "owner=helm,name=hello", "-o", "name"]);
+      assert.match(helmSecrets, /sh\.helm\.release\.v1\.hello\.v1/, "Helm's release record is in the tenant's namespace");
+    });
   });
 
-  it("uninstalls Flux with the program's provider: no Flux CRD, no flux-system namespace, nothing Terminating; the tenants' workloads stay", async () => {
-    await fluxInstallProvider.delete!(`${FLUX_NAMESPACE}@${uid}`, install);
-    const crds = await kubectl(session.state, ["get", "crd", "-o", "name"]);
-    assert.deepEqual(
-      crds.split("\n").filter((c) => c.includes("toolkit.fluxcd.io")),
-      [],
-    );
-    assert.equal(await getJson(session.state, ["namespace", FLUX_NAMESPACE]), undefined);
-    const phases = await kubectl(session.state, ["get", "namespaces", "-o", 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}']);
-    assert.deepEqual(
-      phases.split("\n").filter((l) => l && !l.endsWith("=Active")),
-      [],
-    );
-    for (const [ns, name] of [
-      ["team-a", "web"],
-      ["team-b", "hello"],
-    ]) {
-      assert.ok(await getJson(session.state, ["deployment", "-n", ns, name]), `${ns}/${name} stays`);
+  describe("tenant isolation, proven by refusal (each asserted on Flux's or the API server's own message)", () => {
+    const TENANT = "team-a";
+    type Subject = { resource: string; name: string };
+    const TENANT_KS: Subject = { resource: KUSTOMIZATIONS, name: TENANT };
+    const nested = (name: string): Subject => ({ resource: KUSTOMIZATIONS, name });
+
+    /** A Flux Kustomization the tenant writes itself, syncing a path of its own repository. */
+    function tenantKustomization(name: string, spec: object): string {
+      return toYaml({
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: { name, namespace: TENANT },
+        spec: { interval: "1m", path: "./nested", prune: true, sourceRef: { kind: "GitRepository", name: TENANT }, ...spec },
+      });
     }
-    await waitFor("every controller process stopped", 60, async () => {
-      const left = recorded().filter((p) => p.name.endsWith("-controller") && runs(p.pid, p.command));
-      return left.length === 0 ? { value: true } : { seen: left.map((p) => p.name).join(", ") };
+
+    /** team-a's workloads plus `extra` files (listed as resources of its kustomization unless `unlisted`), pushed; Flux asked to reconcile. */
+    async function push(extra: Record<string, string>, more: { resources?: string[]; unlisted?: Record<string, string> } = {}): Promise<string> {
+      const files: Record<string, string> = { ...plainTenantFiles(TENANT, ENV), ...more.unlisted };
+      for (const [f, text] of Object.entries(extra)) files[`${ENV}/${f}`] = text;
+      files[`${ENV}/kustomization.yaml`] = toYaml({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: ["web.yaml", ...Object.keys(extra), ...(more.resources ?? [])],
+      });
+      const revision = await repos[TENANT].commit(files, `${TENANT}: ${Object.keys(extra).join(", ") || "workloads"}`);
+      await requestReconcile(GIT_REPOSITORIES, TENANT);
+      await requestReconcile(KUSTOMIZATIONS, TENANT);
+      return revision;
+    }
+
+    async function requestReconcile(resource: string, name: string): Promise<void> {
+      await kubectl(session.state, ["annotate", "--overwrite", "-n", TENANT, resource, name, `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`]);
+    }
+
+    /** Flux's Ready=False message for `subject`, once it has tried `revision` (or any revision, for objects that never get one). */
+    async function refusal(subject: Subject, revision?: string): Promise<string> {
+      let poked = false;
+      return waitFor(`${subject.name} refused`, 120, async () => {
+        const o = await getJson<FluxObject>(session.state, [subject.resource, "-n", TENANT, subject.name]);
+        if (o && !poked && subject.name !== TENANT) {
+          poked = true;
+          await requestReconcile(subject.resource, subject.name);
+        }
+        const r = ready(o);
+        const attempted = !revision || o?.status?.lastAttemptedRevision === revision;
+        return r?.status === "False" && attempted
+          ? { value: r.message ?? "" }
+          : { seen: `${r?.status} ${r?.reason}: ${r?.message} at ${o?.status?.lastAttemptedRevision}` };
+      });
+    }
+
+    it("a tenant's own Kustomizations: a cross-namespace sourceRef, no serviceAccountName (the zero-privilege default account), the platform's reconciler account", async () => {
+      const revision = await push(
+        {
+          "cross-namespace.yaml": tenantKustomization("cross-namespace", {
+            serviceAccountName: TENANT,
+            sourceRef: { kind: "GitRepository", name: FLUX_SYSTEM, namespace: FLUX_NAMESPACE },
+          }),
+          "no-account.yaml": tenantKustomization("no-account", {}),
+          "as-reconciler.yaml": tenantKustomization("as-reconciler", { serviceAccountName: "kustomize-controller" }),
+        },
+        {
+          unlisted: {
+            "nested/config.yaml": toYaml({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "nested", namespace: TENANT }, data: { a: "b" } }),
+          },
+        },
+      );
+      await waitReadyAt(KUSTOMIZATIONS, TENANT, TENANT, revision);
+      assert.match(await refusal(nested("cross-namespace")), /cross-namespace references have been blocked/);
+      assert.match(await refusal(nested("no-account")), /forbidden: User "system:serviceaccount:team-a:default" cannot/);
+      assert.match(await refusal(nested("as-reconciler")), /forbidden: User "system:serviceaccount:team-a:kustomize-controller" cannot/);
+      assert.equal(await getJson(session.state, ["configmap", "-n", TENANT, "nested"]), undefined, "nothing was applied for them");
+    });
+
+    it("a remote base in the tenant's kustomization.yaml", async () => {
+      // A base on a public Git host (the lab's, over anonymous HTTP): kustomize fetches it, then Flux refuses to read
+      // outside the tenant's own artifact (--no-remote-bases keeps the fetch, refuses the use).
+      const base = `${session.state.git.httpUrl}/${path.basename(repos["team-b"].url)}//${ENV}?ref=main`;
+      const revision = await push({}, { resources: [base] });
+      const message = await refusal(TENANT_KS, revision);
+      assert.ok(message.startsWith(`kustomize build failed: accumulating resources: accumulation err='accumulating resources from '${base}'`), message);
+      assert.match(message, /fs-security-constraint abs \S+: path '\S+' is not in or below '\S+'/);
+    });
+
+    it("an object in another tenant's namespace", async () => {
+      const revision = await push({
+        "elsewhere.yaml": toYaml({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "intruder", namespace: "team-b" }, data: { a: "b" } }),
+      });
+      assert.match(await refusal(TENANT_KS, revision), /forbidden: User "system:serviceaccount:team-a:team-a" cannot .* in the namespace "team-b"/);
+      assert.equal(await getJson(session.state, ["configmap", "-n", "team-b", "intruder"]), undefined);
+    });
+
+    it("a cluster-scoped object", async () => {
+      const role = {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: "team-a-everything" },
+        rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
+      };
+      const revision = await push({ "cluster-role.yaml": toYaml(role) });
+      assert.match(await refusal(TENANT_KS, revision), /forbidden: User "system:serviceaccount:team-a:team-a" cannot .*clusterroles.* at the cluster scope/);
+      assert.equal(await getJson(session.state, ["clusterrole", "team-a-everything"]), undefined);
+    });
+
+    it("with vap: a Git source outside the allowlist", async () => {
+      const source = {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "GitRepository",
+        metadata: { name: "outside", namespace: TENANT },
+        spec: { interval: "1m", url: "https://example.invalid/evil.git", ref: { branch: "main" } },
+      };
+      const revision = await push({ "outside.yaml": toYaml(source) });
+      const message = await refusal(TENANT_KS, revision);
+      assert.match(message, /ValidatingAdmissionPolicy 'restrict-git-sources' with binding 'restrict-git-sources' denied request/);
+      assert.ok(message.includes(`.spec.url must start with one of: ${session.state.git.url}/`), message);
+    });
+
+    it("with vap: a Bucket source", async () => {
+      const bucket = {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "Bucket",
+        metadata: { name: "bucket", namespace: TENANT },
+        spec: { interval: "1m", bucketName: "data", endpoint: "minio.invalid" },
+      };
+      const revision = await push({ "bucket.yaml": toYaml(bucket) });
+      assert.match(
+        await refusal(TENANT_KS, revision),
+        /ValidatingAdmissionPolicy 'deny-bucket-sources' .*denied request: Bucket sources are reserved for the platform \(flux-system\)/,
+      );
+    });
+
+    it("with vap: spec.kubeConfig (reconciling into another cluster)", async () => {
+      const revision = await push({
+        "remote-cluster.yaml": tenantKustomization("remote-cluster", { serviceAccountName: TENANT, kubeConfig: { secretRef: { name: "other-cluster" } } }),
+      });
+      assert.match(
+        await refusal(TENANT_KS, revision),
+        /ValidatingAdmissionPolicy 'deny-remote-clusters' .*denied request: \.spec\.kubeConfig is not allowed: tenants reconcile into their own cluster only/,
+      );
+    });
+
+    it("with vap: a Pod running as the tenant's reconciler account", async () => {
+      const pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "as-reconciler", namespace: TENANT },
+        spec: { serviceAccountName: TENANT, containers: [{ name: "c", image: "registry.invalid/x:1" }] },
+      };
+      const revision = await push({ "pod.yaml": toYaml(pod) });
+      assert.match(
+        await refusal(TENANT_KS, revision),
+        /ValidatingAdmissionPolicy 'deny-reconciler-pods' .*denied request: Pods may not run as the tenant's Flux reconciler service account/,
+      );
+    });
+
+    it("after the refusals the tenant's own workloads reconcile again, and what it tried is gone", async () => {
+      const revision = await push({});
+      await waitReadyAt(KUSTOMIZATIONS, TENANT, TENANT, revision);
+      for (const name of ["cross-namespace", "no-account", "as-reconciler", "remote-cluster"]) {
+        await waitFor(`Kustomization ${name} pruned`, 60, async () =>
+          (await getJson(session.state, [KUSTOMIZATIONS, "-n", TENANT, name])) ? { seen: "present" } : { value: true },
+        );
+      }
+    });
+  });
+
+  describe("later commits, and the uninstall", () => {
+    it("a new fleet commit and a new tenant commit each reach Ready", async () => {
+      // The fleet: a changed interval, committed as `up` commits it, then the program's waits at the new revision.
+      const manifest = await labInstallManifest();
+      const changed = parseConfig({ ...rawLabConfig(runId), reconcile: { tenantsInterval: "6m" } }, { stack: ENV });
+      const next = renderFleet({ config: changed, installManifest: manifest.text, installSource: manifest.source });
+      assert.notDeepEqual(next, tree);
+      let t = Date.now();
+      fleetRevision = await repos.fleet.commit(next, "flux-multi-tenancy: tenants interval 6m");
+      await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
+      await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
+      for (const k of seededKustomizations(changed).filter((s) => s.namespace === FLUX_NAMESPACE))
+        await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision);
+      timings["fleet commit to Ready"] = `${((Date.now() - t) / 1000).toFixed(1)}s`;
+      const tenants = await getJson<{ spec: { interval: string } }>(session.state, [KUSTOMIZATIONS, "-n", FLUX_NAMESPACE, "tenants"]);
+      assert.equal(tenants?.spec.interval, "6m");
+
+      // A tenant: a changed ConfigMap; its source asked to fetch, as `flux reconcile kustomization --with-source` does.
+      t = Date.now();
+      const revision = await repos["team-a"].commit(plainTenantFiles("team-a", ENV, "hello again"), "team-a: new greeting");
+      await kubectl(session.state, [
+        "annotate",
+        "--overwrite",
+        "-n",
+        "team-a",
+        GIT_REPOSITORIES,
+        "team-a",
+        `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`,
+      ]);
+      await waitReadyAt(KUSTOMIZATIONS, "team-a", "team-a", revision);
+      timings["tenant commit to Ready"] = `${((Date.now() - t) / 1000).toFixed(1)}s`;
+      const cm = await getJson<{ data: { greeting: string } }>(session.state, ["configmap", "-n", "team-a", "web-config"]);
+      assert.equal(cm?.data.greeting, "hello again");
+    });
+
+    it("uninstalls Flux with the program's provider: no Flux CRD, no flux-system namespace, nothing Terminating; the tenants' workloads stay", async () => {
+      await fluxInstallProvider.delete!(`${FLUX_NAMESPACE}@${uid}`, install);
+      const crds = await kubectl(session.state, ["get", "crd", "-o", "name"]);
+      assert.deepEqual(
+        crds.split("\n").filter((c) => c.includes("toolkit.fluxcd.io")),
+        [],
+      );
+      assert.equal(await getJson(session.state, ["namespace", FLUX_NAMESPACE]), undefined);
+      const phases = await kubectl(session.state, ["get", "namespaces", "-o", 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}']);
+      assert.deepEqual(
+        phases.split("\n").filter((l) => l && !l.endsWith("=Active")),
+        [],
+      );
+      for (const [ns, name] of [
+        ["team-a", "web"],
+        ["team-b", "hello"],
+      ]) {
+        assert.ok(await getJson(session.state, ["deployment", "-n", ns, name]), `${ns}/${name} stays`);
+      }
+      await waitFor("every controller process stopped", 60, async () => {
+        const left = recorded().filter((p) => p.name.endsWith("-controller") && runs(p.pid, p.command));
+        return left.length === 0 ? { value: true } : { seen: left.map((p) => p.name).join(", ") };
+      });
     });
   });
 });
-
-export type { KubeObject };

@@ -44,12 +44,10 @@ export function sleep(ms: number): Promise<void> {
 /** Polls `fn` until it returns a value; the error names what was awaited and the last thing seen. */
 export async function waitFor<T>(what: string, seconds: number, fn: () => Promise<{ value?: T; seen?: string }>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
-  let seen = "";
   for (;;) {
     const r = await fn();
     if (r.value !== undefined) return r.value;
-    seen = r.seen ?? "";
-    if (Date.now() >= deadline) throw new Error(`${what}: not within ${seconds}s; last seen: ${seen}`);
+    if (Date.now() >= deadline) throw new Error(`${what}: not within ${seconds}s; last seen: ${r.seen ?? ""}`);
     await sleep(500);
   }
 }

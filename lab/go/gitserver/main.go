@@ -1,6 +1,8 @@
 // The lab's Git server: github.com/fluxcd/gitkit serving bare repositories over SSH on one address,
 // to the public keys listed in an authorized_keys file (read at each connection, so keys can be added
 // while it runs). gitkit generates its RSA host key in the key directory when none is there.
+// Optionally the same repositories, read-only and anonymous, over smart HTTP on a second address (what
+// a public Git host offers, e.g. for a kustomize remote base), served by Git's own git-http-backend.
 package main
 
 import (
@@ -8,7 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
+	"net/http/cgi"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/fluxcd/gitkit"
@@ -20,6 +26,7 @@ func main() {
 	repos := flag.String("repos", "", "directory of bare repositories (created on first push)")
 	keys := flag.String("host-key-dir", "", "directory of the server's host key")
 	authorized := flag.String("authorized-keys", "", "authorized_keys file of the clients allowed in")
+	httpListen := flag.String("http-listen", "", "address for anonymous, read-only smart HTTP (none when empty)")
 	flag.Parse()
 	if *repos == "" || *keys == "" || *authorized == "" {
 		log.Fatal("--repos, --host-key-dir and --authorized-keys are required")
@@ -49,6 +56,18 @@ func main() {
 			}
 		}
 		return nil, fmt.Errorf("key %s is not authorized", fingerprint)
+	}
+	if *httpListen != "" {
+		execPath, err := exec.Command("git", "--exec-path").Output()
+		if err != nil {
+			log.Fatalf("git --exec-path: %v", err)
+		}
+		// Without an authenticated user git-http-backend serves fetches only (http.receivepack is off).
+		public := &cgi.Handler{
+			Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+			Env:  []string{"GIT_PROJECT_ROOT=" + *repos, "GIT_HTTP_EXPORT_ALL=1"},
+		}
+		go func() { log.Fatal(http.ListenAndServe(*httpListen, public)) }()
 	}
 	if err := server.Listen(*listen); err != nil {
 		log.Fatal(err)
