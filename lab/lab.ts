@@ -152,43 +152,63 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
   };
   writeState(state);
 
-  const start = async (spec: ProcessSpec) => {
-    const t = Date.now();
-    const p = startProcess(spec);
-    await waitReady(spec, p);
-    log(`  ${spec.name} ready in ${((Date.now() - t) / 1000).toFixed(1)}s (pid ${p.pid})`);
-  };
+  const api = kubeApi(state);
+  await startInOrder(
+    [
+      etcd(state),
+      apiserver(state),
+      controllerManager(state),
+      scheduler(state),
+      kwok(state),
+      async () => {
+        await api.request("POST", "/api/v1/nodes", labNode(NODE_NAME));
+        await until(`node ${NODE_NAME} Ready`, 60, async () => {
+          const node = await api.request<{ status?: { conditions?: { type: string; status: string }[] } }>("GET", `/api/v1/nodes/${NODE_NAME}`);
+          return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
+        });
+        // The controller manager gives every namespace its default ServiceAccount; Flux impersonates tenants' accounts.
+        await until("the default ServiceAccount", 60, () =>
+          api.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").then(
+            () => true,
+            (e: unknown) => (e instanceof ApiError && e.status === 404 ? undefined : Promise.reject(e)),
+          ),
+        );
+      },
+      gitServer(state),
+      async () => {
+        const hostKey = fs.readFileSync(path.join(state.git.hostKeyDir, "gitkit.rsa.pub"), "utf8").trim();
+        fs.writeFileSync(state.git.knownHosts, `[127.0.0.1]:${ports.git} ${hostKey}\n`);
+      },
+      supervisorSpec(),
+    ],
+    log,
+  );
+  const startSeconds = (Date.now() - started) / 1000;
+  log(`lab up in ${startSeconds.toFixed(1)}s (build ${built.seconds.toFixed(1)}s)`);
+  return { state, buildSeconds: built.seconds, startSeconds, alreadyUp: false };
+}
+
+/**
+ * Starts each component and waits until it answers (other steps are awaited as they are). On a
+ * failure everything started so far is stopped, and the error names the component with its log tail.
+ */
+export async function startInOrder(steps: readonly (ProcessSpec | (() => Promise<void>))[], log: Log = console.log): Promise<void> {
   try {
-    await start(etcd(state));
-    await start(apiserver(state));
-    await start(controllerManager(state));
-    await start(scheduler(state));
-    await start(kwok(state));
-    const api = kubeApi(state);
-    await api.request("POST", "/api/v1/nodes", labNode(NODE_NAME));
-    await until(`node ${NODE_NAME} Ready`, 60, async () => {
-      const node = await api.request<{ status?: { conditions?: { type: string; status: string }[] } }>("GET", `/api/v1/nodes/${NODE_NAME}`);
-      return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
-    });
-    // The controller manager gives every namespace its default ServiceAccount; Flux impersonates tenants' accounts.
-    await until("the default ServiceAccount", 60, () =>
-      api.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").then(
-        () => true,
-        (e: unknown) => (e instanceof ApiError && e.status === 404 ? undefined : Promise.reject(e)),
-      ),
-    );
-    await start(gitServer(state));
-    const hostKey = fs.readFileSync(path.join(state.git.hostKeyDir, "gitkit.rsa.pub"), "utf8").trim();
-    fs.writeFileSync(state.git.knownHosts, `[127.0.0.1]:${ports.git} ${hostKey}\n`);
-    await start(supervisorSpec());
+    for (const step of steps) {
+      if (typeof step === "function") {
+        await step();
+        continue;
+      }
+      const t = Date.now();
+      const p = startProcess(step);
+      await waitReady(step, p);
+      log(`  ${step.name} ready in ${((Date.now() - t) / 1000).toFixed(1)}s (pid ${p.pid})`);
+    }
   } catch (e) {
     log("lab up failed; stopping what it started");
     await labDown(() => undefined);
     throw e;
   }
-  const startSeconds = (Date.now() - started) / 1000;
-  log(`lab up in ${startSeconds.toFixed(1)}s (build ${built.seconds.toFixed(1)}s)`);
-  return { state, buildSeconds: built.seconds, startSeconds, alreadyUp: false };
 }
 
 /** Stops every process the lab started, the controllers' supervisor first; files stay for reading until the next up. */

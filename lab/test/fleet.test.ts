@@ -18,7 +18,7 @@ import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import { RUN, runPath } from "../layout";
 import { recorded, runs } from "../proc";
-import { ChartServer, ensureLab, getJson, kubectl, type LabSession, Repo, sshKeyPair, stopLab, tempDir, waitFor } from "./support";
+import { ChartServer, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
 
 const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
@@ -37,7 +37,6 @@ function ready(o: FluxObject | undefined): Condition | undefined {
 }
 
 describe("the lab: the program's providers on real Kubernetes, Flux and Git", function () {
-  const timings: Record<string, string> = {};
   const runId = randomBytes(3).toString("hex");
   let session: LabSession;
   let kubeconfig: string;
@@ -55,10 +54,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
   let installStarted = 0;
 
   before(async function () {
-    this.timeout(90 * 60 * 1000); // a cold build of the lab on two cores
-    session = await ensureLab();
-    timings["lab build"] = session.startedHere ? `${session.buildSeconds.toFixed(1)}s` : "(lab already up)";
-    timings["lab start"] = session.startedHere ? `${session.startSeconds.toFixed(1)}s` : "(lab already up)";
+    session = lab();
     kubeconfig = fs.readFileSync(session.state.kubeconfigs.admin, "utf8");
     uid = (await withKubectl(kubeconfig, clusterUid)) ?? "";
     assert.ok(uid, "the lab API server answers");
@@ -89,21 +85,10 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     }
   });
 
-  after(async function () {
-    this.timeout(120_000);
+  after(async () => {
     await charts.stop();
     for (const r of Object.values(repos)) r.remove();
     fs.rmSync(keys, { recursive: true, force: true });
-    if (session) {
-      const versions = Object.entries(session.state.versions).map(([m, v]) => `${m} ${v}`);
-      console.log(
-        `\n      lab timings:\n${Object.entries(timings)
-          .map(([k, v]) => `        ${k}: ${v}`)
-          .join("\n")}`,
-      );
-      console.log(`      lab components:\n${versions.map((v) => `        ${v}`).join("\n")}\n        Flux install manifest: ${session.state.fluxManifest}`);
-    }
-    await stopLab(session);
   });
 
   /** The lab stack: an existing cluster, the fleet and tenants on the lab's Git server, native admission policies. */

@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { run } from "../../components/providers/exec";
 import { isUp, labDown, labUp } from "../lab";
+import { recorded, runs } from "../proc";
 import { readState, type LabState } from "../state";
 
 export interface LabSession {
@@ -16,16 +17,48 @@ export interface LabSession {
   readonly startSeconds: number;
 }
 
-/** The lab, started here unless one is already up. */
-export async function ensureLab(): Promise<LabSession> {
-  if (isUp()) return { state: readState()!, startedHere: false, buildSeconds: 0, startSeconds: 0 };
-  const r = await labUp((line) => console.log(`      ${line}`));
-  return { state: r.state, startedHere: true, buildSeconds: r.buildSeconds, startSeconds: r.startSeconds };
+let current: LabSession | undefined;
+
+/** Timings the suites measure, printed once at the end. */
+export const timings: Record<string, string> = {};
+
+/** The lab the suites run against (started by the root hook). */
+export function lab(): LabSession {
+  if (!current) throw new Error("the lab was not started: run the suite with lab/test/.mocharc.json");
+  return current;
 }
 
-export async function stopLab(session: LabSession | undefined): Promise<void> {
-  if (session?.startedHere) await labDown((line) => console.log(`      ${line}`));
-}
+/** Root hooks: the lab, started here unless one is already up; stopped at the end when started here, leaving nothing running. */
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(90 * 60 * 1000); // a cold build of the lab on two cores
+    if (isUp()) {
+      current = { state: readState()!, startedHere: false, buildSeconds: 0, startSeconds: 0 };
+      timings["lab build, lab start"] = "(the lab was already up)";
+    } else {
+      const r = await labUp((line) => console.log(`  ${line}`));
+      current = { state: r.state, startedHere: true, buildSeconds: r.buildSeconds, startSeconds: r.startSeconds };
+      timings["lab build"] = `${r.buildSeconds.toFixed(1)}s`;
+      timings["lab start"] = `${r.startSeconds.toFixed(1)}s`;
+    }
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(120_000);
+    if (!current) return;
+    console.log(
+      `\n  lab timings:\n${Object.entries(timings)
+        .map(([k, v]) => `    ${k}: ${v}`)
+        .join("\n")}`,
+    );
+    const versions = Object.entries(current.state.versions).map(([m, v]) => `    ${m} ${v}`);
+    console.log(`  lab components:\n${versions.join("\n")}\n    Flux install manifest: ${current.state.fluxManifest}`);
+    if (!current.startedHere) return;
+    const started = recorded();
+    await labDown((line) => console.log(`  ${line}`));
+    const left = started.filter((p) => runs(p.pid, p.command));
+    if (left.length > 0) throw new Error(`lab down left processes running: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(", ")}`);
+  },
+};
 
 /** The real kubectl, as the lab's admin. */
 export function kubectl(state: LabState, args: readonly string[], input?: string): Promise<string> {
