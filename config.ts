@@ -642,7 +642,8 @@ function readKnownHosts(r: Reader, value: unknown, fleet: FleetConfig, tenants: 
     for (const n of m[2].split(",")) names.add(n);
   });
   const needed: [string, string][] = [];
-  if (fleet.provider === "git" && fleet.url !== "") needed.push(["fleet.url", fleet.url]);
+  // A URL already refused is not reported again here.
+  if (fleet.provider === "git" && fleet.url.startsWith("ssh://")) needed.push(["fleet.url", fleet.url]);
   tenants.forEach((t, i) => {
     if (t.repository.type === "url" && t.repository.deployKey && t.repository.url.startsWith("ssh://"))
       needed.push([`tenants[${i}].repository.url`, t.repository.url]);

@@ -324,4 +324,103 @@ describe("config", () => {
       assert.doesNotThrow(() => checkClusterCredentials(kind, false), "kind needs none");
     });
   });
+  describe("a fleet and tenants on any SSH Git host", () => {
+    const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    const gitFleet =
+      (extra: Record<string, unknown> = {}) =>
+      (raw: RawConfig) => {
+        raw.fleet = { provider: "git", url: "ssh://git@git.example.com:2222/platform/fleet.git", ...extra };
+        raw.tenants = [{ name: "team-a", repository: { url: "ssh://git@git.example.com:2222/team-a/apps.git", deployKey: true } }];
+        raw.knownHosts = `[git.example.com]:2222 ${HOST_KEY}\n`;
+      };
+
+    it("takes the fleet URL as Flux's, no GitHub fields, and tenants with generated keys", async () => {
+      const c = await stackConfig("staging", gitFleet());
+      assert.deepEqual(c.fleet, {
+        provider: "git",
+        url: "ssh://git@git.example.com:2222/platform/fleet.git",
+        owner: "",
+        repository: "",
+        branch: "main",
+        visibility: "private",
+        create: false,
+      });
+      assert.deepEqual(c.tenants[0].repository, { type: "url", url: "ssh://git@git.example.com:2222/team-a/apps.git", deployKey: true });
+      assert.equal(c.knownHosts, `[git.example.com]:2222 ${HOST_KEY}\n`);
+    });
+
+    it("on GitHub the URL is GitHub's SSH URL of owner/repository", async () => {
+      const c = await stackConfig("staging");
+      assert.equal(c.fleet.provider, "github");
+      assert.equal(c.fleet.url, `ssh://git@github.com/${c.fleet.owner}/${c.fleet.repository}`);
+    });
+
+    it("a known_hosts line on port 22 names the bare host; hashed lines are taken as they are", async () => {
+      const c = await stackConfig("staging", (raw) => {
+        gitFleet({ url: "ssh://git@git.example.com/platform/fleet.git" })(raw);
+        raw.tenants = [];
+        raw.knownHosts = `git.example.com,10.0.0.9 ${HOST_KEY}`;
+      });
+      assert.equal(c.knownHosts, `git.example.com,10.0.0.9 ${HOST_KEY}\n`);
+      const hashed = await stackConfig("staging", (raw) => {
+        gitFleet()(raw);
+        raw.knownHosts = `|1|c2FsdA==|aGFzaA== ${HOST_KEY}`;
+      });
+      assert.match(hashed.knownHosts, /^\|1\|/);
+    });
+
+    const cases: [string, (raw: RawConfig) => void, string][] = [
+      [
+        "git fleet without a URL",
+        (raw) => (gitFleet()(raw), (raw.fleet = { provider: "git" })),
+        `flux-multi-tenancy:fleet.url: "" is empty or not a string; set a non-empty string.`,
+      ],
+      [
+        "git fleet on an https URL",
+        (raw) => gitFleet({ url: "https://git.example.com/platform/fleet.git" })(raw),
+        `flux-multi-tenancy:fleet.url: "https://git.example.com/platform/fleet.git" is not an ssh:// URL of a repository; set the fleet repository's SSH URL, e.g. "ssh://git@git.example.com/platform/fleet.git".`,
+      ],
+      [
+        "git fleet with a GitHub owner",
+        (raw) => gitFleet({ owner: "my-org" })(raw),
+        `flux-multi-tenancy:fleet.owner: "my-org" is a GitHub setting, unused with fleet.provider git; remove it: fleet.url names the repository.`,
+      ],
+      [
+        "a URL with the GitHub provider",
+        set("fleet", "url", "ssh://git@git.example.com/fleet.git"),
+        `flux-multi-tenancy:fleet.url: "ssh://git@git.example.com/fleet.git" is for fleet.provider git; remove it (owner and repository name a GitHub repository), or set fleet.provider: git.`,
+      ],
+      [
+        "no host key for the fleet's host",
+        (raw) => (gitFleet()(raw), (raw.knownHosts = "")),
+        [
+          `flux-multi-tenancy:knownHosts: (unset) has no line for [git.example.com]:2222 (the host of fleet.url); add that host's public key line, checked out of band (e.g. ssh-keyscan -p 2222 git.example.com on a trusted network, compared with the host's published fingerprint).`,
+          `flux-multi-tenancy:knownHosts: (unset) has no line for [git.example.com]:2222 (the host of tenants[0].repository.url); add that host's public key line, checked out of band (e.g. ssh-keyscan -p 2222 git.example.com on a trusted network, compared with the host's published fingerprint).`,
+        ].join("\n"),
+      ],
+      [
+        "a host key for port 22 when the host listens elsewhere",
+        (raw) => (gitFleet()(raw), (raw.tenants = []), (raw.knownHosts = `git.example.com ${HOST_KEY}`)),
+        `flux-multi-tenancy:knownHosts: "1 line(s)" has no line for [git.example.com]:2222 (the host of fleet.url); add that host's public key line, checked out of band (e.g. ssh-keyscan -p 2222 git.example.com on a trusted network, compared with the host's published fingerprint).`,
+      ],
+      [
+        "a malformed known_hosts line",
+        (raw) => (gitFleet()(raw), (raw.knownHosts = `[git.example.com]:2222 ${HOST_KEY}\nnot a key line`)),
+        `flux-multi-tenancy:knownHosts: "not a key line" (line 2) is not a known_hosts line; use "<host> <key type> <base64 key>" lines, as ssh-keyscan prints them.`,
+      ],
+      [
+        "a tenant without a repository on a git fleet",
+        (raw) => (gitFleet()(raw), (raw.tenants = [{ name: "team-a" }])),
+        `flux-multi-tenancy:tenants[0].repository: (unset) is required when fleet.provider is git; set { url: "ssh://git@git.example.com/team-a/apps.git", deployKey: true }, or { owner, name } on GitHub.`,
+      ],
+      [
+        "a deploy key for an https URL",
+        tenants(tenant("team-a", "team-a", { repository: { url: "https://git.example.com/team-a/apps.git", deployKey: true } })),
+        `flux-multi-tenancy:tenants[0].repository.url: "https://git.example.com/team-a/apps.git" is not an ssh:// URL of a repository; set an ssh:// URL for a deploy key, e.g. "ssh://git@git.example.com/team-a/apps.git".`,
+      ],
+    ];
+    for (const [name, patch, message] of cases) {
+      it(name, async () => assert.equal(await problem(patch), message));
+    }
+  });
 });

@@ -325,4 +325,44 @@ describe("fleet repository tree", () => {
       }
     });
   });
+
+  describe("a fleet on any SSH Git host", () => {
+    const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    let tree: FileTree;
+    before(async () => {
+      const config = await stackConfig("staging", (raw: RawConfig) => {
+        raw.fleet = { provider: "git", url: "ssh://git@git.example.com:2222/platform/fleet.git" };
+        raw.tenants = [
+          { name: "team-a", repository: { url: "ssh://git@git.example.com:2222/team-a/apps.git", deployKey: true } },
+          { name: "team-b", repository: { url: "https://git.example.com/team-b/apps.git" } },
+        ];
+        raw.knownHosts = `[git.example.com]:2222 ${KEY}`;
+      });
+      tree = render(config);
+    });
+
+    it("Flux syncs the configured URL with the flux-system Secret", () => {
+      const [source] = parseYamlDocuments(tree["clusters/staging/flux-system/gotk-sync.yaml"], "gotk-sync.yaml") as {
+        kind: string;
+        spec: Record<string, unknown>;
+      }[];
+      assert.equal(source.kind, "GitRepository");
+      assert.equal(source.spec.url, "ssh://git@git.example.com:2222/platform/fleet.git");
+      assert.deepEqual(source.spec.secretRef, { name: "flux-system" });
+    });
+
+    it("a tenant with a deploy key clones with its Secret; a tenant by URL alone clones as it is", () => {
+      const source = (t: string) =>
+        (parseYamlDocuments(tree[`tenants/base/${t}/sync.yaml`], t) as { kind: string; spec: Record<string, unknown> }[]).find(
+          (o) => o.kind === "GitRepository",
+        )!.spec;
+      assert.deepEqual(source("team-a"), {
+        interval: "1m",
+        url: "ssh://git@git.example.com:2222/team-a/apps.git",
+        ref: { branch: "main" },
+        secretRef: { name: "team-a-git" },
+      });
+      assert.deepEqual(source("team-b"), { interval: "1m", url: "https://git.example.com/team-b/apps.git", ref: { branch: "main" } });
+    });
+  });
 });

@@ -354,4 +354,42 @@ describe("resource graph", () => {
     );
     assert.deepEqual(registered, []);
   });
+
+  it("a tenant on any SSH Git host gets a generated key and its Secret, no GitHub resource; its public key is an output to register", async () => {
+    const host = "[git.example.com]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    const { resources, outputs } = await run("staging", (raw) => {
+      raw.tenants = [...raw.tenants, { name: "team-x", repository: { url: "ssh://git@git.example.com:2222/team-x/apps.git", deployKey: true } }];
+      raw.knownHosts = host;
+    });
+    const mine = resources.filter((r) => r.name.startsWith("tenant-team-x"));
+    assert.deepEqual(shape(mine), [
+      "flux-multi-tenancy:index:DeployKey tenant-team-x-flux",
+      "flux-multi-tenancy:index:Tenant tenant-team-x",
+      "kubernetes:core/v1:Secret tenant-team-x-git-secret",
+      "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready",
+      "tls:index/privateKey:PrivateKey tenant-team-x-flux-identity",
+    ]);
+    assert.deepEqual(get(resources, "tenant-team-x-flux-identity").inputs, { algorithm: "ECDSA", ecdsaCurve: "P384" });
+    assert.match(outputs.tenantPublicKeys["team-x"], /^ecdsa-sha2-nistp384 /);
+    assert.deepEqual(Object.keys(outputs.tenantPublicKeys), ["team-x"]);
+    const secret = get(resources, "tenant-team-x-git-secret");
+    assert.equal(secret.inputs.metadata.namespace, "team-x");
+    assert.ok(secret.inputs.stringData.known_hosts.endsWith(`${host}\n`), "the configured host key follows github.com's");
+  });
+
+  it("a fleet on another Git host is refused by up, before any resource is registered", async () => {
+    await assert.rejects(
+      run("staging", (raw) => {
+        raw.fleet = { provider: "git", url: "ssh://git@git.example.com/platform/fleet.git" };
+        raw.tenants = [];
+        raw.knownHosts = "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+      }),
+      (e: Error) => {
+        assert.ok(pulumi.RunError.isInstance(e));
+        assert.match(e.message, /^flux-multi-tenancy:fleet\.provider: "git" is supported by `npm run render`/);
+        return true;
+      },
+    );
+    assert.deepEqual(registered, []);
+  });
 });
