@@ -52,6 +52,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
   const tenantKeys: Record<string, Awaited<ReturnType<typeof sshKeyPair>>> = {};
   let fleetRevision = "";
   let installStarted = 0;
+  const installSteps: string[] = [];
 
   before(async function () {
     session = lab();
@@ -122,8 +123,22 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     await kubectl(session.state, ["apply", "--server-side", "--field-manager=flux-lab", "-f", "-"], JSON.stringify(secret));
   }
 
-  function waitReadyAt(resource: string, namespace: string, name: string, revision: string) {
-    return fluxReadyProvider.create!({ kubeconfig, resource, namespace, name, revision, timeoutSeconds: WAIT_SECONDS, repository: "", token: "", apiUrl: "" });
+  /** The program's wait; the time each took goes into `steps` when given. */
+  async function waitReadyAt(resource: string, namespace: string, name: string, revision: string, steps?: string[]) {
+    const t = Date.now();
+    const r = await fluxReadyProvider.create!({
+      kubeconfig,
+      resource,
+      namespace,
+      name,
+      revision,
+      timeoutSeconds: WAIT_SECONDS,
+      repository: "",
+      token: "",
+      apiUrl: "",
+    });
+    steps?.push(`${name === FLUX_SYSTEM && resource === GIT_REPOSITORIES ? "source" : name} ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    return r;
   }
 
   describe("bootstrap, as up runs it", () => {
@@ -158,6 +173,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       installStarted = Date.now();
       const created = await fluxInstallProvider.create!(install);
       assert.equal(created.id, `${FLUX_NAMESPACE}@${uid}`);
+      installSteps.push(`install ${((Date.now() - installStarted) / 1000).toFixed(1)}s`);
 
       const ports = JSON.parse(fs.readFileSync(runPath(RUN.flux, "ports.json"), "utf8"));
       const deployments = objects.components.filter((o) => o.kind === "Deployment") as unknown as DeploymentObject[];
@@ -203,10 +219,11 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     it("applies the flux-system Secret and the sync objects; every Kustomization is Ready at the pushed revision, in dependency order", async () => {
       await applySecret(FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
       await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
-      await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
-      await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
+      await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision, installSteps);
+      await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision, installSteps);
       const seeded = seededKustomizations(config);
-      for (const k of seeded.filter((s) => s.namespace === FLUX_NAMESPACE)) await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision);
+      for (const k of seeded.filter((s) => s.namespace === FLUX_NAMESPACE))
+        await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision, installSteps);
       // The tenant namespaces exist now; each tenant's Secret holds its key and the lab's known_hosts, as the Tenant component writes it.
       for (const t of config.tenants) {
         await applySecret(
@@ -215,8 +232,8 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
           gitSshSecretData(tenantKeys[t.name].privateKey, tenantKeys[t.name].publicKey, config.knownHosts),
         );
       }
-      for (const t of config.tenants) await waitReadyAt(KUSTOMIZATIONS, t.namespace, t.name, "");
-      timings["install to all Ready"] = `${((Date.now() - installStarted) / 1000).toFixed(1)}s`;
+      for (const t of config.tenants) await waitReadyAt(KUSTOMIZATIONS, t.namespace, t.name, "", installSteps);
+      timings["install to all Ready"] = `${((Date.now() - installStarted) / 1000).toFixed(1)}s (${installSteps.join(", ")})`;
 
       // Flux made each Ready only after what it depends on.
       const readyAt = async (ns: string, name: string) =>
@@ -431,12 +448,14 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       const next = renderFleet({ config: changed, installManifest: manifest.text, installSource: manifest.source });
       assert.notDeepEqual(next, tree);
       let t = Date.now();
+      const steps: string[] = [];
       fleetRevision = await repos.fleet.commit(next, "flux-multi-tenancy: tenants interval 6m");
-      await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
-      await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision);
-      for (const k of seededKustomizations(changed).filter((s) => s.namespace === FLUX_NAMESPACE))
-        await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision);
-      timings["fleet commit to Ready"] = `${((Date.now() - t) / 1000).toFixed(1)}s`;
+      await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision, steps);
+      await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision, steps);
+      for (const k of seededKustomizations(changed).filter((s) => s.namespace === FLUX_NAMESPACE)) {
+        await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, k.name, fleetRevision, steps);
+      }
+      timings["fleet commit to Ready"] = `${((Date.now() - t) / 1000).toFixed(1)}s (${steps.join(", ")})`;
       const tenants = await getJson<{ spec: { interval: string } }>(session.state, [KUSTOMIZATIONS, "-n", FLUX_NAMESPACE, "tenants"]);
       assert.equal(tenants?.spec.interval, "6m");
 
