@@ -102,12 +102,15 @@ export function hostProcess(d: DeploymentObject, ports: ControllerPorts, volumeR
   const container = d.spec?.template?.spec?.containers?.[0] ?? {};
   const volumes: Record<string, string> = {};
   for (const m of container.volumeMounts ?? []) volumes[m.mountPath] = `${volumeRoot}/${m.name}`;
+  // A path under a mount moves to that mount's directory, once (the deepest mount wins, as in a container).
+  const mounts = Object.entries(volumes).sort(([a], [b]) => b.length - a.length);
   const onHost = (value: string) => {
-    for (const [mount, dir] of Object.entries(volumes)) {
-      if (value === mount || value.startsWith(`${mount}/`)) return dir + value.slice(mount.length);
-      value = value.replace(new RegExp(`=${mount.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?=/|$)`), `=${dir}`);
-    }
-    return value;
+    const m = mounts.find(([mount]) => value === mount || value.startsWith(`${mount}/`));
+    return m ? m[1] + value.slice(m[0].length) : value;
+  };
+  const onHostArg = (arg: string) => {
+    const eq = arg.indexOf("=");
+    return arg.startsWith("--") && eq > 0 ? arg.slice(0, eq + 1) + onHost(arg.slice(eq + 1)) : onHost(arg);
   };
 
   const env: Record<string, string> = {};
@@ -138,6 +141,6 @@ export function hostProcess(d: DeploymentObject, ports: ControllerPorts, volumeR
   const args = (container.args ?? [])
     .map((a) => expand(a, env))
     .filter((a) => !DROPPED_FLAGS.includes(flagName(a)) && !overridden.has(flagName(a)))
-    .map((a) => onHost(serviceAddress(a, ports)));
+    .map((a) => onHostArg(serviceAddress(a, ports)));
   return { name, namespace, args: [...args, ...extra], env, serviceAccount: d.spec?.template?.spec?.serviceAccountName ?? "default", volumes };
 }

@@ -74,6 +74,13 @@ describe("lab: a Flux Deployment as a host process", () => {
     assert.deepEqual(p.volumes, { "/data": "/lab/source-controller/volumes/data", "/tmp": "/lab/source-controller/volumes/tmp" });
   });
 
+  it("moves a path once, even when the host directory lies under another mount's path (a lab under /tmp)", () => {
+    const p = hostProcess(SOURCE, PORTS, "/tmp/lab/volumes");
+    assert.ok(p.args.includes("--storage-path=/tmp/lab/volumes/data"), p.args.join(" "));
+    assert.equal(p.env.TUF_ROOT, "/tmp/lab/volumes/tmp/.sigstore");
+    assert.equal(p.env.TMPDIR, "/tmp/lab/volumes/tmp");
+  });
+
   it("runs a process only for a live Deployment with replicas", () => {
     assert.equal(wanted(SOURCE), true);
     assert.equal(wanted({ ...SOURCE, spec: { ...SOURCE.spec, replicas: 0 } }), false);

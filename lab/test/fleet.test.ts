@@ -17,7 +17,7 @@ import { type DeploymentObject, hostProcess } from "../fluxControllers";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import { RUN, runPath } from "../layout";
-import { recorded, runs } from "../proc";
+import { logTail, probeOnce, recorded, runs } from "../proc";
 import { ChartServer, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
 
@@ -200,6 +200,10 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
           "jsonpath={.status.userInfo.username}",
         ]);
         assert.equal(whoami, `system:serviceaccount:${FLUX_NAMESPACE}:${d.spec?.template?.spec?.serviceAccountName}`);
+        // Up and serving: its health endpoint answers (a controller that cannot start fails here, with its log).
+        await waitFor(`${d.metadata.name} ready on its health port`, 60, async () =>
+          (await probeOnce({ url: `http://127.0.0.1:${ports[d.metadata.name].healthz}/readyz` })) ? { value: true } : { seen: logTail(d.metadata.name, 5) },
+        );
       }
       const lockdown: Record<string, string[]> = {
         "kustomize-controller": ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"],
