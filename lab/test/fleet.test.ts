@@ -273,7 +273,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       ]);
       assert.ok(pods && pods.items.length === 2 && pods.items.every((p) => p.spec.nodeName === session.state.nodeName), "scheduled onto the lab's node");
       const helmSecrets = await kubectl(session.state, ["get", "secrets", "-n", "team-b", "-l", "owner=helm,name=hello", "-o", "name"]);
-      assert.match(helmSecrets, /sh\.helm\.release\.v1\.hello\.v1/, "Helm's release record is in the tenant's namespace");
+      assert.match(helmSecrets, /secret\/sh\.helm\.release\.v1\.hello\.v\d+/, "Helm's release record is in the tenant's namespace");
     });
   });
 
@@ -362,6 +362,19 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       assert.match(message, /fs-security-constraint abs \S+: path '\S+' is not in or below '\S+'/);
     });
 
+    it("not refused, and said plainly: a remote file (not a base) is fetched over HTTP and applied, though only as the tenant", async () => {
+      // kustomize loads http(s) file resources itself, outside the file system --no-remote-bases guards.
+      const own = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "remote-config", namespace: TENANT }, data: { from: "http" } };
+      const revision = await push({}, { resources: [charts.serve("remote-config.yaml", toYaml(own))] });
+      await waitReadyAt(KUSTOMIZATIONS, TENANT, TENANT, revision);
+      const applied = await getJson<{ metadata: { labels: Record<string, string> } }>(session.state, ["configmap", "-n", TENANT, "remote-config"]);
+      assert.equal(applied?.metadata.labels["kustomize.toolkit.fluxcd.io/name"], TENANT);
+      // The tenant's account still bounds it: the same trick aimed at another namespace is refused.
+      const elsewhere = { ...own, metadata: { name: "remote-intruder", namespace: "team-b" } };
+      const refused = await push({}, { resources: [charts.serve("remote-intruder.yaml", toYaml(elsewhere))] });
+      assert.match(await refusal(TENANT_KS, refused), /forbidden: User "system:serviceaccount:team-a:team-a" cannot .* in the namespace "team-b"/);
+    });
+
     it("an object in another tenant's namespace", async () => {
       const revision = await push({
         "elsewhere.yaml": toYaml({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "intruder", namespace: "team-b" }, data: { a: "b" } }),
@@ -436,6 +449,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     it("after the refusals the tenant's own workloads reconcile again, and what it tried is gone", async () => {
       const revision = await push({});
       await waitReadyAt(KUSTOMIZATIONS, TENANT, TENANT, revision);
+      assert.equal(await getJson(session.state, ["configmap", "-n", TENANT, "remote-config"]), undefined, "the remote file's ConfigMap is pruned");
       for (const name of ["cross-namespace", "no-account", "as-reconciler", "remote-cluster"]) {
         await waitFor(`Kustomization ${name} pruned`, 60, async () =>
           (await getJson(session.state, [KUSTOMIZATIONS, "-n", TENANT, name])) ? { seen: "present" } : { value: true },

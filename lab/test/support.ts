@@ -177,6 +177,12 @@ export class ChartServer {
     fs.writeFileSync(path.join(this.dir, "index.yaml"), JSON.stringify(index, null, 2));
   }
 
+  /** Serves one more file beside the charts (any HTTP resource a test needs on loopback). */
+  serve(name: string, text: string): string {
+    fs.writeFileSync(path.join(this.dir, path.basename(name)), text);
+    return `${this.url}/${path.basename(name)}`;
+  }
+
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     fs.rmSync(this.dir, { recursive: true, force: true });
