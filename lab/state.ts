@@ -57,8 +57,3 @@ export function readState(): LabState | undefined {
 export function writeState(state: LabState): void {
   fs.writeFileSync(runPath(RUN.state), JSON.stringify(state, null, 2) + "\n");
 }
-
-/** The admin kubeconfig's text (client certificate in group system:masters). */
-export function adminKubeconfig(state: LabState): string {
-  return fs.readFileSync(state.kubeconfigs.admin, "utf8");
-}
