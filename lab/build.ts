@@ -194,8 +194,8 @@ export interface BuildResult {
   readonly toolchain: string;
 }
 
-/** Builds (or finds cached) every family; binaries by name. */
-export async function buildLab(log: (line: string) => void = console.log): Promise<BuildResult & { bin: (name: string) => string }> {
+/** Builds (or finds cached) every family; binary paths by name. */
+export async function buildLab(log: (line: string) => void = console.log): Promise<BuildResult & { bins: Record<string, string> }> {
   const started = Date.now();
   const toolchain = await goVersion();
   log(`lab build with ${toolchain}`);
@@ -203,16 +203,6 @@ export async function buildLab(log: (line: string) => void = console.log): Promi
   for (const f of FAMILIES) families.push(await buildFamily(f, toolchain, log));
   const seconds = (Date.now() - started) / 1000;
   log(`lab build: ${seconds.toFixed(1)}s${families.every((f) => f.cached) ? " (all cached)" : ""}`);
-  const where = new Map(FAMILIES.flatMap((f, i) => f.binaries.map((b) => [b.name, path.join(families[i].dir, b.name)] as const)));
-  for (const f of families) where.set(`${f.family}:data`, f.dir);
-  return {
-    families,
-    seconds,
-    toolchain,
-    bin: (name) => {
-      const p = where.get(name);
-      if (!p) throw new Error(`no lab binary named ${name}`);
-      return p;
-    },
-  };
+  const bins = Object.fromEntries(FAMILIES.flatMap((f, i) => f.binaries.map((b) => [b.name, path.join(families[i].dir, b.name)])));
+  return { families, seconds, toolchain, bins };
 }

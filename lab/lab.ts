@@ -126,9 +126,8 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
   await sshKeygen(identity, "flux-lab");
   fs.writeFileSync(path.join(gitDir, "authorized_keys"), fs.readFileSync(`${identity}.pub`));
 
-  const bins: Record<string, string> = {};
-  for (const f of built.families) for (const name of fs.readdirSync(f.dir)) bins[name] = path.join(f.dir, name);
-  bins["kube:data"] = built.families.find((f) => f.family === "kube")!.dir;
+  // kwok's stages sit beside the kube family's binaries.
+  const bins = { ...built.bins, "kube:data": built.families.find((f) => f.family === "kube")!.dir };
   const state: LabState = {
     startedAt: new Date().toISOString(),
     bins,
