@@ -66,10 +66,10 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit fleet-commit",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-dev-team-seed",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:KindCluster cluster-kind",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey fleet-flux-identity",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-dev-team-flux-identity",
         "pulumi:providers:github github-my-org",
         "pulumi:providers:kubernetes cluster-provider",
-        "tls:index/privateKey:PrivateKey fleet-flux-identity",
-        "tls:index/privateKey:PrivateKey tenant-dev-team-flux-identity",
       ]);
     });
 
@@ -166,8 +166,8 @@ describe("resource graph", () => {
     it("private keys, kubeconfig, Secret data and tokens are secrets", async () => {
       for (const n of ["fleet-flux-identity", "tenant-dev-team-flux-identity"]) {
         const key = get(resources, n);
-        assert.deepEqual({ algorithm: key.inputs.algorithm, ecdsaCurve: key.inputs.ecdsaCurve }, { algorithm: "ECDSA", ecdsaCurve: "P384" });
-        assert.ok(key.additionalSecretOutputs.includes("privateKeyOpenssh"));
+        assert.equal(key.type, "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey");
+        assert.ok(key.additionalSecretOutputs.includes("privateKeyPem"));
       }
       assert.ok(get(resources, "cluster-kind").additionalSecretOutputs.includes("kubeconfig"));
       assert.deepEqual(get(resources, "cluster-provider").secretInputs, ["kubeconfig"]);
@@ -184,7 +184,7 @@ describe("resource graph", () => {
     it("the Flux Secret holds identity, identity.pub and github.com's known_hosts", () => {
       const data = get(resources, "flux-git-secret").inputs.stringData;
       assert.deepEqual(Object.keys(data).sort(), ["identity", "identity.pub", "known_hosts"]);
-      assert.match(data.identity, /BEGIN OPENSSH PRIVATE KEY/);
+      assert.match(data.identity, /BEGIN EC PRIVATE KEY/);
       assert.match(data.known_hosts, /^github\.com ssh-ed25519 /m);
       assert.deepEqual(get(resources, "flux-git-secret").inputs.metadata, { name: "flux-system", namespace: "flux-system" });
       assert.deepEqual(get(resources, "tenant-dev-team-git-secret").inputs.metadata, { name: "dev-team-git", namespace: "apps" });
@@ -193,8 +193,8 @@ describe("resource graph", () => {
     it("deployKeyRotation replaces every key pair (and so its deploy key and Secret) in one up", async () => {
       const rotated = (await run("staging", (raw) => (raw.deployKeyRotation = "2026-11-24"))).resources;
       for (const n of ["fleet-flux-identity", "tenant-dev-team-flux-identity"]) {
-        assert.equal(get(resources, n).replacementTrigger, "", n);
-        assert.equal(get(rotated, n).replacementTrigger, "2026-11-24", n);
+        assert.equal(get(resources, n).inputs.rotation, "", n);
+        assert.equal(get(rotated, n).inputs.rotation, "2026-11-24", n);
       }
     });
 
@@ -290,7 +290,7 @@ describe("resource graph", () => {
         "kubernetes:core/v1:Secret tenant-team-b-git-secret",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-b-ready",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-team-b-seed",
-        "tls:index/privateKey:PrivateKey tenant-team-b-flux-identity",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-b-flux-identity",
       ]);
       assert.ok(
         shape(before).every((s) => shape(after).includes(s)),
@@ -367,9 +367,8 @@ describe("resource graph", () => {
       "flux-multi-tenancy:index:Tenant tenant-team-x",
       "kubernetes:core/v1:Secret tenant-team-x-git-secret",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready",
-      "tls:index/privateKey:PrivateKey tenant-team-x-flux-identity",
+      "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-x-flux-identity",
     ]);
-    assert.deepEqual(get(resources, "tenant-team-x-flux-identity").inputs, { algorithm: "ECDSA", ecdsaCurve: "P384" });
     assert.match(outputs.tenantPublicKeys["team-x"], /^ecdsa-sha2-nistp384 /);
     assert.deepEqual(Object.keys(outputs.tenantPublicKeys), ["team-x"]);
     const secret = get(resources, "tenant-team-x-git-secret");

@@ -79,14 +79,6 @@ const digest = (v: unknown) => createHash("sha1").update(JSON.stringify(v)).dige
 
 /** Outputs a real provider would give, derived from the inputs only (so runs are repeatable). */
 function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
-  if (type === "tls:index/privateKey:PrivateKey") {
-    return {
-      ...inputs,
-      privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${name}\n-----END OPENSSH PRIVATE KEY-----\n`,
-      privateKeyPem: `-----BEGIN EC PRIVATE KEY-----\n${name}\n-----END EC PRIVATE KEY-----\n`,
-      publicKeyOpenssh: `ecdsa-sha2-nistp384 AAAA${Buffer.from(name).toString("base64")}\n`,
-    };
-  }
   if (type === "github:index/repository:Repository") {
     return {
       ...inputs,
@@ -109,6 +101,13 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { ...inputs, commitSha: sha, revision: `${inputs.branch}@sha1:${sha}`, paths: Object.keys(inputs.files).sort(), commits: 1 };
     }
     if ("resource" in inputs) return { ...inputs, message: "ReconciliationSucceeded: Applied revision" };
+    if ("rotation" in inputs) {
+      return {
+        ...inputs,
+        privateKeyPem: `-----BEGIN EC PRIVATE KEY-----\n${name}\n-----END EC PRIVATE KEY-----\n`,
+        publicKeyOpenssh: `ecdsa-sha2-nistp384 AAAA${Buffer.from(name).toString("base64")}`,
+      };
+    }
     if (!("foundation" in inputs) && !("objects" in inputs)) return { ...inputs, clusterUid: "uid-existing" };
   }
   return inputs;
