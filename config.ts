@@ -212,7 +212,11 @@ export const DEFAULTS = {
   deployKeyRotation: "",
   overwriteSharedFiles: false,
   kubeconfig: "",
+  fleetSshKey: "",
 } as const;
+
+/** Keys read only as secrets (never by render, never into StackConfig). */
+export const SECRET_KEYS: readonly string[] = ["kubeconfig", "fleetSshKey"];
 
 /** Every top-level key the program reads. */
 export const CONFIG_KEYS = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
@@ -799,24 +803,31 @@ function readTenantRepository(r: Reader, key: string, value: unknown, fleet: Fle
   return { type: "github", owner, name, create };
 }
 
-/** The kubeconfig check, separate from parseConfig because render reads no secrets. */
-export function checkClusterCredentials(config: StackConfig, hasKubeconfig: boolean): void {
-  if (config.cluster.provider === "existing" && !hasKubeconfig) {
-    throw new ConfigError([
+/** The credential checks, separate from parseConfig because render reads no secrets. */
+export function checkCredentials(config: StackConfig, has: { kubeconfig: boolean; fleetSshKey: boolean }): void {
+  const problems: string[] = [];
+  if (config.cluster.provider === "existing" && !has.kubeconfig) {
+    problems.push(
       `${PROJECT}:kubeconfig: (unset) is required when cluster.provider is existing; run: pulumi config set --secret ${PROJECT}:kubeconfig < path/to/kubeconfig.`,
-    ]);
+    );
   }
+  if (config.fleet.provider === "git" && !has.fleetSshKey) {
+    problems.push(
+      `${PROJECT}:fleetSshKey: (unset) is required when fleet.provider is git (the key that pushes to ${config.fleet.url}); run: pulumi config set --secret ${PROJECT}:fleetSshKey < path/to/private-key.`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /**
  * The Pulumi program's entry to config: reads every key once through pulumi.Config, validates
- * it before any resource exists, and keeps the kubeconfig a secret Output.
+ * it before any resource exists, and keeps the kubeconfig and the fleet's push key secret Outputs.
  */
-export function loadConfig(): { config: StackConfig; kubeconfig?: pulumi.Output<string> } {
+export function loadConfig(): { config: StackConfig; kubeconfig?: pulumi.Output<string>; fleetSshKey?: pulumi.Output<string> } {
   const cfg = new pulumi.Config(PROJECT);
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
-    if (key === "kubeconfig") continue;
+    if (SECRET_KEYS.includes(key)) continue;
     const text = cfg.get(key);
     if (text === undefined) continue;
     try {
@@ -827,10 +838,14 @@ export function loadConfig(): { config: StackConfig; kubeconfig?: pulumi.Output<
   }
   try {
     const config = parseConfig(raw, { stack: pulumi.getStack(), project: pulumi.getProject() });
-    const kubeconfig = cfg.getSecret("kubeconfig");
-    // Present and non-empty; the value itself stays inside the secret Output.
-    checkClusterCredentials(config, Boolean(pulumi.runtime.getConfig(`${PROJECT}:kubeconfig`)));
-    return { config, kubeconfig: config.cluster.provider === "existing" ? kubeconfig : undefined };
+    // Present and non-empty; the values themselves stay inside secret Outputs.
+    const present = (key: string) => Boolean(pulumi.runtime.getConfig(`${PROJECT}:${key}`));
+    checkCredentials(config, { kubeconfig: present("kubeconfig"), fleetSshKey: present("fleetSshKey") });
+    return {
+      config,
+      kubeconfig: config.cluster.provider === "existing" ? cfg.getSecret("kubeconfig") : undefined,
+      fleetSshKey: config.fleet.provider === "git" ? cfg.getSecret("fleetSshKey") : undefined,
+    };
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(`invalid stack config:\n${e.message}`);
     throw e;

@@ -1,26 +1,23 @@
 // Wiring only: read the stack config, render the fleet tree, build the components, export what a stack reports.
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { createCluster, FleetRepository, FluxBootstrap, Tenant } from "./components";
+import { createCluster, FleetRepository, FluxBootstrap, SshFleetRepository, Tenant } from "./components";
 import { loadConfig } from "./config";
 import { loadInstallManifest } from "./lib/fluxRelease";
 import { renderFleet } from "./manifests";
 
 export = async () => {
-  const { config, kubeconfig } = loadConfig();
-  if (config.fleet.provider === "git") {
-    // Rendering and the lab serve a fleet on any Git host; pushing it over SSH from \`up\` is not built yet.
-    throw new pulumi.RunError(
-      `flux-multi-tenancy:fleet.provider: "git" is supported by \`npm run render\` (push the tree yourself) but not yet by pulumi up; use fleet.provider github (owner, repository) for up.`,
-    );
-  }
+  const { config, kubeconfig, fleetSshKey } = loadConfig();
   const manifest = await loadInstallManifest(config.flux, { baseDir: __dirname });
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
   const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
 
   // One explicit GitHub provider per owner; the token comes from github:token or GITHUB_TOKEN.
   const token = new pulumi.Config("github").getSecret("token") ?? pulumi.output("");
-  const owners = [config.fleet.owner, ...config.tenants.flatMap((t) => (t.repository.type === "github" ? [t.repository.owner] : []))];
+  const owners = [
+    ...(config.fleet.provider === "github" ? [config.fleet.owner] : []),
+    ...config.tenants.flatMap((t) => (t.repository.type === "github" ? [t.repository.owner] : [])),
+  ];
   const githubProviders = new Map(
     [...new Set(owners)].map((owner) => [
       owner,
@@ -29,19 +26,32 @@ export = async () => {
   );
 
   const k8sCluster = createCluster("cluster", config.cluster, kubeconfig);
-  const fleet = new FleetRepository("fleet", {
-    owner: config.fleet.owner,
-    repository: config.fleet.repository,
-    branch: config.fleet.branch,
-    visibility: config.fleet.visibility,
-    create: config.fleet.create,
-    files: tree,
-    environment: config.environment,
-    overwriteShared: config.overwriteSharedFiles,
-    keyRotation: config.deployKeyRotation,
-    token,
-    githubProvider: githubProviders.get(config.fleet.owner)!,
-  });
+  // The fleet on GitHub (repository and deploy key through the API), or on any Git server over SSH.
+  const fleet =
+    config.fleet.provider === "github"
+      ? new FleetRepository("fleet", {
+          owner: config.fleet.owner,
+          repository: config.fleet.repository,
+          branch: config.fleet.branch,
+          visibility: config.fleet.visibility,
+          create: config.fleet.create,
+          files: tree,
+          environment: config.environment,
+          overwriteShared: config.overwriteSharedFiles,
+          keyRotation: config.deployKeyRotation,
+          token,
+          githubProvider: githubProviders.get(config.fleet.owner)!,
+        })
+      : new SshFleetRepository("fleet", {
+          url: config.fleet.url,
+          branch: config.fleet.branch,
+          files: tree,
+          environment: config.environment,
+          overwriteShared: config.overwriteSharedFiles,
+          keyRotation: config.deployKeyRotation,
+          pushKey: fleetSshKey!,
+          knownHosts: config.knownHosts,
+        });
   const flux = new FluxBootstrap("flux", {
     config,
     cluster: k8sCluster,
@@ -54,6 +64,7 @@ export = async () => {
     fleetCommit: fleet.commit,
     deployKey: fleet.deployKey,
     githubToken: token,
+    fleetPushKey: fleetSshKey,
   });
   const tenants = config.tenants.map(
     (t) =>
@@ -73,10 +84,12 @@ export = async () => {
   return {
     clusterName: k8sCluster.name,
     kubeconfig: k8sCluster.kubeconfig,
-    fleetRepositoryUrl: fleet.htmlUrl,
+    fleetRepositoryUrl: fleet instanceof FleetRepository ? fleet.htmlUrl : fleet.url,
     fleetRevision: fleet.revision,
     fluxVersion: config.flux.version,
     tenants: Object.fromEntries(tenants.map((t, i) => [config.tenants[i].name, { repositoryUrl: t.repositoryUrl, namespace: t.namespace }])),
+    // Flux's read key, to register by hand (read-only) on a fleet host that is not GitHub, as `flux bootstrap git` asks.
+    ...(fleet instanceof SshFleetRepository ? { fleetPublicKey: fleet.publicKey } : {}),
     // Keys to register by hand, read-only, on the Git hosts of tenant repositories given by URL with deployKey: true.
     tenantPublicKeys: Object.fromEntries(tenants.flatMap((t, i) => (t.publicKey ? [[config.tenants[i].name, t.publicKey]] : []))),
   };

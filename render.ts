@@ -2,7 +2,7 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError, parseConfig } from "./config";
+import { ConfigError, parseConfig, SECRET_KEYS } from "./config";
 import { InstallManifestUnavailable, loadInstallManifest } from "./lib/fluxRelease";
 import { isSecureValue, readStackConfig, StackFileError } from "./lib/stackFiles";
 import { type FileTree, InstallManifestError, renderFleet } from "./manifests";
@@ -25,7 +25,7 @@ export interface RenderOptions {
 export async function renderStack(opts: RenderOptions): Promise<{ tree: FileTree; source: string; version: string }> {
   const { project, raw } = await readStackConfig(opts.projectDir, opts.stack);
   for (const [key, value] of Object.entries(raw)) {
-    if (key !== "kubeconfig" && isSecureValue(value)) {
+    if (!SECRET_KEYS.includes(key) && isSecureValue(value)) {
       throw new UsageError(`${project}:${key} is a secret in Pulumi.${opts.stack}.yaml; render reads no secrets, so set it as a plain value.`);
     }
   }

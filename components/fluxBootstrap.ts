@@ -33,6 +33,8 @@ export interface FluxBootstrapArgs {
   readonly deployKey: pulumi.Resource;
   /** GitHub token for the waits' "contains this commit" check; "" reads GITHUB_TOKEN. */
   readonly githubToken: pulumi.Input<string>;
+  /** With fleet.provider git: the push key, for the same check with git. */
+  readonly fleetPushKey?: pulumi.Input<string>;
 }
 
 export class FluxBootstrap extends pulumi.ComponentResource {
@@ -82,9 +84,11 @@ export class FluxBootstrap extends pulumi.ComponentResource {
           revision,
           timeoutSeconds: WAIT_SECONDS,
           // Another stack may push to the shared fleet repository while this one waits.
-          repository: `${config.fleet.owner}/${config.fleet.repository}`,
-          token: pulumi.secret(args.githubToken),
+          ...(config.fleet.provider === "github"
+            ? { repository: `${config.fleet.owner}/${config.fleet.repository}`, token: pulumi.secret(args.githubToken), gitUrl: "", sshKey: "" }
+            : { repository: "", token: "", gitUrl: config.fleet.url, sshKey: pulumi.secret(args.fleetPushKey ?? "") }),
           apiUrl: "",
+          knownHosts: config.knownHosts,
         },
         { parent: this, dependsOn: [after] },
       );

@@ -3,4 +3,5 @@ export * from "./cluster";
 export * from "./deployKey";
 export * from "./fleetRepository";
 export * from "./fluxBootstrap";
+export * from "./sshFleetRepository";
 export * from "./tenant";

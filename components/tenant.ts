@@ -113,6 +113,9 @@ export class Tenant extends pulumi.ComponentResource {
         repository: "",
         token: "",
         apiUrl: "",
+        gitUrl: "",
+        sshKey: "",
+        knownHosts: "",
       },
       { parent: this, dependsOn: waitAfter },
     );

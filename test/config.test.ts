@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { checkClusterCredentials, ConfigError, DEFAULTS, parseConfig } from "../config";
+import { checkCredentials, ConfigError, DEFAULTS, parseConfig } from "../config";
 import type { RawConfig } from "../lib/stackFiles";
 import { PROJECT_DIR, stackConfig, stackRaw } from "./helpers";
 
@@ -315,13 +315,26 @@ describe("config", () => {
 
     it("an existing cluster needs the kubeconfig secret", async () => {
       const c = await stackConfig("production", (raw) => (raw.cluster = { provider: "existing" }));
-      assert.throws(() => checkClusterCredentials(c, false), {
+      assert.throws(() => checkCredentials(c, { kubeconfig: false, fleetSshKey: false }), {
         message:
           "flux-multi-tenancy:kubeconfig: (unset) is required when cluster.provider is existing; run: pulumi config set --secret flux-multi-tenancy:kubeconfig < path/to/kubeconfig.",
       });
-      assert.doesNotThrow(() => checkClusterCredentials(c, true));
+      assert.doesNotThrow(() => checkCredentials(c, { kubeconfig: true, fleetSshKey: false }));
       const kind = await stackConfig("staging");
-      assert.doesNotThrow(() => checkClusterCredentials(kind, false), "kind needs none");
+      assert.doesNotThrow(() => checkCredentials(kind, { kubeconfig: false, fleetSshKey: false }), "kind needs none");
+    });
+
+    it("a fleet on another Git host needs the key that pushes to it", async () => {
+      const c = await stackConfig("staging", (raw) => {
+        raw.fleet = { provider: "git", url: "ssh://git@git.example.com/platform/fleet.git" };
+        raw.tenants = [];
+        raw.knownHosts = "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+      });
+      assert.throws(() => checkCredentials(c, { kubeconfig: false, fleetSshKey: false }), {
+        message:
+          "flux-multi-tenancy:fleetSshKey: (unset) is required when fleet.provider is git (the key that pushes to ssh://git@git.example.com/platform/fleet.git); run: pulumi config set --secret flux-multi-tenancy:fleetSshKey < path/to/private-key.",
+      });
+      assert.doesNotThrow(() => checkCredentials(c, { kubeconfig: false, fleetSshKey: true }));
     });
   });
   describe("a fleet and tenants on any SSH Git host", () => {

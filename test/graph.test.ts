@@ -376,19 +376,45 @@ describe("resource graph", () => {
     assert.ok(secret.inputs.stringData.known_hosts.endsWith(`${host}\n`), "the configured host key follows github.com's");
   });
 
-  it("a fleet on another Git host is refused by up, before any resource is registered", async () => {
-    await assert.rejects(
-      run("staging", (raw) => {
-        raw.fleet = { provider: "git", url: "ssh://git@git.example.com/platform/fleet.git" };
-        raw.tenants = [];
-        raw.knownHosts = "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
-      }),
-      (e: Error) => {
+  describe("a fleet on another Git host", () => {
+    const HOST = "[git.example.com]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    const gitFleet = (raw: Record<string, any>) => {
+      raw.fleet = { provider: "git", url: "ssh://git@git.example.com:2222/platform/fleet.git" };
+      raw.tenants = [{ name: "team-a", repository: { url: "ssh://git@git.example.com:2222/team-a/apps.git", deployKey: true } }];
+      raw.knownHosts = HOST;
+    };
+
+    it("pushes with the user's key, generates Flux's key for the user to register, and touches GitHub not at all", async () => {
+      const raw = structuredClone(await stackRaw("staging")) as Record<string, any>;
+      raw.flux = { ...(raw.flux ?? {}), manifests: manifest };
+      gitFleet(raw);
+      const { resources, outputs } = await runProgram("staging", raw, { fleetSshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\npush\n" });
+      assert.deepEqual(
+        resources.filter((r) => r.type.startsWith("github:") || r.type === "pulumi:providers:github"),
+        [],
+      );
+      const push = get(resources, "fleet-commit");
+      assert.equal(push.type, "pulumi-nodejs:dynamic/flux-multi-tenancy:GitPush");
+      assert.equal(push.inputs.url, "ssh://git@git.example.com:2222/platform/fleet.git");
+      assert.equal(push.inputs.knownHosts, `${HOST}\n`);
+      assert.ok(push.secretInputs.includes("sshKey") && push.additionalSecretOutputs.includes("sshKey"));
+      assert.equal(get(resources, "fleet-flux-identity").type, "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey");
+      const wait = get(resources, "flux-ready-tenants");
+      assert.deepEqual([wait.inputs.repository, wait.inputs.gitUrl], ["", "ssh://git@git.example.com:2222/platform/fleet.git"]);
+      assert.ok(wait.secretInputs.includes("sshKey"));
+      assert.ok(get(resources, "flux-git-secret").inputs.stringData.known_hosts.endsWith(`${HOST}\n`));
+      assert.match(outputs.fleetPublicKey, /^ecdsa-sha2-nistp384 /);
+      assert.equal(outputs.fleetRepositoryUrl, "ssh://git@git.example.com:2222/platform/fleet.git");
+      assert.deepEqual(Object.keys(outputs.tenantPublicKeys), ["team-a"]);
+    });
+
+    it("without the push key, up stops before any resource is registered", async () => {
+      await assert.rejects(run("staging", gitFleet), (e: Error) => {
         assert.ok(pulumi.RunError.isInstance(e));
-        assert.match(e.message, /^flux-multi-tenancy:fleet\.provider: "git" is supported by `npm run render`/);
+        assert.match(e.message, /^invalid stack config:\nflux-multi-tenancy:fleetSshKey: \(unset\) is required when fleet\.provider is git/);
         return true;
-      },
-    );
-    assert.deepEqual(registered, []);
+      });
+      assert.deepEqual(registered, []);
+    });
   });
 });

@@ -116,6 +116,9 @@ describe("Flux providers", () => {
         repository: "",
         token: "",
         apiUrl: "",
+        gitUrl: "",
+        sshKey: "",
+        knownHosts: "",
       };
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, base)).changes, false);
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, { ...base, revision: "main@sha1:b" })).changes, true);

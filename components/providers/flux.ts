@@ -4,6 +4,7 @@ import { FLUX_NAMESPACE } from "../../manifests/labels";
 import type { KubeObject } from "../../manifests/yaml";
 import { type DynamicArgs, sleep } from "./exec";
 import { githubClient } from "./github";
+import { gitContains } from "./gitPush";
 import { applyObjects, clusterUid, type Kubectl, withKubectl } from "./kubectl";
 
 // ---------------------------------------------------------------------------------------------
@@ -167,6 +168,12 @@ export interface FluxReadyInputs {
   readonly token: string;
   /** GitHub API URL; "" for api.github.com. */
   readonly apiUrl: string;
+  /** The fleet's URL on another Git host ("" for none): the same check, with git over SSH. */
+  readonly gitUrl: string;
+  /** The key that reads gitUrl (the push key); secret. */
+  readonly sshKey: string;
+  /** known_hosts lines of gitUrl's host. */
+  readonly knownHosts: string;
 }
 
 interface FluxStatus {
@@ -212,6 +219,14 @@ export function githubContains(inputs: Pick<FluxReadyInputs, "repository" | "tok
   };
 }
 
+/** How to tell whether a later commit contains this one: GitHub's compare, git on another host, or not at all. */
+export function containsFor(inputs: FluxReadyInputs): Contains | undefined {
+  if (inputs.repository) return githubContains(inputs);
+  if (!inputs.gitUrl) return undefined;
+  const branch = inputs.revision.replace(/@.*$/, "");
+  return (base, head) => gitContains({ url: inputs.gitUrl, sshKey: inputs.sshKey, knownHosts: inputs.knownHosts }, branch, base, head);
+}
+
 /** Kinds by resource name, for messages in Flux's terms. */
 const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustomizations: "Kustomization", helmreleases: "HelmRelease" };
 
@@ -247,11 +262,11 @@ export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs,
     return { changes: keys.some((k) => olds[k] !== news[k]) };
   },
   async create(inputs) {
-    const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs, undefined, githubContains(inputs)));
+    const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs, undefined, containsFor(inputs)));
     return { id: `${inputs.namespace}/${inputs.name}`, outs: { ...inputs, message } };
   },
   async update(_id, _olds, news) {
-    const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news, undefined, githubContains(news)));
+    const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news, undefined, containsFor(news)));
     return { outs: { ...news, message } };
   },
   // Waiting leaves nothing behind to delete.
@@ -279,7 +294,7 @@ export class FluxReadyResource extends pulumi.dynamic.Resource {
       fluxReadyProvider,
       name,
       { ...args, message: undefined },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig", "token"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig", "token", "sshKey"] }),
       "flux-multi-tenancy",
       "FluxReady",
     );

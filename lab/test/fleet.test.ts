@@ -136,6 +136,9 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       repository: "",
       token: "",
       apiUrl: "",
+      gitUrl: "",
+      sshKey: "",
+      knownHosts: "",
     });
     steps?.push(`${name === FLUX_SYSTEM && resource === GIT_REPOSITORIES ? "source" : name} ${((Date.now() - t) / 1000).toFixed(1)}s`);
     return r;
