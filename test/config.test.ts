@@ -263,7 +263,7 @@ describe("config", () => {
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, overwriteSharedFiles, kubeconfig.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, overwriteSharedFiles, kubeconfig, fleetSshKey.`,
       ],
       [
         "environment named base",
