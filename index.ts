@@ -1,7 +1,8 @@
 // Wiring only: read the stack config, render the fleet tree, build the components, export what a stack reports.
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { createCluster, FleetRepository, FluxBootstrap, SshFleetRepository, Tenant } from "./components";
+import { createCluster, DeployKey, FleetRepository, FluxBootstrap, SshFleetRepository, Tenant } from "./components";
+import { tenantSource } from "./manifests/tenants";
 import { loadConfig } from "./config";
 import { loadInstallManifest } from "./lib/fluxRelease";
 import { renderFleet } from "./manifests";
@@ -52,6 +53,37 @@ export = async () => {
           pushKey: fleetSshKey!,
           knownHosts: config.knownHosts,
         });
+  // Keys of tenant repositories on other Git hosts, made first: the fleet's first wait can then name every key to register.
+  const hostKeys = new Map(
+    config.tenants.flatMap((t) =>
+      t.repository.type === "url" && t.repository.deployKey
+        ? [
+            [
+              t.name,
+              new DeployKey(`tenant-${t.name}-flux`, {
+                title: `flux-${config.environment}-${t.name}`,
+                rotation: config.deployKeyRotation,
+                knownHosts: config.knownHosts,
+              }),
+            ],
+          ]
+        : [],
+    ),
+  );
+  const toRegister = [
+    ...(fleet instanceof SshFleetRepository ? [{ url: fleet.url, key: fleet.publicKey }] : []),
+    ...config.tenants.flatMap((t) => (hostKeys.has(t.name) ? [{ url: tenantSource(t).url, key: hostKeys.get(t.name)!.publicKey }] : [])),
+  ];
+  const keysToRegister =
+    toRegister.length === 0
+      ? ""
+      : pulumi
+          .all(toRegister.map((r) => r.key))
+          .apply(
+            (keys) =>
+              `Register these public keys, read-only, on their Git hosts (stack outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:\n` +
+              keys.map((k, i) => `  ${toRegister[i].url}: ${k}`).join("\n"),
+          );
   const flux = new FluxBootstrap("flux", {
     config,
     cluster: k8sCluster,
@@ -65,6 +97,7 @@ export = async () => {
     deployKey: fleet.deployKey,
     githubToken: token,
     fleetPushKey: fleetSshKey,
+    keysToRegister,
   });
   const tenants = config.tenants.map(
     (t) =>
@@ -77,7 +110,7 @@ export = async () => {
         tenantsReady: flux.tenantsReady,
         keyRotation: config.deployKeyRotation,
         token,
-        knownHosts: config.knownHosts,
+        hostKey: hostKeys.get(t.name),
       }),
   );
 

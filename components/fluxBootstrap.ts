@@ -35,6 +35,8 @@ export interface FluxBootstrapArgs {
   readonly githubToken: pulumi.Input<string>;
   /** With fleet.provider git: the push key, for the same check with git. */
   readonly fleetPushKey?: pulumi.Input<string>;
+  /** The public keys the user registers on Git hosts (fleet and tenants), said at once if Flux cannot read the fleet; "" for none. */
+  readonly keysToRegister?: pulumi.Input<string>;
 }
 
 export class FluxBootstrap extends pulumi.ComponentResource {
@@ -73,7 +75,15 @@ export class FluxBootstrap extends pulumi.ComponentResource {
       { parent: this, dependsOn: [secret, args.deployKey, install] },
     );
 
-    const wait = (id: string, resource: string, namespace: string, objName: string, revision: pulumi.Input<string>, after: pulumi.Resource) =>
+    const wait = (
+      id: string,
+      resource: string,
+      namespace: string,
+      objName: string,
+      revision: pulumi.Input<string>,
+      after: pulumi.Resource,
+      hint: pulumi.Input<string> = "",
+    ) =>
       new FluxReadyResource(
         `${name}-ready-${id}`,
         {
@@ -89,11 +99,12 @@ export class FluxBootstrap extends pulumi.ComponentResource {
             : { repository: "", token: "", gitUrl: config.fleet.url, sshKey: pulumi.secret(args.fleetPushKey ?? "") }),
           apiUrl: "",
           knownHosts: config.knownHosts,
+          hint,
         },
         { parent: this, dependsOn: [after] },
       );
 
-    let last: pulumi.Resource = wait("source", GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, args.revision, sync);
+    let last: pulumi.Resource = wait("source", GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, args.revision, sync, args.keysToRegister ?? "");
     last = wait(FLUX_SYSTEM, KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, args.revision, last);
     // The infrastructure chain and tenants; each tenant's own Kustomization is waited for by its Tenant.
     for (const k of seededKustomizations(config).filter((s) => s.namespace === FLUX_NAMESPACE)) {

@@ -27,6 +27,10 @@ export interface Family {
   readonly binaries: readonly Binary[];
   /** Checks before a build (pins against a release, generated blocks up to date). */
   readonly check?: (dir: string, versions: ModuleVersions) => Promise<void>;
+  /** Files a build needs in the wrapper module, copied out of the module cache first (into an ignored folder). */
+  readonly prepare?: (dir: string, moduleDir: (module: string) => Promise<string>) => Promise<void>;
+  /** Modules whose versions to record beside those providing the main packages (for binaries built from our own main). */
+  readonly modules?: readonly string[];
   /** Linker flags derived from the resolved versions. */
   readonly ldflags?: (versions: ModuleVersions) => string[];
   /** Data a binary needs at run time, copied out of the module cache into the family's output directory. */
@@ -76,8 +80,47 @@ export const FAMILIES: readonly Family[] = [
     binaries: [{ name: "helm-controller", pkg: "github.com/fluxcd/helm-controller" }],
     check: (_dir, versions) => checkFluxPins("lab/go/helm/go.mod", versions),
   },
-  { name: "gitserver", binaries: [{ name: "git-server", pkg: "." }] },
+  { name: "gitserver", binaries: [{ name: "git-server", pkg: "." }], modules: ["github.com/fluxcd/gitkit"] },
+  {
+    name: "pulumi",
+    binaries: [
+      { name: "pulumi", pkg: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" },
+      { name: "pulumi-language-nodejs", pkg: "./langhost" },
+    ],
+    modules: ["github.com/pulumi/pulumi/sdk/v3"],
+    check: (_dir, versions) => checkPulumiPin(versions),
+    ldflags: (versions) => {
+      const v = versions["github.com/pulumi/pulumi/pkg/v3"];
+      return [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${v}`, `-X main.version=${v.replace(/^v/, "")}`];
+    },
+  },
+  {
+    name: "kubernetes",
+    binaries: [{ name: "pulumi-resource-kubernetes", pkg: "." }],
+    modules: ["github.com/pulumi/pulumi-kubernetes/provider/v4"],
+    prepare: async (dir, moduleDir) => {
+      const shipped = path.join(await moduleDir("github.com/pulumi/pulumi-kubernetes/provider/v4"), "cmd", "pulumi-resource-kubernetes");
+      await fs.mkdir(path.join(dir, "schema"), { recursive: true });
+      for (const f of ["schema.json", "terraform-mapping.json"]) {
+        await fs.writeFile(path.join(dir, "schema", f), await fs.readFile(path.join(shipped, f)));
+      }
+    },
+    ldflags: (versions) => [
+      `-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${versions["github.com/pulumi/pulumi-kubernetes/provider/v4"]}`,
+    ],
+  },
 ];
+
+/** The CLI must be the release of the @pulumi/pulumi the program runs with (package.json). */
+async function checkPulumiPin(versions: ModuleVersions): Promise<void> {
+  const pkg = JSON.parse(await fs.readFile(path.join(GO_DIR, "..", "..", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const sdk = pkg.dependencies["@pulumi/pulumi"];
+  const cli = versions["github.com/pulumi/pulumi/pkg/v3"];
+  if (cli !== `v${sdk}`)
+    throw new LabError(
+      `lab/go/pulumi/go.mod builds the Pulumi CLI ${cli}, but package.json pins @pulumi/pulumi ${sdk}: require github.com/pulumi/pulumi/pkg/v3 v${sdk}`,
+    );
+}
 
 export interface Built {
   readonly family: string;
@@ -112,19 +155,23 @@ async function cacheKey(family: Family, dir: string, toolchain: string): Promise
   const h = createHash("sha256");
   h.update(`${family.name}\n${toolchain}\n${BUILD_FLAGS.join(" ")}\n${BASE_LDFLAGS.join(" ")}\n`);
   for (const b of family.binaries) h.update(`${b.name}=${b.pkg}\n`);
-  const files = (await fs.readdir(dir)).filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go")).sort();
+  // The module's own sources, in every package directory; what prepare copies is derived from go.sum's pins.
+  const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go")).sort();
   for (const f of files) h.update(`${f}\n`).update(await fs.readFile(path.join(dir, f)));
   return h.digest("hex").slice(0, 16);
 }
 
-/** Versions of the modules that provide the family's main packages (after replaces). */
+/** Versions of the modules that provide the family's main packages, and of the modules it names (after replaces). */
 async function resolveVersions(dir: string, family: Family): Promise<ModuleVersions> {
-  const format = "{{with .Module}}{{.Path}} {{.Version}}{{with .Replace}} {{.Path}} {{.Version}}{{end}}{{end}}";
-  const out = await go(dir, ["list", "-f", format, ...family.binaries.map((b) => b.pkg)]);
+  const module = "{{.Path}} {{.Version}}{{with .Replace}} {{.Path}} {{.Version}}{{end}}";
+  const lines = [
+    ...(await go(dir, ["list", "-f", `{{with .Module}}${module}{{end}}`, ...family.binaries.map((b) => b.pkg)])).trim().split("\n"),
+    ...(family.modules?.length ? (await go(dir, ["list", "-m", "-f", module, ...family.modules])).trim().split("\n") : []),
+  ];
   const versions: ModuleVersions = {};
-  for (const line of out.trim().split("\n")) {
+  for (const line of lines) {
     const [mod, version, , replaced] = line.split(" ");
-    if (version) versions[mod] = replaced ?? version;
+    if (version) versions[mod] = replaced ?? version; // the wrapper module itself has none
   }
   return versions;
 }
@@ -162,6 +209,7 @@ export async function buildFamily(family: Family, toolchain: string, log: (line:
   }
   const started = Date.now();
   await downloadModules(dir, family);
+  await family.prepare?.(dir, (m) => moduleDirOf(dir, m));
   const versions = await resolveVersions(dir, family);
   await family.check?.(dir, versions);
   const tmp = `${out}.${process.pid}.partial`;

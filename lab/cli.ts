@@ -1,7 +1,8 @@
-// `npm run lab -- <command>`: up, down, status, env, authorize <pubkey-file>, build, gomod.
+// `npm run lab -- <command>`: up, down, status, env, authorize <pubkey-file>, pulumi <args>, build, gomod.
 import { buildLab, LabError } from "./build";
 import { generateKubeReplaces } from "./gomod";
 import { authorize, labDown, labEnv, labStatus, labUp } from "./lab";
+import { runPulumi } from "./pulumi";
 import { readState } from "./state";
 
 const USAGE = `usage: npm run lab -- <command>
@@ -11,6 +12,8 @@ const USAGE = `usage: npm run lab -- <command>
   status                  the lab's processes and addresses
   env                     shell lines: KUBECONFIG, LAB_GIT_SSH, LAB_KNOWN_HOSTS, LAB_GIT_IDENTITY
   authorize <pubkey-file> let an OpenSSH public key read and push on the lab's Git server
+  pulumi <args>           the lab's Pulumi CLI in this project, on a file backend in the lab folder, with the
+                          lab's plugins and kubeconfig and no network (e.g. npm run lab -- pulumi stack ls)
   build                   build (or find cached) every binary, and print the times
   gomod                   regenerate lab/go/kube/go.mod's replace block from the pinned Kubernetes tag`;
 
@@ -41,6 +44,9 @@ async function main(argv: string[]): Promise<void> {
       console.log(`authorized ${await authorize(requireState(), rest[0])}`);
       return;
     }
+    case "pulumi":
+      process.exitCode = await runPulumi(requireState(), rest);
+      return;
     case "build":
       await buildLab();
       return;

@@ -30,6 +30,7 @@ export const RUN = {
   knownHosts: "known_hosts",
   git: "git",
   flux: "flux",
+  pulumi: "pulumi",
 } as const;
 
 export function runPath(...parts: string[]): string {

@@ -367,8 +367,21 @@ describe("resource graph", () => {
       "flux-multi-tenancy:index:Tenant tenant-team-x",
       "kubernetes:core/v1:Secret tenant-team-x-git-secret",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready",
+      "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready-source",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-x-flux-identity",
     ]);
+    // Its key is made before the fleet's waits (top level), so the first wait can name it; its source wait names it too.
+    assert.ok(!get(resources, "tenant-team-x-flux").parent.includes("Tenant"), "not under the Tenant component");
+    const source = get(resources, "tenant-team-x-ready-source");
+    assert.deepEqual([source.inputs.resource, source.inputs.name], ["gitrepositories.source.toolkit.fluxcd.io", "team-x"]);
+    assert.match(
+      source.inputs.hint,
+      /^Register this public key, read-only, on the Git host of ssh:\/\/git@git\.example\.com:2222\/team-x\/apps\.git, then run pulumi up again:\n {2}ecdsa-sha2-nistp384 /,
+    );
+    assert.ok(
+      get(resources, "tenant-team-x-ready").dependencies.map(name).includes("tenant-team-x-ready-source"),
+      "the Kustomization's wait follows its source's",
+    );
     assert.match(outputs.tenantPublicKeys["team-x"], /^ecdsa-sha2-nistp384 /);
     assert.deepEqual(Object.keys(outputs.tenantPublicKeys), ["team-x"]);
     const secret = get(resources, "tenant-team-x-git-secret");
@@ -405,6 +418,13 @@ describe("resource graph", () => {
       assert.ok(get(resources, "flux-git-secret").inputs.stringData.known_hosts.endsWith(`${HOST}\n`));
       assert.match(outputs.fleetPublicKey, /^ecdsa-sha2-nistp384 /);
       assert.equal(outputs.fleetRepositoryUrl, "ssh://git@git.example.com:2222/platform/fleet.git");
+      // If Flux cannot read the fleet, the first wait stops at once naming every key to register.
+      assert.deepEqual(get(resources, "flux-ready-source").inputs.hint.split("\n"), [
+        "Register these public keys, read-only, on their Git hosts (stack outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:",
+        `  ssh://git@git.example.com:2222/platform/fleet.git: ${outputs.fleetPublicKey}`,
+        `  ssh://git@git.example.com:2222/team-a/apps.git: ${outputs.tenantPublicKeys["team-a"]}`,
+      ]);
+      assert.equal(get(resources, "flux-ready-tenants").inputs.hint, "");
       assert.deepEqual(Object.keys(outputs.tenantPublicKeys), ["team-a"]);
     });
 

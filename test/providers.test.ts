@@ -70,6 +70,25 @@ describe("Flux providers", () => {
       assert.match(calls[0], /^annotate --overwrite -n flux-system kustomizations\.kustomize\.toolkit\.fluxcd\.io kyverno reconcile\.fluxcd\.io\/requestedAt=/);
     });
 
+    it("a source whose key the host refuses stops the wait at once, saying which key to register", async () => {
+      const refused =
+        "failed to checkout and determine revision: unable to clone 'ssh://git@git.example.com/fleet.git': ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain";
+      const { kubectl } = scripted((a) =>
+        a[0] === "get"
+          ? JSON.stringify({
+              ...obj("False"),
+              status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] },
+            })
+          : "",
+      );
+      const inputs = { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "", timeoutSeconds: 600 };
+      await assert.rejects(waitReady(kubectl, { ...inputs, hint: "Register this public key: ecdsa-sha2-nistp384 AAAA" }, 1), {
+        message: `GitRepository flux-system/flux-system cannot read its repository: GitOperationFailed: ${refused}\nRegister this public key: ecdsa-sha2-nistp384 AAAA`,
+      });
+      // Without a key to name (GitHub deploy keys are the program's own), it keeps waiting for Flux's retries.
+      await assert.rejects(waitReady(kubectl, { ...inputs, timeoutSeconds: 0 }, 1), /is not Ready after 0s: GitOperationFailed: /);
+    });
+
     it("a wait returns once Flux reports Ready at the revision", async () => {
       let polls = 0;
       const { kubectl } = scripted((a) => {
@@ -119,6 +138,7 @@ describe("Flux providers", () => {
         gitUrl: "",
         sshKey: "",
         knownHosts: "",
+        hint: "",
       };
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, base)).changes, false);
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, { ...base, revision: "main@sha1:b" })).changes, true);

@@ -174,6 +174,11 @@ export interface FluxReadyInputs {
   readonly sshKey: string;
   /** known_hosts lines of gitUrl's host. */
   readonly knownHosts: string;
+  /**
+   * For a GitRepository whose key the user registers on the Git host: what to register ("" for
+   * none). When Flux cannot authenticate, the wait stops at once with it instead of timing out.
+   */
+  readonly hint: string;
 }
 
 interface FluxStatus {
@@ -227,12 +232,15 @@ export function containsFor(inputs: FluxReadyInputs): Contains | undefined {
   return (base, head) => gitContains({ url: inputs.gitUrl, sshKey: inputs.sshKey, knownHosts: inputs.knownHosts }, branch, base, head);
 }
 
+/** Flux's words when a Git host refuses the key it was given (SSH or HTTPS). */
+const AUTHENTICATION_FAILED = /unable to authenticate|permission denied|authentication required|access denied|could not read Username/i;
+
 /** Kinds by resource name, for messages in Flux's terms. */
 const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustomizations: "Kustomization", helmreleases: "HelmRelease" };
 
 export async function waitReady(
   k: Kubectl,
-  inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds">,
+  inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds"> & Partial<Pick<FluxReadyInputs, "hint">>,
   intervalMs = 3000,
   contains?: Contains,
 ): Promise<string> {
@@ -249,6 +257,10 @@ export async function waitReady(
     // Another stack may have pushed on top of this commit: Ready there includes this one.
     if (last.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(last.other)))) {
       return `Ready at ${last.other}, which contains ${inputs.revision}`;
+    }
+    // A key nobody registered yet will not start working by waiting: say which to register, now.
+    if (inputs.hint && plural === "gitrepositories" && AUTHENTICATION_FAILED.test(last.message)) {
+      throw new Error(`${id} cannot read its repository: ${last.message}\n${inputs.hint}`);
     }
     if (Date.now() >= deadline) throw new Error(`${id} is not Ready after ${inputs.timeoutSeconds}s: ${last.message}`);
     await sleep(intervalMs);

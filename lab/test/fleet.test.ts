@@ -139,6 +139,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       gitUrl: "",
       sshKey: "",
       knownHosts: "",
+      hint: "",
     });
     steps?.push(`${name === FLUX_SYSTEM && resource === GIT_REPOSITORIES ? "source" : name} ${((Date.now() - t) / 1000).toFixed(1)}s`);
     return r;

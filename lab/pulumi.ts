@@ -1,0 +1,55 @@
+// The lab's Pulumi: the CLI and plugins it built, a file backend in the lab folder, no network (no plugin download, no update check).
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { LabError } from "./build";
+import { PROJECT_DIR, RUN, runPath } from "./layout";
+import type { LabState } from "./state";
+
+/** The passphrase of the lab's stacks' secrets: the lab is throwaway, its state never leaves its folder. */
+export const LAB_PASSPHRASE = "flux-lab";
+
+/**
+ * Pulumi's launcher for Node.js dynamic providers, written by the lab (Pulumi ships it as a script in its
+ * release archive, which is not a Go module): the program's own @pulumi/pulumi dynamic-provider host.
+ */
+const DYNAMIC_PROVIDER_LAUNCHER = `#!/bin/sh
+# The engine starts providers in the program's directory.
+exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js "$@"
+`;
+
+/** Environment for running the lab's `pulumi` against the lab's cluster. */
+export function pulumiEnv(state: LabState): NodeJS.ProcessEnv {
+  const bins = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"].map((b) => {
+    const p = state.bins[b];
+    if (!p) throw new LabError(`the lab was started without ${b}: run \`npm run lab -- down\` and \`npm run lab -- up\` to build it`);
+    return path.dirname(p);
+  });
+  const launchers = runPath(RUN.pulumi, "bin");
+  const launcher = path.join(launchers, "pulumi-resource-pulumi-nodejs");
+  if (!fs.existsSync(launcher)) {
+    fs.mkdirSync(launchers, { recursive: true });
+    fs.writeFileSync(launcher, DYNAMIC_PROVIDER_LAUNCHER, { mode: 0o755 });
+  }
+  fs.mkdirSync(runPath(RUN.pulumi, "state"), { recursive: true });
+  return {
+    ...process.env,
+    PATH: [...new Set([...bins, launchers])].join(":") + `:${process.env.PATH ?? ""}`,
+    PULUMI_HOME: runPath(RUN.pulumi, "home"),
+    PULUMI_BACKEND_URL: `file://${runPath(RUN.pulumi, "state")}`,
+    PULUMI_CONFIG_PASSPHRASE: LAB_PASSPHRASE,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    KUBECONFIG: state.kubeconfigs.admin,
+  };
+}
+
+/** Runs the lab's `pulumi` in the project directory; output passes through; resolves to the exit code. */
+export function runPulumi(state: LabState, args: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(state.bins.pulumi, [...args], { cwd: PROJECT_DIR, env: pulumiEnv(state), stdio: "inherit" });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
