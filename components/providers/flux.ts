@@ -270,7 +270,8 @@ export async function waitReady(
 export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs, FluxReadyInputs & { message: string }> = {
   async diff(_id, olds, news) {
     // Wait again whenever what is waited for changes (a new commit, a new cluster).
-    const keys: (keyof FluxReadyInputs)[] = ["kubeconfig", "resource", "namespace", "name", "revision"];
+    // A new key to register (rotation) is a change too: Flux must be seen reading with it.
+    const keys: (keyof FluxReadyInputs)[] = ["kubeconfig", "resource", "namespace", "name", "revision", "hint"];
     return { changes: keys.some((k) => olds[k] !== news[k]) };
   },
   async create(inputs) {
