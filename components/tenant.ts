@@ -112,7 +112,7 @@ export class Tenant extends pulumi.ComponentResource {
           name: tenant.name,
           revision: "",
           timeoutSeconds: WAIT_SECONDS,
-          hint: pulumi.interpolate`Register this public key, read-only, on the Git host of ${repo.url}, then run pulumi up again:\n  ${key.publicKey}`,
+          hint: pulumi.interpolate`Register this public key, read-only, on its Git host, then run pulumi up again:\n  ${repo.url}: ${key.publicKey}`,
         },
         { parent: this, dependsOn: [secret] },
       );

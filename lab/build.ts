@@ -40,6 +40,9 @@ export interface Family {
 /** Module path -> version of the modules providing each binary's main package. */
 export type ModuleVersions = Record<string, string>;
 
+/** Bumped when what a build writes changes (e.g. what versions.json records): part of the cache key. */
+const BUILD_FORMAT = 2;
+
 /** Flags every binary is built with; part of the cache key. */
 const BUILD_FLAGS = ["-trimpath"];
 const BASE_LDFLAGS = ["-s", "-w"];
@@ -153,7 +156,7 @@ export async function goVersion(): Promise<string> {
 
 async function cacheKey(family: Family, dir: string, toolchain: string): Promise<string> {
   const h = createHash("sha256");
-  h.update(`${family.name}\n${toolchain}\n${BUILD_FLAGS.join(" ")}\n${BASE_LDFLAGS.join(" ")}\n`);
+  h.update(`${BUILD_FORMAT}\n${family.name}\n${toolchain}\n${BUILD_FLAGS.join(" ")}\n${BASE_LDFLAGS.join(" ")}\n`);
   for (const b of family.binaries) h.update(`${b.name}=${b.pkg}\n`);
   // The module's own sources, in every package directory; what prepare copies is derived from go.sum's pins.
   const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go")).sort();

@@ -169,14 +169,36 @@ export async function waitReady(spec: ProcessSpec, p: Recorded): Promise<void> {
   }
 }
 
-/** A free port on 127.0.0.1 (the kernel's choice; closed again before use, as envtest does). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's range for ports it picks itself (outgoing connections, listen on port 0); Linux's default. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // not Linux, or no procfs: assume the default
+  }
+  return [32768, 60999];
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.on("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free port on 127.0.0.1 below the kernel's ephemeral range. A lab port is held by a process that
+ * may stop and start again (a Flux controller on every install); a port the kernel hands out itself
+ * could meanwhile go to any program's listener or connection on this machine.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const base = Math.max(10_000, low - 12_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = base + Math.floor(Math.random() * (low - base));
+    if (await bindable(port)) return port;
+  }
+  throw new LabError(`no free port on 127.0.0.1 between ${base} and ${low - 1}`);
 }

@@ -53,3 +53,30 @@ export function runPulumi(state: LabState, args: readonly string[]): Promise<num
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
+
+/** Runs the lab's `pulumi` in `cwd`, collecting its output (stdout and stderr interleaved as written). */
+export function capturePulumi(state: LabState, cwd: string, args: readonly string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(state.bins.pulumi, ["--non-interactive", ...args], { cwd, env: pulumiEnv(state) });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+  });
+}
+
+/**
+ * A directory where the project's program runs under its own stack files: every entry of the project
+ * linked in, but its Pulumi.<stack>.yaml files, so lab stacks never touch the project's own tree.
+ */
+export function engineWorkspace(name: string): string {
+  const dir = runPath(RUN.pulumi, "projects", name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const entry of fs.readdirSync(PROJECT_DIR)) {
+    if (/^Pulumi\..+\.yaml$/.test(entry) || entry === ".git" || entry === ".lab") continue;
+    const link = path.join(dir, entry);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(PROJECT_DIR, entry), link);
+  }
+  return dir;
+}

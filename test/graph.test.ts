@@ -376,7 +376,7 @@ describe("resource graph", () => {
     assert.deepEqual([source.inputs.resource, source.inputs.name], ["gitrepositories.source.toolkit.fluxcd.io", "team-x"]);
     assert.match(
       source.inputs.hint,
-      /^Register this public key, read-only, on the Git host of ssh:\/\/git@git\.example\.com:2222\/team-x\/apps\.git, then run pulumi up again:\n {2}ecdsa-sha2-nistp384 /,
+      /^Register this public key, read-only, on its Git host, then run pulumi up again:\n {2}ssh:\/\/git@git\.example\.com:2222\/team-x\/apps\.git: ecdsa-sha2-nistp384 /,
     );
     assert.ok(
       get(resources, "tenant-team-x-ready").dependencies.map(name).includes("tenant-team-x-ready-source"),

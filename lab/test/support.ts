@@ -139,6 +139,23 @@ export class Repo {
   }
 }
 
+/** The files of a repository's `main` on the lab's Git server (or of a commit in its history), as path -> text. */
+export async function remoteFiles(state: LabState, name: string, commit = "FETCH_HEAD"): Promise<Map<string, string>> {
+  const dir = tempDir(`read-${name}`);
+  try {
+    const ssh = `ssh -F /dev/null -i ${state.git.identity} -o IdentitiesOnly=yes -o UserKnownHostsFile=${state.git.knownHosts} -o StrictHostKeyChecking=yes`;
+    const git = (args: string[]) => run("env", [`GIT_SSH_COMMAND=${ssh}`, "git", "-C", dir, ...args]).then((r) => r.stdout);
+    await git(["init", "-q"]);
+    // Servers hand out branches, not arbitrary commits: fetch main with its history, then read the commit.
+    await git(["fetch", "-q", `${state.git.url}/${name}.git`, "main"]);
+    const files = new Map<string, string>();
+    for (const p of (await git(["ls-tree", "-r", "--name-only", commit])).split("\n").filter(Boolean)) files.set(p, await git(["show", `${commit}:${p}`]));
+    return files;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A Helm chart packaged here and served from a Helm repository on loopback HTTP. */
 export class ChartServer {
   private server?: http.Server;

@@ -1,0 +1,292 @@
+// The real Pulumi engine in the lab: the program itself, `pulumi up`/`preview`/`refresh`/`destroy`, on a fleet and tenants hosted on the lab's Git server.
+import * as assert from "assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { randomBytes } from "crypto";
+import { parse, stringify } from "yaml";
+import { labInstallManifest } from "../fluxRelease";
+import { authorize } from "../lab";
+import { capturePulumi, engineWorkspace } from "../pulumi";
+import type { LabState } from "../state";
+import { ChartServer, getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
+import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
+
+const ENV = "lab";
+const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
+const PROJECT = "flux-multi-tenancy";
+
+type Condition = { type: string; status: string; message?: string };
+type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string; artifact?: { revision?: string } } };
+type Step = { op: string; urn: string };
+
+const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
+const shortName = (urn: string) => urn.split("::").pop() ?? urn;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+describe("the real Pulumi engine: the program on the lab's cluster, fleet and tenants on its Git server", function () {
+  const id = randomBytes(3).toString("hex");
+  const stack = `lab-${id}`;
+  const keys = tempDir("engine-keys");
+  const charts = new ChartServer();
+  const tenantRepos: Record<string, Repo> = {};
+  let state: LabState;
+  let workspace: string;
+  let stackFile: string;
+  let pushKey: Awaited<ReturnType<typeof sshKeyPair>>;
+
+  const url = (repo: string) => `${state.git.url}/${repo}-${id}.git`;
+
+  async function pulumi(...args: string[]): Promise<{ code: number; output: string }> {
+    // This stack's flag goes before a `--` that ends the flags (config values may start with a dash).
+    const end = args.indexOf("--");
+    const withStack = end < 0 ? [...args, "--stack", stack] : [...args.slice(0, end), "--stack", stack, ...args.slice(end)];
+    return capturePulumi(state, workspace, withStack);
+  }
+
+  /** Runs a command that must succeed; on failure the error carries Pulumi's output. */
+  async function ok(...args: string[]): Promise<string> {
+    const r = await pulumi(...args);
+    if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
+    return r.output;
+  }
+
+  /** Keys the program asked to register (`  <url>: <public key>` lines of its message), registered on the lab's Git server. */
+  async function registerKeys(output: string): Promise<Record<string, string>> {
+    const found: Record<string, string> = {};
+    for (const m of output.matchAll(/(ssh:\/\/\S+): (ecdsa-sha2-nistp384 [A-Za-z0-9+/=]+)\s*$/gm)) found[m[1]] = m[2];
+    for (const [repo, key] of Object.entries(found)) {
+      const file = path.join(keys, `${path.basename(repo)}-${Object.keys(found).indexOf(repo)}-${Date.now()}.pub`);
+      fs.writeFileSync(file, `${key} ${repo}\n`);
+      await authorize(state, file);
+    }
+    return found;
+  }
+
+  /** `pulumi up`, and when it stops naming keys to register (Git hosts other than GitHub), registering them and running up again. */
+  async function upRegistering(expectKeysFor: string[]): Promise<{ first: number; second: number }> {
+    let t = Date.now();
+    const r1 = await pulumi("up", "--yes", "--skip-preview");
+    const first = Date.now() - t;
+    if (expectKeysFor.length === 0) {
+      if (r1.code !== 0) assert.fail(`pulumi up exited ${r1.code}:\n${r1.output}`);
+      return { first, second: 0 };
+    }
+    assert.notEqual(r1.code, 0, "up stops while Flux cannot read with keys nobody registered");
+    assert.match(r1.output, /Register th(ese public keys|is public key), read-only, on/);
+    const asked = await registerKeys(r1.output);
+    assert.deepEqual(Object.keys(asked).sort(), [...expectKeysFor].sort(), r1.output);
+    t = Date.now();
+    await ok("up", "--yes", "--skip-preview");
+    return { first, second: Date.now() - t };
+  }
+
+  async function outputs(): Promise<Record<string, unknown>> {
+    return JSON.parse(await ok("stack", "output", "--json")) as Record<string, unknown>;
+  }
+
+  async function planned(): Promise<Step[]> {
+    const out = await ok("preview", "--json");
+    return (JSON.parse(out) as { steps: Step[] }).steps.filter((s) => s.op !== "same" && s.op !== "refresh");
+  }
+
+  function setConfig(change: (config: Record<string, unknown>) => void): void {
+    const doc = parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> };
+    change((doc.config ??= {}));
+    fs.writeFileSync(stackFile, stringify(doc));
+  }
+
+  const tenant = (name: string) => ({ name, repository: { url: url(name), deployKey: true } });
+
+  async function kustomizationReady(namespace: string, name: string): Promise<FluxObject> {
+    return waitFor(`Kustomization ${namespace}/${name} Ready`, 120, async () => {
+      const o = await getJson<FluxObject>(state, [KUSTOMIZATIONS, "-n", namespace, name]);
+      return ready(o)?.status === "True" ? { value: o! } : { seen: ready(o)?.message ?? "absent" };
+    });
+  }
+
+  before(async function () {
+    state = lab().state;
+    workspace = engineWorkspace(stack);
+    stackFile = path.join(workspace, `Pulumi.${stack}.yaml`);
+    await charts.start(CHART.name, CHART.version, CHART_FILES);
+    for (const [name, files] of Object.entries({
+      "team-a": plainTenantFiles("team-a", ENV),
+      "team-b": helmTenantFiles("team-b", ENV, charts.url, "team-b"),
+      "team-c": plainTenantFiles("team-c", ENV),
+    })) {
+      tenantRepos[name] = new Repo(state, `${name}-${id}`);
+      await tenantRepos[name].commit(files, `${name}: lab workloads`);
+    }
+    pushKey = await sshKeyPair(keys, "fleet-push");
+    await authorize(state, pushKey.publicKeyFile);
+
+    await ok("stack", "init", "--secrets-provider", "passphrase");
+    const manifest = await labInstallManifest();
+    setConfig((c) => {
+      c[`${PROJECT}:environment`] = ENV;
+      c[`${PROJECT}:cluster`] = { provider: "existing" };
+      c[`${PROJECT}:flux`] = { manifests: manifest.file ?? "" };
+      c[`${PROJECT}:fleet`] = { provider: "git", url: url("fleet") };
+      c[`${PROJECT}:policies`] = { engine: "vap", allowedSourcePrefixes: [`${state.git.url}/`] };
+      c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")];
+      c[`${PROJECT}:knownHosts`] = fs.readFileSync(state.git.knownHosts, "utf8");
+    });
+    await ok("config", "set", "--secret", `${PROJECT}:kubeconfig`, "--", fs.readFileSync(state.kubeconfigs.admin, "utf8"));
+    await ok("config", "set", "--secret", `${PROJECT}:fleetSshKey`, "--", pushKey.privateKey);
+  });
+
+  after(async function () {
+    this.timeout(300_000);
+    // Whatever happened, leave nothing of this stack on the cluster (a failed run's Flux would otherwise stay).
+    if (workspace && fs.existsSync(stackFile)) {
+      await pulumi("destroy", "--yes", "--skip-preview");
+      await pulumi("stack", "rm", "--yes", "--force");
+    }
+    await charts.stop();
+    for (const r of Object.values(tenantRepos)) r.remove();
+    fs.rmSync(keys, { recursive: true, force: true });
+  });
+
+  it("up from nothing: the first up stops at once naming every key to register; registered, the next installs Flux and brings every Kustomization and tenant to Ready", async () => {
+    const t = await upRegistering([url("fleet"), url("team-a"), url("team-b")]);
+    timings["engine: up from nothing"] = `${seconds(t.first + t.second)} (${seconds(t.first)} to the keys to register, ${seconds(t.second)} after)`;
+    const out = await outputs();
+    const revision = out.fleetRevision as string;
+    assert.match(revision, /^main@sha1:[0-9a-f]{40}$/);
+    for (const name of ["flux-system", "admission-policies", "tenants"]) {
+      const k = await kustomizationReady("flux-system", name);
+      assert.equal(k.status?.lastAppliedRevision, revision, name);
+    }
+    for (const t of ["team-a", "team-b"]) await kustomizationReady(t, t);
+    assert.ok(await getJson(state, ["deployment", "-n", "team-a", "web"]));
+    await waitFor("HelmRelease team-b/hello Ready", 120, async () => {
+      const r = ready(await getJson<FluxObject>(state, ["helmreleases.helm.toolkit.fluxcd.io", "-n", "team-b", "hello"]));
+      return r?.status === "True" ? { value: true } : { seen: r?.message ?? "absent" };
+    });
+    assert.match(out.fleetPublicKey as string, /^ecdsa-sha2-nistp384 /);
+    assert.deepEqual(Object.keys(out.tenantPublicKeys as object).sort(), ["team-a", "team-b"]);
+  });
+
+  it("a no-op preview (--expect-no-changes) and a second up change nothing", async () => {
+    const t = Date.now();
+    await ok("preview", "--expect-no-changes");
+    timings["engine: no-op preview (with refresh)"] = seconds(Date.now() - t);
+    await ok("up", "--yes", "--skip-preview", "--expect-no-changes");
+  });
+
+  it("adding a tenant changes only that tenant's resources and files; removing it removes them", async () => {
+    const before = (await outputs()).fleetRevision as string;
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b"), tenant("team-c")]));
+    const adding = await planned();
+    const fleetWaits = /^(fleet-commit|flux-ready-(source|flux-system|admission-policies|tenants))$/;
+    for (const s of adding) {
+      if (s.op === "create") assert.match(shortName(s.urn), /^tenant-team-c($|-)/, `created: ${s.urn}`);
+      else assert.ok(s.op === "update" && fleetWaits.test(shortName(s.urn)), `${s.op} ${s.urn}`);
+    }
+    assert.ok(adding.some((s) => shortName(s.urn) === "tenant-team-c-ready"));
+    await upRegistering([url("team-c")]);
+    const after = (await outputs()).fleetRevision as string;
+    const [a, b] = await Promise.all([
+      remoteFiles(state, `fleet-${id}`, before.replace(/^main@sha1:/, "")),
+      remoteFiles(state, `fleet-${id}`, after.replace(/^main@sha1:/, "")),
+    ]);
+    const changed = [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
+    assert.deepEqual(changed, [
+      "tenants/base/team-c/kustomization.yaml",
+      "tenants/base/team-c/rbac.yaml",
+      "tenants/base/team-c/sync.yaml",
+      `tenants/${ENV}/kustomization.yaml`,
+      `tenants/${ENV}/team-c-patch.yaml`,
+    ]);
+    await kustomizationReady("team-c", "team-c");
+
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")]));
+    const removing = await planned();
+    for (const s of removing) {
+      if (s.op === "delete") assert.match(shortName(s.urn), /^tenant-team-c($|-)/, `deleted: ${s.urn}`);
+      else assert.ok(s.op === "update" && fleetWaits.test(shortName(s.urn)), `${s.op} ${s.urn}`);
+    }
+    assert.ok(removing.some((s) => s.op === "delete"));
+    await ok("up", "--yes", "--skip-preview");
+    const files = await remoteFiles(state, `fleet-${id}`);
+    assert.deepEqual(
+      [...files.keys()].filter((p) => p.includes("team-c")),
+      [],
+    );
+    await waitFor("namespace team-c pruned by Flux", 120, async () =>
+      (await getJson(state, ["namespace", "team-c"])) ? { seen: "present" } : { value: true },
+    );
+  });
+
+  it("refresh notices a Secret deleted out of band; the next up puts it back", async () => {
+    const before = await getJson<{ data: Record<string, string> }>(state, ["secret", "-n", "team-a", "team-a-git"]);
+    await kubectl(state, ["delete", "secret", "-n", "team-a", "team-a-git"]);
+    await ok("refresh", "--yes", "--skip-preview");
+    const plan = await planned();
+    assert.deepEqual(
+      plan.filter((s) => s.op === "create").map((s) => shortName(s.urn)),
+      ["tenant-team-a-git-secret"],
+    );
+    await ok("up", "--yes", "--skip-preview");
+    const after = await getJson<{ data: Record<string, string> }>(state, ["secret", "-n", "team-a", "team-a-git"]);
+    assert.deepEqual(after?.data, before?.data, "the same key, from state");
+  });
+
+  it("deployKeyRotation replaces every key and its Secret in one up, and Flux reconciles with the new keys", async () => {
+    const old = await outputs();
+    setConfig((c) => (c[`${PROJECT}:deployKeyRotation`] = "2026-11-25"));
+    const plan = await planned();
+    const replaced = plan
+      .filter((s) => s.op === "replace")
+      .map((s) => shortName(s.urn))
+      .sort();
+    assert.deepEqual(replaced, [
+      "fleet-flux-identity",
+      "flux-git-secret",
+      "tenant-team-a-flux-identity",
+      "tenant-team-a-git-secret",
+      "tenant-team-b-flux-identity",
+      "tenant-team-b-git-secret",
+    ]);
+    // On a host that is not GitHub the new public keys are the user's to register: up names them, once.
+    await upRegistering([url("fleet"), url("team-a"), url("team-b")]);
+    const now = await outputs();
+    assert.notEqual(now.fleetPublicKey, old.fleetPublicKey);
+    const secret = await getJson<{ data: Record<string, string> }>(state, ["secret", "-n", "flux-system", "flux-system"]);
+    assert.equal(Buffer.from(secret!.data["identity.pub"], "base64").toString().trim(), now.fleetPublicKey);
+    const source = ready(await getJson<FluxObject>(state, ["gitrepositories.source.toolkit.fluxcd.io", "-n", "flux-system", "flux-system"]));
+    assert.equal(source?.status, "True", source?.message);
+    await ok("preview", "--expect-no-changes");
+  });
+
+  it("the exported state holds no private key, kubeconfig or push key in clear text", async () => {
+    const exported = await ok("stack", "export");
+    assert.ok(exported.length > 10_000);
+    assert.doesNotMatch(exported, /PRIVATE KEY/);
+    const kubeconfig = JSON.parse(fs.readFileSync(state.kubeconfigs.admin, "utf8")) as { users: { user: Record<string, string> }[] };
+    assert.ok(!exported.includes(kubeconfig.users[0].user["client-key-data"]), "the admin client key");
+    assert.ok(!exported.includes(pushKey.privateKey.split("\n")[1]), "the push key");
+    assert.match(exported, /"ciphertext"/, "secrets are there, encrypted");
+  });
+
+  it("destroy leaves no Flux CRD, nothing Terminating, and this stack's files gone from the fleet; a later up on the same repositories works", async () => {
+    let t = Date.now();
+    await ok("destroy", "--yes", "--skip-preview");
+    timings["engine: destroy"] = seconds(Date.now() - t);
+    assert.deepEqual(
+      (await kubectl(state, ["get", "crd", "-o", "name"])).split("\n").filter((c) => c.includes("toolkit.fluxcd.io")),
+      [],
+    );
+    assert.equal(await getJson(state, ["namespace", "flux-system"]), undefined);
+    const phases = await kubectl(state, ["get", "namespaces", "-o", 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}']);
+    assert.deepEqual(
+      phases.split("\n").filter((l) => l && !l.endsWith("=Active")),
+      [],
+    );
+    assert.deepEqual([...(await remoteFiles(state, `fleet-${id}`)).keys()], []);
+    t = Date.now();
+    await upRegistering([url("fleet"), url("team-a"), url("team-b")]);
+    timings["engine: up again after destroy"] = seconds(Date.now() - t);
+    for (const tn of ["team-a", "team-b"]) await kustomizationReady(tn, tn);
+  });
+});
