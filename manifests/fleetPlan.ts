@@ -128,6 +128,15 @@ export function conflictMessage(conflicts: readonly SharedConflict[]): string {
   );
 }
 
+/**
+ * What a commit writes for a plan: its writes, and the conflicting shared files too when the change
+ * is deliberate (`overwriteShared`); otherwise a conflict refuses the whole commit.
+ */
+export function commitWrites(plan: FleetPlan, desired: Readonly<Record<string, string>>, overwriteShared: boolean): Record<string, string> {
+  if (plan.conflicts.length > 0 && !overwriteShared) throw new Error(conflictMessage(plan.conflicts));
+  return { ...plan.writes, ...Object.fromEntries(plan.conflicts.map((c) => [c.path, desired[c.path]])) };
+}
+
 /** A repository's files as path -> text, applied a plan to (what the commit does): for simulating stacks in turn. */
 export function applyPlan(files: ReadonlyMap<string, string>, plan: FleetPlan): Map<string, string> {
   const next = new Map(files);

@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import { githubClient } from "./github";
-import { conflictMessage, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitOutputs, MAX_ATTEMPTS, type SyncResult } from "./commits";
 import { type DynamicArgs, sleep } from "./exec";
 
 /**
@@ -39,9 +40,6 @@ export interface GitCommitOutputs extends GitCommitInputs {
   readonly commits: number;
 }
 
-/** Attempts at a commit that loses the race for the branch to another push. */
-const MAX_ATTEMPTS = 5;
-
 function status(e: unknown): number | undefined {
   return (e as { status?: number }).status;
 }
@@ -77,12 +75,6 @@ async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ 
     );
   }
   return { defaultBranch: data.default_branch, empty: data.size === 0 };
-}
-
-/** What one sync did. */
-interface SyncResult {
-  readonly commitSha: string;
-  readonly commits: number;
 }
 
 /**
@@ -135,8 +127,7 @@ export async function syncTree(
       texts.set(p, Buffer.from(blob.content, "base64").toString("utf8"));
     }
     const plan: FleetPlan = planFleetCommit({ desired, previous, current, texts });
-    if (plan.conflicts.length > 0 && !inputs.overwriteShared) throw new Error(conflictMessage(plan.conflicts));
-    const writes = { ...plan.writes, ...Object.fromEntries(plan.conflicts.map((c) => [c.path, desired[c.path]])) };
+    const writes = commitWrites(plan, desired, inputs.overwriteShared);
     if (Object.keys(writes).length === 0 && plan.deletes.length === 0) {
       if (!branchExists) await gh.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: head });
       return { commitSha: head, commits };
@@ -173,16 +164,6 @@ export async function syncTree(
   }
 }
 
-function outputs(inputs: GitCommitInputs, result: SyncResult, paths: string[]): GitCommitOutputs {
-  return {
-    ...inputs,
-    commitSha: result.commitSha,
-    revision: `${inputs.branch}@sha1:${result.commitSha}`,
-    paths: [...paths].sort(),
-    commits: result.commits,
-  };
-}
-
 export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs, GitCommitOutputs> = {
   async diff(_id, olds, news) {
     if (news.mode === "seed") return { changes: false }; // seeded once; the repository is its users' now
@@ -193,13 +174,13 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
   },
   async create(inputs) {
     const result = await syncTree(inputs, inputs.files, [], inputs.mode === "fleet");
-    return { id: `${inputs.owner}/${inputs.repository}/${inputs.branch}`, outs: outputs(inputs, result, Object.keys(inputs.files)) };
+    return { id: `${inputs.owner}/${inputs.repository}/${inputs.branch}`, outs: commitOutputs(inputs, result, Object.keys(inputs.files)) };
   },
   async update(_id, olds, news) {
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
     const previous = olds.branch === news.branch ? olds.paths : [];
     const result = await syncTree(news, news.files, previous, true);
-    return { outs: outputs(news, result, Object.keys(news.files)) };
+    return { outs: commitOutputs(news, result, Object.keys(news.files)) };
   },
   async delete(_id, props) {
     if (props.mode === "seed") return;

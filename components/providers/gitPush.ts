@@ -3,7 +3,8 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { conflictMessage, FLEET_ROOTS, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitWrites, FLEET_ROOTS, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitOutputs, MAX_ATTEMPTS, type SyncResult } from "./commits";
 import { CommandError, type DynamicArgs, run, sleep } from "./exec";
 
 export interface GitPushInputs {
@@ -31,9 +32,6 @@ export interface GitPushOutputs extends GitPushInputs {
   /** Commits this resource made in its last operation (0 when nothing changed). */
   readonly commits: number;
 }
-
-/** Attempts at a push that loses the race for the branch to another push. */
-const MAX_ATTEMPTS = 5;
 
 /** Who the program commits as, unless the environment names someone (GIT_AUTHOR_NAME and friends). */
 const IDENTITY = { GIT_AUTHOR_NAME: "flux-multi-tenancy", GIT_AUTHOR_EMAIL: "flux-multi-tenancy@users.noreply.invalid" };
@@ -94,11 +92,6 @@ function lostRace(e: unknown): boolean {
   return e instanceof CommandError && /\[rejected\]|non-fast-forward|fetch first|failed to update ref|cannot lock ref/.test(e.stderr);
 }
 
-interface SyncResult {
-  readonly commitSha: string;
-  readonly commits: number;
-}
-
 /**
  * Brings the branch to `desired` in one commit (none when nothing differs), planned as on GitHub:
  * this stack's files written or deleted, shared files another stack reads left alone. A push that
@@ -126,8 +119,7 @@ export async function pushTree(inputs: GitPushInputs, desired: Record<string, st
         for (const p of referenceCandidates(current.keys(), ours)) texts.set(p, await git(["cat-file", "blob", current.get(p)!]));
       }
       const plan = planFleetCommit({ desired, previous, current, texts });
-      if (plan.conflicts.length > 0 && !inputs.overwriteShared) throw new Error(conflictMessage(plan.conflicts));
-      const writes = { ...plan.writes, ...Object.fromEntries(plan.conflicts.map((c) => [c.path, desired[c.path]])) };
+      const writes = commitWrites(plan, desired, inputs.overwriteShared);
       const count = Object.keys(writes).length + plan.deletes.length;
       if (count === 0) {
         if (head === undefined) return { commitSha: "", commits: 0 };
@@ -169,10 +161,6 @@ export async function gitContains(remote: Pick<GitPushInputs, "url" | "sshKey" |
   }
 }
 
-function outputs(inputs: GitPushInputs, result: SyncResult, paths: string[]): GitPushOutputs {
-  return { ...inputs, commitSha: result.commitSha, revision: `${inputs.branch}@sha1:${result.commitSha}`, paths: [...paths].sort(), commits: result.commits };
-}
-
 export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, GitPushOutputs> = {
   async diff(_id, olds, news) {
     // The key and host keys are how, not what: a new credential alone pushes nothing.
@@ -182,13 +170,13 @@ export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, Git
   },
   async create(inputs) {
     const result = await pushTree(inputs, inputs.files, []);
-    return { id: `${inputs.url}#${inputs.branch}`, outs: outputs(inputs, result, Object.keys(inputs.files)) };
+    return { id: `${inputs.url}#${inputs.branch}`, outs: commitOutputs(inputs, result, Object.keys(inputs.files)) };
   },
   async update(_id, olds, news) {
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
     const previous = olds.branch === news.branch ? olds.paths : [];
     const result = await pushTree(news, news.files, previous);
-    return { outs: outputs(news, result, Object.keys(news.files)) };
+    return { outs: commitOutputs(news, result, Object.keys(news.files)) };
   },
   async delete(_id, props) {
     await pushTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths);
