@@ -231,7 +231,13 @@ export class ConfigError extends Error {
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_HINT = "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
-const RESERVED_NAMESPACES = ["flux-system", "kube-system", "default"];
+/** Flux's controllers' service accounts: a tenant given one would reconcile with the platform's rights. */
+const FLUX_SERVICE_ACCOUNTS: readonly string[] = [...FLUX_COMPONENTS, ...FLUX_COMPONENTS_EXTRA];
+
+/** Namespaces a tenant may not have: the platform's own, Kubernetes' (`kube-*`), and the policy engine's. */
+function platformNamespace(namespace: string, engine: PolicyEngine): boolean {
+  return namespace === "default" || namespace === "flux-system" || namespace.startsWith("kube-") || (engine === "kyverno" && namespace === "kyverno");
+}
 const FLUX_VERSION = /^v\d+\.\d+\.\d+$/;
 const FLUX_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 // GitHub owner (user or org) and repository names.
@@ -368,9 +374,12 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   const cluster = readCluster(r, environment);
   const flux = readFlux(r, environment);
   const fleet = readFleet(r);
+  const beforePolicies = r.problems.length;
   const policies = readPolicies(r);
+  const policiesValid = r.problems.length === beforePolicies;
   const reconcile = readReconcile(r);
-  const tenants = readTenants(r, fleet, environment);
+  const tenants = readTenants(r, fleet, environment, policies.engine);
+  crossCheck(r, { flux, fleet, policies, tenants, policiesValid });
   const knownHosts = readKnownHosts(r, raw.knownHosts ?? DEFAULTS.knownHosts, fleet, tenants);
   const deployKeyRotation = r.string("deployKeyRotation", raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation, true);
   const overwriteSharedFiles = readBoolean(r, "overwriteSharedFiles", raw.overwriteSharedFiles ?? DEFAULTS.overwriteSharedFiles);
@@ -683,13 +692,13 @@ function readPolicies(r: Reader): PoliciesConfig {
   const engine = r.oneOf("policies.engine", p.engine, POLICY_ENGINES);
   const allowedSourcePrefixes = r.stringList("policies.allowedSourcePrefixes", p.allowedSourcePrefixes);
   for (const [i, prefix] of allowedSourcePrefixes.entries()) {
+    const key = `policies.allowedSourcePrefixes[${i}]`;
     if (!GIT_URL.test(prefix) && !/^[\w.-]+@[\w.-]+:/.test(prefix)) {
-      r.fail(
-        `policies.allowedSourcePrefixes[${i}]`,
-        prefix,
-        "is not a Git URL prefix",
-        'use e.g. "https://github.com/my-org/" or "ssh://git@github.com/my-org/"',
-      );
+      r.fail(key, prefix, "is not a Git URL prefix", 'use e.g. "https://github.com/my-org/" or "ssh://git@github.com/my-org/"');
+    } else if (prefix.startsWith("http://")) {
+      r.fail(key, prefix, "admits plain http://, which anyone on the way can read and change", "use an https:// or ssh:// prefix");
+    } else if (!prefix.endsWith("/") && !prefix.endsWith(":")) {
+      r.fail(key, prefix, `does not end at a path boundary, so it also admits e.g. "${prefix}-evil"`, `end it with "/": "${prefix}/"`);
     }
   }
   if (engine !== "none" && Array.isArray(p.allowedSourcePrefixes) && allowedSourcePrefixes.length === 0) {
@@ -720,7 +729,7 @@ function readReconcile(r: Reader): ReconcileConfig {
 
 const TENANT_FIELDS = ["name", "namespace", "repository", "branch", "path"];
 
-function readTenants(r: Reader, fleet: FleetConfig, environment: string): TenantConfig[] {
+function readTenants(r: Reader, fleet: FleetConfig, environment: string, engine: PolicyEngine): TenantConfig[] {
   const value = r.raw.tenants ?? DEFAULTS.tenants;
   if (!Array.isArray(value)) {
     r.fail("tenants", value, "is not a list", "set a YAML list of tenants ([] for none)");
@@ -737,7 +746,7 @@ function readTenants(r: Reader, fleet: FleetConfig, environment: string): Tenant
     const name = r.dns1123(`${key}.name`, t.name);
     // A namespace defaulted from a bad name would only repeat the name's problem.
     const namespace = t.namespace === undefined ? name : r.dns1123(`${key}.namespace`, t.namespace);
-    if (RESERVED_NAMESPACES.includes(namespace)) {
+    if (platformNamespace(namespace, engine)) {
       r.fail(`${key}.namespace`, namespace, "is reserved for the platform", "give the tenant a namespace of its own");
     }
     const repository = readTenantRepository(r, `${key}.repository`, t.repository, fleet, name);
@@ -787,6 +796,8 @@ function readTenantRepository(r: Reader, key: string, value: unknown, fleet: Fle
     const url = r.string(`${key}.url`, v.url);
     if (url !== "" && !GIT_URL.test(url)) {
       r.fail(`${key}.url`, v.url, "is not a Git URL", 'use an https:// or ssh:// URL, e.g. "https://github.com/fluxcd/flux2-multi-tenancy"');
+    } else if (url.startsWith("http://")) {
+      r.fail(`${key}.url`, v.url, "is plain http://, which anyone on the way can read and change", "use the repository's https:// or ssh:// URL");
     }
     return { type: "url", url, deployKey };
   }
@@ -801,6 +812,70 @@ function readTenantRepository(r: Reader, key: string, value: unknown, fleet: Fle
   }
   const create = r.boolean(`${key}.create`, v.create ?? true);
   return { type: "github", owner, name, create };
+}
+
+/** The repository a URL names, for comparing: scheme, user and `.git` aside, host lower-cased. */
+function repositoryKey(url: string): string {
+  const m = /^(?:[a-z+]+:\/\/)?(?:[^@/]+@)?([^/:]+)(?::\d+)?[/:](.+?)(?:\.git)?\/*$/i.exec(url);
+  return m ? `${m[1].toLowerCase()}/${m[2].toLowerCase()}` : url;
+}
+
+/** Rules across keys: what each key alone cannot tell, but would fail at run time or weaken isolation. */
+function crossCheck(
+  r: Reader,
+  c: { flux: FluxConfig; fleet: FleetConfig; policies: PoliciesConfig; tenants: readonly TenantConfig[]; policiesValid: boolean },
+): void {
+  if (FLUX_SERVICE_ACCOUNTS.includes(c.flux.defaultServiceAccount)) {
+    r.fail(
+      "flux.defaultServiceAccount",
+      c.flux.defaultServiceAccount,
+      "is a Flux controller's account, which holds the platform's rights; tenants without serviceAccountName would reconcile with them",
+      'keep a zero-privilege account such as "default"',
+    );
+  }
+  // The repository each tenant creates or reads, against the fleet's and each other's.
+  const fleetRepo = repositoryKey(c.fleet.url);
+  const owners = new Map<string, number>();
+  c.tenants.forEach((t, i) => {
+    const repo = t.repository;
+    const url = repo.type === "github" ? githubSshUrl(repo.owner, repo.name) : repo.url;
+    // What is already refused (a bad URL, a second tenant of one name) is not reported again here.
+    if (!GIT_URL.test(url) || url.startsWith("http://") || c.tenants.findIndex((o) => o.name === t.name) !== i) return;
+    const key = repositoryKey(url);
+    const shown = repo.type === "github" ? `${repo.owner}/${repo.name}` : repo.url;
+    if (key === fleetRepo) {
+      r.fail(
+        `tenants[${i}].repository`,
+        shown,
+        "is the fleet repository, which holds every tenant's and the platform's files",
+        "give the tenant a repository of its own",
+      );
+    } else if (owners.has(key) && (repo.type === "github" ? repo.create : false)) {
+      r.fail(
+        `tenants[${i}].repository`,
+        shown,
+        `is also tenants[${owners.get(key)}]'s repository, and both would create it`,
+        "give every tenant its own repository, or set create: false on all but one",
+      );
+    }
+    if (!owners.has(key)) owners.set(key, i);
+    // A source the allowlist refuses would fail at its first reconcile: say so now (once the allowlist itself is sound).
+    const { engine, validationFailureAction, allowedSourcePrefixes } = c.policies;
+    if (
+      c.policiesValid &&
+      engine !== "none" &&
+      validationFailureAction === "Enforce" &&
+      allowedSourcePrefixes.length > 0 &&
+      !allowedSourcePrefixes.some((p) => url.startsWith(p))
+    ) {
+      r.fail(
+        `tenants[${i}].repository`,
+        url,
+        `is not admitted by policies.allowedSourcePrefixes (${allowedSourcePrefixes.join(", ")}), so the source allowlist would refuse its GitRepository`,
+        "add a prefix that admits it, or move the repository under an admitted one",
+      );
+    }
+  });
 }
 
 /** The credential checks, separate from parseConfig because render reads no secrets. */

@@ -122,10 +122,10 @@ describe("config", () => {
     });
 
     it("a tenant repository given by URL is used as it is", async () => {
-      const c = await stackConfig(
-        "staging",
-        tenants(tenant("dev-team", "apps", { repository: { url: "https://github.com/fluxcd/flux2-multi-tenancy" }, branch: "dev-team" })),
-      );
+      const c = await stackConfig("staging", (raw) => {
+        tenants(tenant("dev-team", "apps", { repository: { url: "https://github.com/fluxcd/flux2-multi-tenancy" }, branch: "dev-team" }))(raw);
+        raw.policies = { ...(raw.policies as object), allowedSourcePrefixes: ["https://github.com/fluxcd/"] };
+      });
       assert.deepEqual(c.tenants[0].repository, { type: "url", url: "https://github.com/fluxcd/flux2-multi-tenancy", deployKey: false });
     });
 
@@ -184,6 +184,49 @@ describe("config", () => {
         tenants(tenant("dev-team", ns)),
         `flux-multi-tenancy:tenants[0].namespace: "${ns}" is reserved for the platform; give the tenant a namespace of its own.`,
       ]),
+      ...["kube-public", "kube-node-lease", "kube-anything", "kyverno"].map((ns): [string, (raw: RawConfig) => void, string] => [
+        `tenant namespace ${ns} (Kubernetes' own, or the policy engine's)`,
+        tenants(tenant("dev-team", ns)),
+        `flux-multi-tenancy:tenants[0].namespace: "${ns}" is reserved for the platform; give the tenant a namespace of its own.`,
+      ]),
+      [
+        "an allowlist prefix on plain http",
+        set("policies", "allowedSourcePrefixes", ["http://git.example.com/my-org/"]),
+        `flux-multi-tenancy:policies.allowedSourcePrefixes[0]: "http://git.example.com/my-org/" admits plain http://, which anyone on the way can read and change; use an https:// or ssh:// prefix.`,
+      ],
+      [
+        "an allowlist prefix that does not end at a path boundary",
+        set("policies", "allowedSourcePrefixes", ["https://github.com/my-org"]),
+        `flux-multi-tenancy:policies.allowedSourcePrefixes[0]: "https://github.com/my-org" does not end at a path boundary, so it also admits e.g. "https://github.com/my-org-evil"; end it with "/": "https://github.com/my-org/".`,
+      ],
+      [
+        "a tenant source on plain http",
+        tenants(tenant("dev-team", "apps", { repository: { url: "http://git.example.com/dev-team.git" } })),
+        `flux-multi-tenancy:tenants[0].repository.url: "http://git.example.com/dev-team.git" is plain http://, which anyone on the way can read and change; use the repository's https:// or ssh:// URL.`,
+      ],
+      [
+        "a tenant source the allowlist would refuse",
+        tenants(tenant("dev-team", "apps", { repository: { owner: "other-org", name: "apps", create: false } })),
+        `flux-multi-tenancy:tenants[0].repository: "ssh://git@github.com/other-org/apps" is not admitted by policies.allowedSourcePrefixes (https://github.com/my-org/, ssh://git@github.com/my-org/), so the source allowlist would refuse its GitRepository; add a prefix that admits it, or move the repository under an admitted one.`,
+      ],
+      [
+        "two tenants that would create the same repository",
+        tenants(
+          tenant("team-a", "team-a", { repository: { owner: "my-org", name: "apps", create: true } }),
+          tenant("team-b", "team-b", { repository: { owner: "my-org", name: "Apps", create: true } }),
+        ),
+        `flux-multi-tenancy:tenants[1].repository: "my-org/Apps" is also tenants[0]'s repository, and both would create it; give every tenant its own repository, or set create: false on all but one.`,
+      ],
+      [
+        "a tenant reading the fleet repository",
+        tenants(tenant("team-a", "team-a", { repository: { owner: "my-org", name: "fleet-infra", create: false } })),
+        `flux-multi-tenancy:tenants[0].repository: "my-org/fleet-infra" is the fleet repository, which holds every tenant's and the platform's files; give the tenant a repository of its own.`,
+      ],
+      [
+        "a Flux controller's account as the tenants' default",
+        set("flux", "defaultServiceAccount", "kustomize-controller"),
+        `flux-multi-tenancy:flux.defaultServiceAccount: "kustomize-controller" is a Flux controller's account, which holds the platform's rights; tenants without serviceAccountName would reconcile with them; keep a zero-privilege account such as "default".`,
+      ],
       [
         "unknown cluster provider",
         set("cluster", "provider", "minikube"),
@@ -295,6 +338,26 @@ describe("config", () => {
       it(name, async () => assert.equal(await problem(patch), message));
     }
 
+    it("what is refused only because of another setting passes without it: an unadmitted source under Audit, a kyverno namespace under vap", async () => {
+      const audit = await stackConfig("staging", (raw) => {
+        tenants(tenant("dev-team", "apps", { repository: { owner: "other-org", name: "apps", create: false } }))(raw);
+        raw.policies = { ...(raw.policies as object), validationFailureAction: "Audit" };
+      });
+      assert.equal(audit.tenants[0].repository.type, "github");
+      const vap = await stackConfig("staging", (raw) => {
+        tenants(tenant("dev-team", "kyverno"))(raw);
+        raw.policies = { ...(raw.policies as object), engine: "vap" };
+      });
+      assert.equal(vap.tenants[0].namespace, "kyverno");
+      const shared = await stackConfig("staging", (raw) =>
+        tenants(
+          tenant("team-a", "team-a", { repository: { owner: "my-org", name: "apps", create: true } }),
+          tenant("team-b", "team-b", { repository: { owner: "my-org", name: "apps", create: false } }),
+        )(raw),
+      );
+      assert.equal(shared.tenants.length, 2, "two tenants may read one repository that only one creates");
+    });
+
     it("a stack name that cannot serve as environment is refused", () => {
       assert.throws(() => parseConfig({ fleet: { owner: "o" }, policies: { engine: "none" } }, { stack: "Prod_EU" }), {
         message: `flux-multi-tenancy:environment: "Prod_EU" (the stack name, used as environment) is not a usable directory name; set flux-multi-tenancy:environment explicitly; ${DNS}, and not "base".`,
@@ -344,6 +407,7 @@ describe("config", () => {
       (raw: RawConfig) => {
         raw.fleet = { provider: "git", url: "ssh://git@git.example.com:2222/platform/fleet.git", ...extra };
         raw.tenants = [{ name: "team-a", repository: { url: "ssh://git@git.example.com:2222/team-a/apps.git", deployKey: true } }];
+        raw.policies = { ...(raw.policies as object), allowedSourcePrefixes: ["ssh://git@git.example.com:2222/"] };
         raw.knownHosts = `[git.example.com]:2222 ${HOST_KEY}\n`;
       };
 
@@ -428,7 +492,10 @@ describe("config", () => {
       ],
       [
         "a deploy key for an https URL",
-        tenants(tenant("team-a", "team-a", { repository: { url: "https://git.example.com/team-a/apps.git", deployKey: true } })),
+        (raw) => {
+          tenants(tenant("team-a", "team-a", { repository: { url: "https://git.example.com/team-a/apps.git", deployKey: true } }))(raw);
+          raw.policies = { ...(raw.policies as object), allowedSourcePrefixes: ["https://git.example.com/"] };
+        },
         `flux-multi-tenancy:tenants[0].repository.url: "https://git.example.com/team-a/apps.git" is not an ssh:// URL of a repository; set an ssh:// URL for a deploy key, e.g. "ssh://git@git.example.com/team-a/apps.git".`,
       ],
     ];

@@ -337,6 +337,7 @@ describe("fleet repository tree", () => {
           { name: "team-b", repository: { url: "https://git.example.com/team-b/apps.git" } },
         ];
         raw.knownHosts = `[git.example.com]:2222 ${KEY}`;
+        raw.policies = { ...(raw.policies as object), allowedSourcePrefixes: ["ssh://git@git.example.com:2222/", "https://git.example.com/"] };
       });
       tree = render(config);
     });

@@ -360,6 +360,7 @@ describe("resource graph", () => {
     const { resources, outputs } = await run("staging", (raw) => {
       raw.tenants = [...raw.tenants, { name: "team-x", repository: { url: "ssh://git@git.example.com:2222/team-x/apps.git", deployKey: true } }];
       raw.knownHosts = host;
+      raw.policies = { ...raw.policies, allowedSourcePrefixes: [...raw.policies.allowedSourcePrefixes, "ssh://git@git.example.com:2222/"] };
     });
     const mine = resources.filter((r) => r.name.startsWith("tenant-team-x"));
     assert.deepEqual(shape(mine), [
@@ -395,6 +396,7 @@ describe("resource graph", () => {
       raw.fleet = { provider: "git", url: "ssh://git@git.example.com:2222/platform/fleet.git" };
       raw.tenants = [{ name: "team-a", repository: { url: "ssh://git@git.example.com:2222/team-a/apps.git", deployKey: true } }];
       raw.knownHosts = HOST;
+      raw.policies = { ...raw.policies, allowedSourcePrefixes: ["ssh://git@git.example.com:2222/"] };
     };
 
     it("pushes with the user's key, generates Flux's key for the user to register, and touches GitHub not at all", async () => {
