@@ -33,7 +33,7 @@ export interface ClusterConfig {
   /** Cluster name; default: the environment name. */
   readonly name: string;
   readonly kind: {
-    /** kind node image; default kindest/node:v1.33.1. */
+    /** kind node image; default kindest/node:v1.36.1 (within what the pinned Flux supports). */
     readonly nodeImage: string;
     /** Worker nodes beside the control plane; default 1. */
     readonly workers: number;
@@ -49,7 +49,7 @@ export interface ClusterConfig {
 export interface EksSettings {
   /** AWS region, e.g. eu-west-1. */
   readonly region: string;
-  /** Kubernetes minor version, e.g. "1.33". */
+  /** Kubernetes minor version, e.g. "1.34". */
   readonly version: string;
   /** Nodes of the managed node group; at least 1. */
   readonly nodeCount: number;
@@ -182,10 +182,10 @@ export const DEFAULTS = {
   environment: "",
   cluster: {
     provider: "kind",
-    kind: { nodeImage: "kindest/node:v1.33.1", workers: 1 },
-    eks: { region: "", version: "1.33", nodeCount: 3, instanceType: "m6i.large", vpcId: "", subnetIds: [] as string[] },
-    gke: { project: "", location: "", version: "1.33", nodeCount: 3, machineType: "e2-standard-4", network: "default", subnetwork: "" },
-    aks: { location: "", resourceGroup: "", version: "1.33", nodeCount: 3, vmSize: "Standard_D4s_v5" },
+    kind: { nodeImage: "kindest/node:v1.36.1", workers: 1 },
+    eks: { region: "", version: "1.34", nodeCount: 3, instanceType: "m6i.large", vpcId: "", subnetIds: [] as string[] },
+    gke: { project: "", location: "", version: "1.34", nodeCount: 3, machineType: "e2-standard-4", network: "default", subnetwork: "" },
+    aks: { location: "", resourceGroup: "", version: "1.34", nodeCount: 3, vmSize: "Standard_D4s_v5" },
   },
   flux: {
     version: "v2.9.4",
@@ -239,6 +239,18 @@ function platformNamespace(namespace: string, engine: PolicyEngine): boolean {
   return namespace === "default" || namespace === "flux-system" || namespace.startsWith("kube-") || (engine === "kyverno" && namespace === "kyverno");
 }
 const FLUX_VERSION = /^v\d+\.\d+\.\d+$/;
+
+/** The oldest Flux whose CRDs serve every API version the program renders. */
+const MIN_FLUX_VERSION = {
+  version: "v2.6.0",
+  why: "OCIRepository as source.toolkit.fluxcd.io/v1 (the Kyverno source), beside GitRepository v1, Kustomization v1 and HelmRelease v2",
+};
+
+function olderThan(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.replace(/^v/, "").split(".").map(Number));
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i];
+  return false;
+}
 const FLUX_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 // GitHub owner (user or org) and repository names.
 const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
@@ -381,7 +393,9 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   const tenants = readTenants(r, fleet, environment, policies.engine);
   crossCheck(r, { flux, fleet, policies, tenants, policiesValid });
   const knownHosts = readKnownHosts(r, raw.knownHosts ?? DEFAULTS.knownHosts, fleet, tenants);
-  const deployKeyRotation = r.string("deployKeyRotation", raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation, true);
+  // A date typed as 20261124 arrives as a number: any plain value rotates.
+  const rotation = raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation;
+  const deployKeyRotation = r.string("deployKeyRotation", typeof rotation === "number" && Number.isFinite(rotation) ? String(rotation) : rotation, true);
   const overwriteSharedFiles = readBoolean(r, "overwriteSharedFiles", raw.overwriteSharedFiles ?? DEFAULTS.overwriteSharedFiles);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
@@ -464,7 +478,7 @@ function nodeCount(r: Reader, key: string, value: unknown): number {
 
 function k8sVersion(r: Reader, key: string, value: unknown): string {
   const s = r.string(key, value);
-  if (s !== "" && !K8S_MINOR.test(s)) r.fail(key, value, "is not a Kubernetes version", 'use a minor version such as "1.33"');
+  if (s !== "" && !K8S_MINOR.test(s)) r.fail(key, value, "is not a Kubernetes version", 'use a minor version such as "1.34"');
   return s;
 }
 
@@ -536,6 +550,8 @@ function readFlux(r: Reader, environment: string): FluxConfig {
   const version = r.string("flux.version", f.version);
   if (version !== "" && !FLUX_VERSION.test(version)) {
     r.fail("flux.version", f.version, "is not a pinned Flux release", 'use the form vX.Y.Z, e.g. "v2.9.4" ("latest" is never resolved)');
+  } else if (version !== "" && olderThan(version, MIN_FLUX_VERSION.version)) {
+    r.fail("flux.version", f.version, `is older than ${MIN_FLUX_VERSION.version}, the first release serving ${MIN_FLUX_VERSION.why}`, `use ${MIN_FLUX_VERSION.version} or later`);
   }
   const components = r.stringList("flux.components", f.components);
   for (const [i, c] of components.entries()) {
@@ -565,8 +581,9 @@ function readFlux(r: Reader, environment: string): FluxConfig {
   const fluxPath = r.repoPath("flux.path", f.path, false, fix);
   if (fluxPath === "") {
     r.fail("flux.path", f.path, "is the repository root", fix);
-  } else if (fluxPath !== undefined && /^(infrastructure|tenants)(\/|$)/.test(fluxPath)) {
-    r.fail("flux.path", f.path, "lies inside a directory the program renders for shared content", fix);
+  } else if (fluxPath !== undefined && !/^clusters\/./.test(fluxPath)) {
+    // The plan finds a stack's files, and other stacks' references to shared ones, under clusters/ only.
+    r.fail("flux.path", f.path, "is not under clusters/, where the shared-file rule and destroy look for a stack's files", fix);
   }
   const manifests = r.string("flux.manifests", f.manifests, true);
   const defaultServiceAccount = r.dns1123("flux.defaultServiceAccount", f.defaultServiceAccount);

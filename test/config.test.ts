@@ -41,7 +41,7 @@ describe("config", () => {
       assert.equal(c.environment, "staging");
       assert.equal(c.cluster.provider, "kind");
       assert.equal(c.cluster.name, "staging");
-      assert.deepEqual(c.cluster.kind, { nodeImage: "kindest/node:v1.33.1", workers: 1 });
+      assert.deepEqual(c.cluster.kind, { nodeImage: "kindest/node:v1.36.1", workers: 1 });
       assert.equal(c.flux.version, "v2.9.4");
       assert.equal(c.flux.path, "clusters/staging");
       assert.deepEqual(c.reconcile, {
@@ -64,7 +64,7 @@ describe("config", () => {
     it("production reads as the reference example on EKS", async () => {
       const c = await stackConfig("production");
       assert.equal(c.cluster.provider, "eks");
-      assert.deepEqual(c.cluster.eks, { region: "eu-west-1", version: "1.33", nodeCount: 3, instanceType: "m6i.large", vpcId: "", subnetIds: [] });
+      assert.deepEqual(c.cluster.eks, { region: "eu-west-1", version: "1.34", nodeCount: 3, instanceType: "m6i.large", vpcId: "", subnetIds: [] });
       assert.equal(c.flux.path, "clusters/production");
       assert.deepEqual(c.reconcile, { infrastructureInterval: "10m", infrastructureTimeout: "5m", policiesInterval: "5m", tenantsInterval: "5m" });
       assert.equal(c.tenants[0].path, "./production");
@@ -101,7 +101,7 @@ describe("config", () => {
       });
       assert.deepEqual(
         { provider: c.cluster.provider, name: c.cluster.name, kind: c.cluster.kind },
-        { provider: "kind", name: "staging", kind: { nodeImage: "kindest/node:v1.33.1", workers: 3 } },
+        { provider: "kind", name: "staging", kind: { nodeImage: "kindest/node:v1.36.1", workers: 3 } },
       );
       assert.deepEqual(c.cluster.eks, DEFAULTS.cluster.eks);
       assert.equal(c.flux.version, "v2.7.5");
@@ -226,6 +226,16 @@ describe("config", () => {
         "a Flux controller's account as the tenants' default",
         set("flux", "defaultServiceAccount", "kustomize-controller"),
         `flux-multi-tenancy:flux.defaultServiceAccount: "kustomize-controller" is a Flux controller's account, which holds the platform's rights; tenants without serviceAccountName would reconcile with them; keep a zero-privilege account such as "default".`,
+      ],
+      [
+        "a cluster path outside clusters/",
+        set("flux", "path", "fleet/staging"),
+        `flux-multi-tenancy:flux.path: "fleet/staging" is not under clusters/, where the shared-file rule and destroy look for a stack's files; use a directory inside the fleet repository, e.g. "clusters/staging".`,
+      ],
+      [
+        "a Flux release older than the API versions rendered",
+        set("flux", "version", "v2.5.1"),
+        `flux-multi-tenancy:flux.version: "v2.5.1" is older than v2.6.0, the first release serving OCIRepository as source.toolkit.fluxcd.io/v1 (the Kyverno source), beside GitRepository v1, Kustomization v1 and HelmRelease v2; use v2.6.0 or later.`,
       ],
       [
         "unknown cluster provider",
@@ -356,6 +366,20 @@ describe("config", () => {
         )(raw),
       );
       assert.equal(shared.tenants.length, 2, "two tenants may read one repository that only one creates");
+    });
+
+    it("deployKeyRotation takes a date typed as a number", async () => {
+      const c = await stackConfig("staging", (raw) => (raw.deployKeyRotation = 20261124));
+      assert.equal(c.deployKeyRotation, "20261124");
+    });
+
+    it("the kind node image default is a Kubernetes release the pinned Flux supports (1.34 to 1.36 for Flux 2.9)", async () => {
+      const c = await stackConfig("staging");
+      const minor = Number(/^kindest\/node:v1\.(\d+)\./.exec(c.cluster.kind.nodeImage)?.[1]);
+      assert.ok(minor >= 34 && minor <= 36, c.cluster.kind.nodeImage);
+      for (const v of [DEFAULTS.cluster.eks.version, DEFAULTS.cluster.gke.version, DEFAULTS.cluster.aks.version])
+        assert.ok(["1.34", "1.35", "1.36"].includes(v), v);
+      assert.doesNotThrow(() => parseConfig({ fleet: { owner: "o" }, policies: { engine: "none" }, flux: { version: "v2.6.0" } }, { stack: "s" }));
     });
 
     it("a stack name that cannot serve as environment is refused", () => {

@@ -9,7 +9,7 @@ export { type Cluster, CLUSTER_WAIT_SECONDS, ClusterComponent };
 export interface KindClusterArgs {
   /** kind cluster name. */
   readonly clusterName: pulumi.Input<string>;
-  /** Node image, e.g. kindest/node:v1.33.1. */
+  /** Node image, e.g. kindest/node:v1.36.1. */
   readonly nodeImage: pulumi.Input<string>;
   /** Worker nodes beside the control plane. */
   readonly workers: pulumi.Input<number>;
