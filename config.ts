@@ -551,7 +551,12 @@ function readFlux(r: Reader, environment: string): FluxConfig {
   if (version !== "" && !FLUX_VERSION.test(version)) {
     r.fail("flux.version", f.version, "is not a pinned Flux release", 'use the form vX.Y.Z, e.g. "v2.9.4" ("latest" is never resolved)');
   } else if (version !== "" && olderThan(version, MIN_FLUX_VERSION.version)) {
-    r.fail("flux.version", f.version, `is older than ${MIN_FLUX_VERSION.version}, the first release serving ${MIN_FLUX_VERSION.why}`, `use ${MIN_FLUX_VERSION.version} or later`);
+    r.fail(
+      "flux.version",
+      f.version,
+      `is older than ${MIN_FLUX_VERSION.version}, the first release serving ${MIN_FLUX_VERSION.why}`,
+      `use ${MIN_FLUX_VERSION.version} or later`,
+    );
   }
   const components = r.stringList("flux.components", f.components);
   for (const [i, c] of components.entries()) {
