@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { githubSshUrl } from "../manifests/fluxSystem";
 import { DeployKey } from "./deployKey";
 import { GitCommitResource } from "./providers/gitCommit";
+import { GitHubRepositoryResource } from "./providers/githubRepository";
 
 export interface FleetRepositoryArgs {
   /** GitHub user or organisation. */
@@ -45,18 +46,20 @@ export class FleetRepository extends pulumi.ComponentResource {
   constructor(name: string, args: FleetRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flux-multi-tenancy:index:FleetRepository", name, {}, opts);
     const gh = { parent: this, provider: args.githubProvider };
+    // Created with a first commit (an empty repository takes no commits through the Git API), or found again when it
+    // is the one this program created before; never deleted: every stack of the fleet may read it.
     const repo = args.create
-      ? new github.Repository(
+      ? new GitHubRepositoryResource(
           `${name}-repo`,
           {
+            owner: args.owner,
             name: args.repository,
             visibility: args.visibility ?? "private",
-            autoInit: true, // an empty repository takes no commits through the Git API
             description: "Fleet repository: Flux multi-tenancy layout",
-            vulnerabilityAlerts: true,
+            token: pulumi.secret(args.token),
+            apiUrl: "",
           },
-          // Shared by every stack of the fleet: destroying the stack that created it must not delete it.
-          { ...gh, retainOnDelete: true },
+          { parent: this },
         )
       : undefined;
     this.url = githubSshUrl(args.owner, args.repository);

@@ -8,6 +8,7 @@ import { renderTenantStarter } from "../manifests/tenantStarter";
 import { DeployKey } from "./deployKey";
 import { WAIT_SECONDS } from "./fluxBootstrap";
 import { GitCommitResource } from "./providers/gitCommit";
+import { GitHubRepositoryResource } from "./providers/githubRepository";
 import { FluxReadyResource } from "./providers/flux";
 
 export interface TenantArgs {
@@ -50,12 +51,20 @@ export class Tenant extends pulumi.ComponentResource {
 
     if (repo.type === "github") {
       if (!args.githubProvider) throw new Error(`tenant ${tenant.name}: no GitHub provider for ${repo.owner}`);
+      // The repository belongs to the tenant: removing the tenant or destroying the stack leaves it, and adding the
+      // tenant again finds it (the program's own) instead of failing on a name that exists.
       const created = repo.create
-        ? new github.Repository(
+        ? new GitHubRepositoryResource(
             `${name}-repo`,
-            { name: repo.name, visibility: "private", autoInit: true, description: `Flux tenant ${tenant.name}` },
-            // The repository belongs to the tenant: removing the tenant or destroying the stack leaves it.
-            { parent: this, provider: args.githubProvider, retainOnDelete: true },
+            {
+              owner: repo.owner,
+              name: repo.name,
+              visibility: "private",
+              description: `Flux tenant ${tenant.name}`,
+              token: pulumi.secret(args.token),
+              apiUrl: "",
+            },
+            { parent: this },
           )
         : undefined;
       // Seeds a created repository once with a starter layout that reconciles; checks access to an adopted one.

@@ -1,4 +1,5 @@
-// A GitHub REST API on loopback with in-memory repositories: the Git Data endpoints the commit provider uses.
+// A GitHub REST API on loopback with in-memory repositories: the Git Data endpoints the commit provider uses,
+// repository creation, and GitHub's rate-limit answers on demand.
 import { createHash } from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -6,6 +7,8 @@ import type { AddressInfo } from "net";
 interface Repo {
   defaultBranch: string;
   admin: boolean;
+  description: string;
+  visibility: string;
   refs: Map<string, string>;
   commits: Map<string, { tree: string; parents: string[]; message: string }>;
   trees: Map<string, Map<string, string>>; // tree sha -> path -> blob sha
@@ -21,7 +24,17 @@ export interface FakeGitHub {
   commitsOn(owner: string, repo: string, branch: string): number;
   /** A branch's files, path -> text. */
   files(owner: string, repo: string, branch: string): Map<string, string>;
-  createRepo(owner: string, repo: string, opts?: { admin?: boolean; defaultBranch?: string; files?: Record<string, string> }): void;
+  createRepo(owner: string, repo: string, opts?: { admin?: boolean; defaultBranch?: string; files?: Record<string, string>; description?: string }): void;
+  /** A repository's settings as the API reports them, or undefined. */
+  repo(owner: string, repo: string): { description: string; visibility: string; defaultBranch: string } | undefined;
+  /** Accounts that are organisations (repositories created under /orgs/:org/repos); others are users. */
+  organisations: Set<string>;
+  /** The user the token belongs to (repositories created under /user/repos). */
+  user: string;
+  /** Report size 0 for repositories with commits, as GitHub does for a while after creating one. */
+  lazySize: boolean;
+  /** Answers the next `count` requests with a secondary rate limit (403, retry-after), or a spent primary limit (403, reset in `resetSeconds`). */
+  rateLimit(kind: "secondary" | "primary", count?: number, resetSeconds?: number): void;
   /** Makes the next ref update on this branch lose a race (422), as if another push came first. */
   raceOnce(owner: string, repo: string, branch: string): void;
   close(): Promise<void>;
@@ -39,6 +52,18 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const requests: string[] = [];
   const moved = new Map<string, number>();
   const races = new Set<string>();
+  const organisations = new Set<string>(["my-org"]);
+  const limits: { kind: "secondary" | "primary"; resetSeconds: number }[] = [];
+  const state = { lazySize: false, user: "me" };
+  const newRepo = (defaultBranch = "main", admin = true, description = "", visibility = "private"): Repo => ({
+    defaultBranch,
+    admin,
+    description,
+    visibility,
+    refs: new Map(),
+    commits: new Map(),
+    trees: new Map(),
+  });
 
   const putTree = (repo: Repo, files: Map<string, string>) => {
     const sha = objSha([...files].sort());
@@ -64,6 +89,46 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(data));
       };
+      const limit = limits.shift();
+      if (limit?.kind === "secondary") {
+        res.writeHead(403, { "content-type": "application/json", "retry-after": "1" });
+        return res.end(JSON.stringify({ message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }));
+      }
+      if (limit?.kind === "primary") {
+        const reset = Math.floor(Date.now() / 1000) + limit.resetSeconds;
+        res.writeHead(403, {
+          "content-type": "application/json",
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-limit": "5000",
+          "x-ratelimit-reset": String(reset),
+        });
+        return res.end(JSON.stringify({ message: "API rate limit exceeded for user." }));
+      }
+      if (req.method === "GET" && pathname === "/user") return send(200, { login: state.user });
+      let created: RegExpExecArray | null;
+      if (req.method === "POST" && ((created = /^\/orgs\/([^/]+)\/repos$/.exec(pathname)) || pathname === "/user/repos")) {
+        const owner = created ? created[1] : state.user;
+        if (created && !organisations.has(owner)) return send(404, { message: "Not Found" });
+        const input = body ? JSON.parse(body) : {};
+        if (repos.has(`${owner}/${input.name}`)) {
+          return send(422, {
+            message: "Repository creation failed.",
+            errors: [{ resource: "Repository", code: "custom", field: "name", message: "name already exists on this account" }],
+          });
+        }
+        const repo = newRepo("main", true, input.description ?? "", input.visibility ?? (input.private === false ? "public" : "private"));
+        repos.set(`${owner}/${input.name}`, repo);
+        if (input.auto_init) {
+          blobs.set(blobSha(`# ${input.name}\n`), `# ${input.name}\n`);
+          repo.refs.set("main", commit(repo, new Map([["README.md", blobSha(`# ${input.name}\n`)]]), [], "Initial commit"));
+        }
+        return send(201, {
+          name: input.name,
+          full_name: `${owner}/${input.name}`,
+          owner: { login: owner },
+          html_url: `https://github.com/${owner}/${input.name}`,
+        });
+      }
       const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(pathname);
       const repo = m ? repos.get(`${m[1]}/${m[2]}`) : undefined;
       if (!m || !repo) return send(404, { message: "Not Found" });
@@ -73,7 +138,30 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       const empty = repo.refs.size === 0;
       let r: RegExpExecArray | null;
       if (req.method === "GET" && rest === "") {
-        return send(200, { default_branch: repo.defaultBranch, size: empty ? 0 : 1, permissions: { admin: repo.admin, push: true, pull: true } });
+        return send(200, {
+          name: m[2],
+          full_name: key,
+          html_url: `https://github.com/${key}`,
+          description: repo.description,
+          visibility: repo.visibility,
+          private: repo.visibility !== "public",
+          default_branch: repo.defaultBranch,
+          size: empty || state.lazySize ? 0 : 1,
+          permissions: { admin: repo.admin, push: true, pull: true },
+        });
+      }
+      if (req.method === "PATCH" && rest === "") {
+        if (input.description !== undefined) repo.description = input.description;
+        if (input.visibility !== undefined) repo.visibility = input.visibility;
+        if (input.default_branch !== undefined) repo.defaultBranch = input.default_branch;
+        return send(200, { full_name: key, visibility: repo.visibility, description: repo.description });
+      }
+      if (req.method === "GET" && rest === "/git/matching-refs/heads") {
+        if (empty) return send(409, { message: "Git Repository is empty." });
+        return send(
+          200,
+          [...repo.refs].map(([b, sha]) => ({ ref: `refs/heads/${b}`, object: { sha, type: "commit" } })),
+        );
       }
       if (req.method === "GET" && (r = /^\/git\/ref\/heads\/(.+)$/.exec(rest))) {
         if (empty) return send(409, { message: "Git Repository is empty." });
@@ -184,12 +272,32 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       return new Map([...repo.trees.get(repo.commits.get(head)!.tree)!].map(([p, sha]) => [p, blobs.get(sha)!]));
     },
     createRepo(owner, name, opts = {}) {
-      const repo: Repo = { defaultBranch: opts.defaultBranch ?? "main", admin: opts.admin ?? true, refs: new Map(), commits: new Map(), trees: new Map() };
+      const repo = newRepo(opts.defaultBranch, opts.admin, opts.description);
       repos.set(`${owner}/${name}`, repo);
       if (opts.files) {
         const files = new Map(Object.entries(opts.files).map(([p, t]) => (blobs.set(blobSha(t), t), [p, blobSha(t)])));
         repo.refs.set(repo.defaultBranch, commit(repo, files, [], "initial"));
       }
+    },
+    repo(owner, name) {
+      const r = repos.get(`${owner}/${name}`);
+      return r && { description: r.description, visibility: r.visibility, defaultBranch: r.defaultBranch };
+    },
+    organisations,
+    get user() {
+      return state.user;
+    },
+    set user(u: string) {
+      state.user = u;
+    },
+    get lazySize() {
+      return state.lazySize;
+    },
+    set lazySize(v: boolean) {
+      state.lazySize = v;
+    },
+    rateLimit(kind, count = 1, resetSeconds = 3600) {
+      for (let i = 0; i < count; i++) limits.push({ kind, resetSeconds });
     },
     raceOnce(owner, name, branch) {
       races.add(`${owner}/${name}@${branch}`);

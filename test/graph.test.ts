@@ -6,6 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { type Registered, registered, runProgram } from "./mocks";
 import { stackRaw, syntheticInstallManifest } from "./helpers";
+import { githubRepositoryProvider } from "../components/providers/githubRepository";
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 const name = (urn: string) => urn.split("::").pop() ?? "";
@@ -49,8 +50,6 @@ describe("resource graph", () => {
         "flux-multi-tenancy:index:FluxBootstrap flux",
         "flux-multi-tenancy:index:Tenant tenant-dev-team",
         "github:index/branchDefault:BranchDefault fleet-default-branch",
-        "github:index/repository:Repository fleet-repo",
-        "github:index/repository:Repository tenant-dev-team-repo",
         "github:index/repositoryDeployKey:RepositoryDeployKey fleet-flux-deploy-key",
         "github:index/repositoryDeployKey:RepositoryDeployKey tenant-dev-team-flux-deploy-key",
         "kubernetes:core/v1:Secret flux-git-secret",
@@ -65,6 +64,8 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxSync flux-sync",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit fleet-commit",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-dev-team-seed",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository fleet-repo",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-dev-team-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:KindCluster cluster-kind",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey fleet-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-dev-team-flux-identity",
@@ -116,7 +117,7 @@ describe("resource graph", () => {
       assert.equal(k8s.length, 2);
       for (const r of k8s) assert.equal(name(r.provider.split("::").slice(0, -1).join("::")), "cluster-provider", r.name);
       const gh = resources.filter((r) => r.custom && r.type.startsWith("github:"));
-      assert.equal(gh.length, 5);
+      assert.equal(gh.length, 3);
       for (const r of gh) assert.match(r.provider, /::github-my-org::/, r.name);
     });
 
@@ -202,9 +203,11 @@ describe("resource graph", () => {
       for (const n of ["fleet-flux-deploy-key", "tenant-dev-team-flux-deploy-key"]) assert.equal(get(resources, n).inputs.readOnly, true, n);
       for (const n of ["fleet-repo", "tenant-dev-team-repo"]) {
         assert.equal(get(resources, n).inputs.visibility, "private", n);
-        assert.equal(get(resources, n).inputs.autoInit, true, n);
-        assert.equal(get(resources, n).retainOnDelete, true, n);
+        assert.equal(get(resources, n).inputs.owner, "my-org", n);
+        assert.ok(get(resources, n).secretInputs.includes("token"), n);
       }
+      // Kept on destroy: the repository provider has no delete (its tests show the create-or-find-again).
+      assert.equal(githubRepositoryProvider.delete, undefined);
     });
 
     it("commits the whole rendered tree once, and seeds the tenant repository with its starter layout", () => {
@@ -285,11 +288,11 @@ describe("resource graph", () => {
       assert.deepEqual(added, [
         "flux-multi-tenancy:index:DeployKey tenant-team-b-flux",
         "flux-multi-tenancy:index:Tenant tenant-team-b",
-        "github:index/repository:Repository tenant-team-b-repo",
         "github:index/repositoryDeployKey:RepositoryDeployKey tenant-team-b-flux-deploy-key",
         "kubernetes:core/v1:Secret tenant-team-b-git-secret",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-b-ready",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-team-b-seed",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-team-b-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-b-flux-identity",
       ]);
       assert.ok(

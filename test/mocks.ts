@@ -101,6 +101,7 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { ...inputs, commitSha: sha, revision: `${inputs.branch}@sha1:${sha}`, paths: Object.keys(inputs.files).sort(), commits: 1 };
     }
     if ("resource" in inputs) return { ...inputs, message: "ReconciliationSucceeded: Applied revision" };
+    if ("visibility" in inputs) return { ...inputs, htmlUrl: `https://github.com/${inputs.owner}/${inputs.name}`, adopted: false };
     if ("rotation" in inputs) {
       return {
         ...inputs,
@@ -127,6 +128,9 @@ const mocks: pulumi.runtime.Mocks = {
 };
 
 pulumi.runtime.setMocks(mocks, "flux-multi-tenancy", "staging", false);
+
+// The loopback GitHub API answers at once: no client-side spacing of writes (one test turns it back on).
+process.env.FLUX_MULTI_TENANCY_GITHUB_THROTTLE ??= "off";
 
 /**
  * Runs the Pulumi program (index.ts) for a stack with exactly this config, waits until every

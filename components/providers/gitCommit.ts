@@ -74,7 +74,21 @@ async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ 
       `the GitHub token has no admin rights on ${owner}/${repo}, and adding deploy keys needs them: use a classic token with the repo scope held by a repository admin, or a fine-grained token with Administration and Contents read/write`,
     );
   }
-  return { defaultBranch: data.default_branch, empty: data.size === 0 };
+  return { defaultBranch: data.default_branch, empty: !(await hasCommits(gh, owner, repo, data.default_branch)) };
+}
+
+/**
+ * Whether the repository has any commit, read from its refs: GitHub computes a repository's `size`
+ * lazily and reports 0 for new repositories that do have a first commit.
+ */
+async function hasCommits(gh: Octokit, owner: string, repo: string, defaultBranch: string): Promise<boolean> {
+  try {
+    return (await gh.rest.git.listMatchingRefs({ owner, repo, ref: "heads" })).data.length > 0;
+  } catch (e) {
+    if (status(e) === 409) return false; // "Git Repository is empty."
+    // A server without this endpoint: the default branch's head tells as well.
+    return (await headOf(gh, owner, repo, defaultBranch)) !== undefined;
+  }
 }
 
 /**
