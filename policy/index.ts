@@ -6,7 +6,7 @@ import {
   lockdownPresent,
   noCrossNamespaceRefs,
   type ResourceView,
-  repositoriesPrivate,
+  tenantRepositoriesPrivate,
   sshSecretsWhereUsed,
   tenantReconcilersImpersonate,
 } from "./rules";
@@ -46,7 +46,7 @@ const stackPolicy: StackValidationPolicy = {
 new PolicyPack("flux-multi-tenancy-isolation", {
   policies: [
     perResource("deploy-keys-read-only", "Deploy keys Flux clones with cannot push.", deployKeysReadOnly),
-    perResource("repositories-private", "Fleet and tenant repositories are private.", repositoriesPrivate),
+    perResource("tenant-repositories-private", "Tenant repositories are private (the fleet's has the visibility its stack chose).", tenantRepositoriesPrivate),
     stackPolicy,
   ],
 });

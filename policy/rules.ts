@@ -16,7 +16,7 @@ export type ObjectView = { kind?: string; metadata?: { name?: string; namespace?
 
 const FLUX_NAMESPACE = "flux-system";
 const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
-const REPOSITORY = "github:index/repository:Repository";
+const REPOSITORY = "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository";
 const SECRET = "kubernetes:core/v1:Secret";
 
 const id = (o: ObjectView) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
@@ -26,11 +26,13 @@ export function deployKeysReadOnly(r: ResourceView): string[] {
   return r.type === DEPLOY_KEY && r.props.readOnly !== true ? [`deploy key ${r.name} can push: set readOnly: true`] : [];
 }
 
-/** Fleet and tenant repositories hold deploy-key access paths and cluster layout: private only. */
-export function repositoriesPrivate(r: ResourceView): string[] {
-  if (r.type !== REPOSITORY) return [];
-  const visibility = r.props.visibility ?? (r.props.private === false ? "public" : "private");
-  return visibility === "private" ? [] : [`repository ${r.name} is ${visibility}: make it private`];
+/**
+ * A tenant's repository is private: the program creates it so, for the tenant. The fleet repository has
+ * the visibility its stack chose (fleet.visibility: private, internal or public), as the config documents.
+ */
+export function tenantRepositoriesPrivate(r: ResourceView): string[] {
+  if (r.type !== REPOSITORY || !String(r.props.description ?? "").startsWith("Flux tenant ")) return [];
+  return r.props.visibility === "private" ? [] : [`tenant repository ${r.name} is ${r.props.visibility}: make it private`];
 }
 
 /** Tenant Kustomizations and HelmReleases act as the tenant's service account, never the controller's. */

@@ -10,7 +10,7 @@ import {
   noCrossNamespaceRefs,
   type ObjectView,
   type ResourceView,
-  repositoriesPrivate,
+  tenantRepositoriesPrivate,
   sshSecretsWhereUsed,
   tenantReconcilersImpersonate,
 } from "../policy/rules";
@@ -33,11 +33,19 @@ describe("tenant-isolation rules", () => {
     ]);
   });
 
-  it("repositories are private", () => {
-    assert.deepEqual(repositoriesPrivate({ type: "github:index/repository:Repository", name: "r", props: { visibility: "private" } }), []);
-    assert.deepEqual(repositoriesPrivate({ type: "github:index/repository:Repository", name: "r", props: { visibility: "public" } }), [
-      "repository r is public: make it private",
+  it("tenant repositories are private; the fleet's has the visibility its stack chose", () => {
+    const repo = (name: string, description: string, visibility: string) => ({
+      type: "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository",
+      name,
+      props: { description, visibility },
+    });
+    assert.deepEqual(tenantRepositoriesPrivate(repo("tenant-a-repo", "Flux tenant a", "private")), []);
+    assert.deepEqual(tenantRepositoriesPrivate(repo("tenant-a-repo", "Flux tenant a", "public")), [
+      "tenant repository tenant-a-repo is public: make it private",
     ]);
+    // The fleet repository's documented visibilities all pass: the rule agrees with fleet.visibility.
+    for (const v of ["private", "internal", "public"])
+      assert.deepEqual(tenantRepositoriesPrivate(repo("fleet-repo", "Fleet repository: Flux multi-tenancy layout", v)), [], v);
   });
 
   it("tenant Kustomizations and HelmReleases impersonate their service account", () => {
@@ -118,7 +126,7 @@ describe("tenant-isolation rules", () => {
       const views: ResourceView[] = resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
       assert.ok(views.some((v) => v.type.endsWith("RepositoryDeployKey")));
       assert.deepEqual(views.flatMap(deployKeysReadOnly), []);
-      assert.deepEqual(views.flatMap(repositoriesPrivate), []);
+      assert.deepEqual(views.flatMap(tenantRepositoriesPrivate), []);
       const syncObjects = [...objects, ...built.sync];
       assert.deepEqual(sshSecretsWhereUsed(views, syncObjects), []);
       assert.equal(views.filter((v) => v.type === "kubernetes:core/v1:Secret").length, 2);
