@@ -168,7 +168,7 @@ describe("Flux providers", () => {
       assert.deepEqual((await fluxInstallProvider.diff!("id", state, { ...state, clusterUid: "uid-2" })).replaces, ["clusterUid"]);
     });
 
-    it("uninstalls in Flux's order: sync objects without finalizers, the rest, controllers, CRDs, namespace", async () => {
+    it("uninstalls in flux uninstall's order: the controllers, then finalizers, CRDs, namespace", async () => {
       let namespaceGone = false;
       const { kubectl, calls } = scripted((a) => {
         if (a[0] === "get" && a[1] === "kustomizations.kustomize.toolkit.fluxcd.io") {
@@ -181,19 +181,18 @@ describe("Flux providers", () => {
       await uninstallFlux(kubectl, state, 5_000, 1);
       const steps = calls.map((c) => c.split(" --")[0].split(" -p")[0]);
       assert.deepEqual(steps, [
+        "delete",
+        "wait",
+        "get gitrepositories.source.toolkit.fluxcd.io -A -o json",
         "get kustomizations.kustomize.toolkit.fluxcd.io -A -o json",
         "patch kustomizations.kustomize.toolkit.fluxcd.io tenants -n flux-system",
-        "delete kustomizations.kustomize.toolkit.fluxcd.io",
         "get helmreleases.helm.toolkit.fluxcd.io -A -o json",
-        "delete helmreleases.helm.toolkit.fluxcd.io",
-        "get gitrepositories.source.toolkit.fluxcd.io -A -o json",
-        "delete gitrepositories.source.toolkit.fluxcd.io",
-        "delete",
         "delete crd",
         "delete namespace flux-system",
         "get namespace flux-system",
         "get namespace flux-system",
       ]);
+      assert.match(calls[1], /^wait --for=delete -n flux-system --timeout=5s deployment\/kustomize-controller/);
       assert.ok(
         calls.every((c) => !c.startsWith("delete") || c.includes("--ignore-not-found")),
         "NotFound is never an error",
@@ -202,7 +201,7 @@ describe("Flux providers", () => {
         calls.every((c) => !c.startsWith("delete") || c.includes("--wait=false")),
         "nothing waits on a finalizer",
       );
-      assert.ok(calls[1].endsWith(`-p {"metadata":{"finalizers":null}}`));
+      assert.ok(calls.find((c) => c.startsWith("patch"))!.endsWith(`-p {"metadata":{"finalizers":null}}`));
     });
 
     it("a namespace stuck terminating fails after a bounded time instead of hanging", async () => {

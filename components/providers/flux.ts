@@ -20,9 +20,6 @@ export interface FluxInstallInputs {
   readonly timeoutSeconds: number;
 }
 
-/** Flux kinds whose objects reconcile others: their finalizers go first, so nothing is pruned on uninstall. */
-const SYNC_KINDS = ["kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io"];
-
 async function installFlux(k: Kubectl, inputs: FluxInstallInputs): Promise<void> {
   await applyObjects(k, inputs.foundation);
   const crds = inputs.foundation.filter((o) => o.kind === "CustomResourceDefinition").map((o) => `crd/${o.metadata.name}`);
@@ -33,8 +30,8 @@ async function installFlux(k: Kubectl, inputs: FluxInstallInputs): Promise<void>
   }
 }
 
-/** Removes finalizers from every object of a custom resource, then deletes them all without waiting. */
-async function deleteAllWithoutFinalizers(k: Kubectl, resource: string): Promise<void> {
+/** Removes the finalizers of every object of a custom resource (a resource already gone is skipped). */
+async function stripFinalizers(k: Kubectl, resource: string): Promise<void> {
   let items: { metadata: { name: string; namespace?: string; finalizers?: string[] } }[];
   try {
     items = JSON.parse((await k(["get", resource, "-A", "-o", "json", "--ignore-not-found"])) || '{"items":[]}').items ?? [];
@@ -45,13 +42,13 @@ async function deleteAllWithoutFinalizers(k: Kubectl, resource: string): Promise
     const ns = item.metadata.namespace ? ["-n", item.metadata.namespace] : [];
     await k(["patch", resource, item.metadata.name, ...ns, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']).catch(() => undefined);
   }
-  await k(["delete", resource, "--all", "-A", "--ignore-not-found", "--wait=false"]).catch(() => undefined);
 }
 
 /**
- * Flux's uninstall order: sync objects (finalizers stripped, so workloads stay), every other Flux
- * object, the controllers, the CRDs, the namespace. NotFound is never an error; nothing waits on
- * a finalizer; the namespace is given a bounded time to go.
+ * `flux uninstall`'s order: the controllers first (so none can act on what follows: no pruning, no
+ * finalizer put back), then every Flux object's finalizers, the CRDs (which take their objects
+ * with them), the namespace. NotFound is never an error; nothing waits on a finalizer; the
+ * controllers' Deployments and the namespace are given a bounded time to go.
  */
 export async function uninstallFlux(
   k: Kubectl,
@@ -60,12 +57,14 @@ export async function uninstallFlux(
   pollMs = 2000,
 ): Promise<void> {
   const crds = state.foundation.filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata.name);
-  for (const r of [...SYNC_KINDS.filter((s) => crds.includes(s)), ...crds.filter((c) => !SYNC_KINDS.includes(c))]) {
-    await deleteAllWithoutFinalizers(k, r);
-  }
   if (state.components.length > 0) {
     await k(["delete", "--ignore-not-found", "--wait=false", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: state.components }));
+    const deployments = state.components.filter((o) => o.kind === "Deployment").map((o) => `deployment/${o.metadata.name}`);
+    if (deployments.length > 0) {
+      await k(["wait", "--for=delete", "-n", FLUX_NAMESPACE, `--timeout=${Math.round(namespaceTimeoutMs / 1000)}s`, ...deployments]).catch(() => undefined);
+    }
   }
+  for (const r of crds) await stripFinalizers(k, r);
   if (crds.length > 0) await k(["delete", "crd", "--ignore-not-found", "--wait=false", ...crds]);
   await k(["delete", "namespace", FLUX_NAMESPACE, "--ignore-not-found", "--wait=false"]);
   const deadline = Date.now() + namespaceTimeoutMs;
