@@ -170,8 +170,6 @@ export interface StackConfig {
   readonly knownHosts: string;
   /** Change to rotate every deploy key and its Secret in one up. */
   readonly deployKeyRotation: string;
-  /** Let this stack overwrite shared fleet files that another stack reads differently. */
-  readonly overwriteSharedFiles: boolean;
 }
 
 /**
@@ -210,10 +208,12 @@ export const DEFAULTS = {
   tenants: [] as unknown[],
   knownHosts: "",
   deployKeyRotation: "",
-  overwriteSharedFiles: false,
   kubeconfig: "",
   fleetSshKey: "",
 } as const;
+
+/** Set to "true" for the one `up` that may change shared fleet files another stack reads differently. */
+export const OVERWRITE_SHARED_ENV = "FLUX_MULTI_TENANCY_OVERWRITE_SHARED_FILES";
 
 /** Keys read only as secrets (never by render, never into StackConfig). */
 export const SECRET_KEYS: readonly string[] = ["kubeconfig", "fleetSshKey"];
@@ -373,7 +373,15 @@ function deepFreeze<T>(value: T): T {
 export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }): StackConfig {
   const r = new Reader(raw);
   for (const key of Object.keys(raw)) {
-    if (!(CONFIG_KEYS as string[]).includes(key)) {
+    if (key === "overwriteSharedFiles") {
+      // Once set with -c, the CLI keeps it in the stack file and the guard would stay off for every later up.
+      r.fail(
+        key,
+        raw[key],
+        "is no longer a config key: kept in the stack file, it left the shared-file guard off for good",
+        `remove it, and run the one up that should change shared files with ${OVERWRITE_SHARED_ENV}=true`,
+      );
+    } else if (!(CONFIG_KEYS as string[]).includes(key)) {
       r.fail(key, raw[key], "is not a config key of this program", `known keys are ${CONFIG_KEYS.join(", ")}`);
     }
   }
@@ -396,7 +404,6 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   // A date typed as 20261124 arrives as a number: any plain value rotates.
   const rotation = raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation;
   const deployKeyRotation = r.string("deployKeyRotation", typeof rotation === "number" && Number.isFinite(rotation) ? String(rotation) : rotation, true);
-  const overwriteSharedFiles = readBoolean(r, "overwriteSharedFiles", raw.overwriteSharedFiles ?? DEFAULTS.overwriteSharedFiles);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
@@ -411,14 +418,7 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     tenants,
     knownHosts,
     deployKeyRotation,
-    overwriteSharedFiles,
   });
-}
-
-/** A boolean, also as the string `pulumi up -c key=true` gives. */
-function readBoolean(r: Reader, key: string, value: unknown): boolean {
-  if (value === "true" || value === "false") return value === "true";
-  return r.boolean(key, value);
 }
 
 function readEnvironment(r: Reader, value: unknown, stack: string): string {
@@ -920,7 +920,13 @@ export function checkCredentials(config: StackConfig, has: { kubeconfig: boolean
  * The Pulumi program's entry to config: reads every key once through pulumi.Config, validates
  * it before any resource exists, and keeps the kubeconfig and the fleet's push key secret Outputs.
  */
-export function loadConfig(): { config: StackConfig; kubeconfig?: pulumi.Output<string>; fleetSshKey?: pulumi.Output<string> } {
+export function loadConfig(): {
+  config: StackConfig;
+  kubeconfig?: pulumi.Output<string>;
+  fleetSshKey?: pulumi.Output<string>;
+  /** This up may change shared files another stack reads (OVERWRITE_SHARED_ENV): never kept anywhere. */
+  overwriteSharedFiles: boolean;
+} {
   const cfg = new pulumi.Config(PROJECT);
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
@@ -942,6 +948,7 @@ export function loadConfig(): { config: StackConfig; kubeconfig?: pulumi.Output<
       config,
       kubeconfig: config.cluster.provider === "existing" ? cfg.getSecret("kubeconfig") : undefined,
       fleetSshKey: config.fleet.provider === "git" ? cfg.getSecret("fleetSshKey") : undefined,
+      overwriteSharedFiles: process.env[OVERWRITE_SHARED_ENV] === "true",
     };
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(`invalid stack config:\n${e.message}`);

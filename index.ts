@@ -8,7 +8,7 @@ import { loadInstallManifest } from "./lib/fluxRelease";
 import { renderFleet } from "./manifests";
 
 export = async () => {
-  const { config, kubeconfig, fleetSshKey } = loadConfig();
+  const { config, kubeconfig, fleetSshKey, overwriteSharedFiles } = loadConfig();
   const manifest = await loadInstallManifest(config.flux, { baseDir: __dirname });
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
   const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
@@ -38,7 +38,7 @@ export = async () => {
           create: config.fleet.create,
           files: tree,
           environment: config.environment,
-          overwriteShared: config.overwriteSharedFiles,
+          overwriteShared: overwriteSharedFiles,
           keyRotation: config.deployKeyRotation,
           token,
           githubProvider: githubProviders.get(config.fleet.owner)!,
@@ -48,7 +48,7 @@ export = async () => {
           branch: config.fleet.branch,
           files: tree,
           environment: config.environment,
-          overwriteShared: config.overwriteSharedFiles,
+          overwriteShared: overwriteSharedFiles,
           keyRotation: config.deployKeyRotation,
           pushKey: fleetSshKey!,
           knownHosts: config.knownHosts,

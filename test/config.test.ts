@@ -316,7 +316,7 @@ describe("config", () => {
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, overwriteSharedFiles, kubeconfig, fleetSshKey.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, kubeconfig, fleetSshKey.`,
       ],
       [
         "environment named base",
@@ -366,6 +366,13 @@ describe("config", () => {
         )(raw),
       );
       assert.equal(shared.tenants.length, 2, "two tenants may read one repository that only one creates");
+    });
+
+    it("overwriteSharedFiles is no longer config (the CLI kept it in the stack file): its one-shot is an environment variable", async () => {
+      assert.equal(
+        await problem((raw) => (raw.overwriteSharedFiles = true)),
+        "flux-multi-tenancy:overwriteSharedFiles: true is no longer a config key: kept in the stack file, it left the shared-file guard off for good; remove it, and run the one up that should change shared files with FLUX_MULTI_TENANCY_OVERWRITE_SHARED_FILES=true.",
+      );
     });
 
     it("deployKeyRotation takes a date typed as a number", async () => {

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type Registered, registered, runProgram } from "./mocks";
 import { stackRaw, syntheticInstallManifest } from "./helpers";
 import { githubRepositoryProvider } from "../components/providers/githubRepository";
+import { gitCommitProvider } from "../components/providers/gitCommit";
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 const name = (urn: string) => urn.split("::").pop() ?? "";
@@ -341,6 +342,20 @@ describe("resource graph", () => {
     const second = (await run("staging")).resources;
     const view = (rs: Registered[]) => rs.map((r) => JSON.stringify([r.urn, r.inputs, r.dependencies.sort(), r.provider])).sort();
     assert.deepEqual(view(second), view(first));
+  });
+
+  it("shared files may be overwritten only in an up run with FLUX_MULTI_TENANCY_OVERWRITE_SHARED_FILES=true, and the next up is guarded again", async () => {
+    assert.equal(get((await run("staging")).resources, "fleet-commit").inputs.overwriteShared, false);
+    process.env.FLUX_MULTI_TENANCY_OVERWRITE_SHARED_FILES = "true";
+    try {
+      assert.equal(get((await run("staging")).resources, "fleet-commit").inputs.overwriteShared, true);
+    } finally {
+      delete process.env.FLUX_MULTI_TENANCY_OVERWRITE_SHARED_FILES;
+    }
+    const next = get((await run("staging")).resources, "fleet-commit").inputs;
+    assert.equal(next.overwriteShared, false);
+    // Turning the guard back on is no change by itself: nothing is written for it.
+    assert.equal((await gitCommitProvider.diff!("id", { ...next, overwriteShared: true } as never, next as never)).changes, false);
   });
 
   it("bad config fails as a RunError naming the key, before any resource is registered", async () => {

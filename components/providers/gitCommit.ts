@@ -181,7 +181,8 @@ export async function syncTree(
 export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs, GitCommitOutputs> = {
   async diff(_id, olds, news) {
     if (news.mode === "seed") return { changes: false }; // seeded once; the repository is its users' now
-    const keys: (keyof GitCommitInputs)[] = ["owner", "repository", "branch", "message", "overwriteShared", "apiUrl"];
+    // Whether shared files may be overwritten is how this up writes, not what: alone it changes nothing.
+    const keys: (keyof GitCommitInputs)[] = ["owner", "repository", "branch", "message", "apiUrl"];
     const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
     const replaces = olds.owner !== news.owner || olds.repository !== news.repository ? ["repository"] : [];
     return { changes, replaces };

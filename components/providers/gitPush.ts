@@ -164,7 +164,7 @@ export async function gitContains(remote: Pick<GitPushInputs, "url" | "sshKey" |
 export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, GitPushOutputs> = {
   async diff(_id, olds, news) {
     // The key and host keys are how, not what: a new credential alone pushes nothing.
-    const keys: (keyof GitPushInputs)[] = ["url", "branch", "message", "overwriteShared"];
+    const keys: (keyof GitPushInputs)[] = ["url", "branch", "message"];
     const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
     return { changes, replaces: olds.url !== news.url ? ["url"] : [] };
   },
