@@ -35,6 +35,8 @@ export interface FakeGitHub {
   lazySize: boolean;
   /** Answers the next `count` requests with a secondary rate limit (403, retry-after), or a spent primary limit (403, reset in `resetSeconds`). */
   rateLimit(kind: "secondary" | "primary", count?: number, resetSeconds?: number): void;
+  /** A commit by someone else on a branch: files written (text) or deleted (null). */
+  pushOutOfBand(owner: string, repo: string, branch: string, files: Record<string, string | null>): void;
   /** Makes the next ref update on this branch lose a race (422), as if another push came first. */
   raceOnce(owner: string, repo: string, branch: string): void;
   close(): Promise<void>;
@@ -298,6 +300,19 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     },
     rateLimit(kind, count = 1, resetSeconds = 3600) {
       for (let i = 0; i < count; i++) limits.push({ kind, resetSeconds });
+    },
+    pushOutOfBand(owner, name, branch, changes) {
+      const repo = repos.get(`${owner}/${name}`)!;
+      const head = repo.refs.get(branch)!;
+      const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
+      for (const [p, text] of Object.entries(changes)) {
+        if (text === null) files.delete(p);
+        else {
+          blobs.set(blobSha(text), text);
+          files.set(p, blobSha(text));
+        }
+      }
+      repo.refs.set(branch, commit(repo, files, [head], "out of band"));
     },
     raceOnce(owner, name, branch) {
       races.add(`${owner}/${name}@${branch}`);

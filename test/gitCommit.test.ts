@@ -195,4 +195,23 @@ describe("GitHub commit provider", () => {
     await gitCommitProvider.delete!("id", seeded);
     assert.equal(gh.files(OWNER, "dev-team", "main").get("base/a.yaml"), "a: 1\n", "destroy leaves the tenant's repository alone");
   });
+
+  it("refresh reads back this stack's files as the branch holds them; the next up writes what was changed or deleted out of band", async () => {
+    const first = await up(gh, staging);
+    const [changed, removed] = ["clusters/staging/tenants.yaml", "tenants/staging/kustomization.yaml"];
+    gh.pushOutOfBand(OWNER, REPO, "main", { [changed]: "edited by hand\n", [removed]: null, "NOTES.md": "someone else's file\n" });
+    const refreshed = (await gitCommitProvider.read!("id", first)).props as GitCommitOutputs;
+    assert.equal(refreshed.files[changed], "edited by hand\n");
+    assert.ok(!(removed in refreshed.files));
+    assert.equal((await gitCommitProvider.diff!("id", refreshed, inputs(gh, staging))).changes, true);
+    const repaired = (await gitCommitProvider.update!("id", refreshed, inputs(gh, staging))).outs!;
+    assert.equal(repaired.commits, 1);
+    const files = gh.files(OWNER, REPO, "main");
+    assert.equal(files.get(changed), staging[changed]);
+    assert.equal(files.get(removed), staging[removed]);
+    assert.equal(files.get("NOTES.md"), "someone else's file\n", "files that are not this stack's are left alone");
+    // Nothing drifted: refresh reads the same state, and no up follows.
+    const again = (await gitCommitProvider.read!("id", repaired)).props as GitCommitOutputs;
+    assert.deepEqual(again.files, repaired.files);
+  });
 });

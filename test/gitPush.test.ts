@@ -157,4 +157,22 @@ describe("SSH Git push provider (git CLI, bare repositories)", () => {
     assert.equal(await gitContains(remote, "main", second.commitSha, first.commitSha), false);
     assert.equal(await gitContains(remote, "main", "0".repeat(40), second.commitSha), false);
   });
+
+  it("refresh reads back this stack's files as the branch holds them; the next up writes them again", async () => {
+    const first = await up(bare, staging);
+    const work = path.join(path.dirname(bare), "hand");
+    git(path.dirname(bare), "clone", "-q", bare, work);
+    fs.writeFileSync(path.join(work, "clusters/staging/tenants.yaml"), "edited by hand\n");
+    git(work, "rm", "-q", "tenants/staging/kustomization.yaml");
+    git(work, "commit", "-qam", "by hand");
+    git(work, "push", "-q", "origin", "main");
+    const refreshed = (await gitPushProvider.read!("id", first)).props as GitPushOutputs;
+    assert.equal(refreshed.files["clusters/staging/tenants.yaml"], "edited by hand\n");
+    assert.ok(!("tenants/staging/kustomization.yaml" in refreshed.files));
+    assert.equal((await gitPushProvider.diff!("id", refreshed, inputs(bare, staging))).changes, true);
+    await gitPushProvider.update!("id", refreshed, inputs(bare, staging));
+    const f = files(bare);
+    assert.equal(f.get("clusters/staging/tenants.yaml")?.trimEnd(), staging["clusters/staging/tenants.yaml"].trimEnd());
+    assert.ok(f.has("tenants/staging/kustomization.yaml"));
+  });
 });

@@ -9,6 +9,22 @@ export interface SyncResult {
   readonly commits: number;
 }
 
+/**
+ * The state a refresh reads back: this stack's files as the branch now holds them. A file changed or
+ * deleted out of band then differs from what the program renders, so the next up writes it again.
+ */
+export function withDrift<T extends { readonly files: Record<string, string>; readonly paths: readonly string[] }>(
+  props: T,
+  current: ReadonlyMap<string, string | undefined>,
+): T {
+  const files = { ...props.files };
+  for (const [p, text] of current) {
+    if (text === undefined) delete files[p];
+    else files[p] = text;
+  }
+  return { ...props, files };
+}
+
 /** A commit provider's outputs: its inputs, the head it left, Flux's name for it, and the paths it owns. */
 export function commitOutputs<T extends { readonly branch: string }>(
   inputs: T,

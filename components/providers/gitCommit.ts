@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import { githubClient } from "./github";
-import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
-import { commitOutputs, MAX_ATTEMPTS, type SyncResult } from "./commits";
+import { commitWrites, FLEET_ROOTS, type FleetPlan, gitBlobSha, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitOutputs, MAX_ATTEMPTS, type SyncResult, withDrift } from "./commits";
 import { type DynamicArgs, sleep } from "./exec";
 
 /**
@@ -190,6 +190,24 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
   async create(inputs) {
     const result = await syncTree(inputs, inputs.files, [], inputs.mode === "fleet");
     return { id: `${inputs.owner}/${inputs.repository}/${inputs.branch}`, outs: commitOutputs(inputs, result, Object.keys(inputs.files)) };
+  },
+  async read(id, props) {
+    const p = props as GitCommitOutputs;
+    // A seeded repository is its tenant's: what they change there is theirs.
+    if (p.mode === "seed" || !p.paths?.length) return { id, props: p };
+    const gh = githubClient(p);
+    const head = await headOf(gh, p.owner, p.repository, p.branch);
+    if (head === undefined) return { id, props: withDrift(p, new Map(p.paths.map((path) => [path, undefined]))) };
+    const commit = (await gh.rest.git.getCommit({ owner: p.owner, repo: p.repository, commit_sha: head })).data;
+    const tree = (await gh.rest.git.getTree({ owner: p.owner, repo: p.repository, tree_sha: commit.tree.sha, recursive: "true" })).data;
+    const shas = new Map(tree.tree.filter((e) => e.type === "blob" && e.path).map((e) => [e.path!, e.sha!]));
+    const drift = new Map<string, string | undefined>();
+    for (const path of p.paths) {
+      const sha = shas.get(path);
+      if (sha === gitBlobSha(p.files[path] ?? "")) continue;
+      drift.set(path, sha === undefined ? undefined : Buffer.from((await gh.rest.git.getBlob({ owner: p.owner, repo: p.repository, file_sha: sha })).data.content, "base64").toString("utf8"));
+    }
+    return { id, props: withDrift(p, drift) };
   },
   async update(_id, olds, news) {
     // A branch change starts the new branch with the full tree; the old branch keeps its files.

@@ -3,8 +3,8 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { commitWrites, FLEET_ROOTS, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
-import { commitOutputs, MAX_ATTEMPTS, type SyncResult } from "./commits";
+import { commitWrites, FLEET_ROOTS, gitBlobSha, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitOutputs, MAX_ATTEMPTS, type SyncResult, withDrift } from "./commits";
 import { CommandError, type DynamicArgs, run, sleep } from "./exec";
 
 export interface GitPushInputs {
@@ -171,6 +171,29 @@ export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, Git
   async create(inputs) {
     const result = await pushTree(inputs, inputs.files, []);
     return { id: `${inputs.url}#${inputs.branch}`, outs: commitOutputs(inputs, result, Object.keys(inputs.files)) };
+  },
+  async read(id, props) {
+    const p = props as GitPushOutputs;
+    if (!p.paths?.length) return { id, props: p };
+    const drift = await withGit(p, async (git) => {
+      const out = new Map<string, string | undefined>();
+      if ((await remoteHead(git, p.branch)) === undefined) {
+        for (const path of p.paths) out.set(path, undefined);
+        return out;
+      }
+      await fetchRef(git, `refs/heads/${p.branch}`);
+      const shas = new Map<string, string>();
+      for (const line of (await git(["ls-tree", "-r", "refs/fleet/head"])).split("\n")) {
+        const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
+        if (m) shas.set(m[2], m[1]);
+      }
+      for (const path of p.paths) {
+        const sha = shas.get(path);
+        if (sha !== gitBlobSha(p.files[path] ?? "")) out.set(path, sha === undefined ? undefined : await git(["cat-file", "blob", sha]));
+      }
+      return out;
+    });
+    return { id, props: withDrift(p, drift) };
   },
   async update(_id, olds, news) {
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
