@@ -205,7 +205,12 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     for (const path of p.paths) {
       const sha = shas.get(path);
       if (sha === gitBlobSha(p.files[path] ?? "")) continue;
-      drift.set(path, sha === undefined ? undefined : Buffer.from((await gh.rest.git.getBlob({ owner: p.owner, repo: p.repository, file_sha: sha })).data.content, "base64").toString("utf8"));
+      drift.set(
+        path,
+        sha === undefined
+          ? undefined
+          : Buffer.from((await gh.rest.git.getBlob({ owner: p.owner, repo: p.repository, file_sha: sha })).data.content, "base64").toString("utf8"),
+      );
     }
     return { id, props: withDrift(p, drift) };
   },
