@@ -90,6 +90,8 @@ export = async () => {
     gotkComponents,
     kubeconfig: k8sCluster.kubeconfig,
     clusterUid: k8sCluster.clusterUid,
+    clusterName: k8sCluster.name,
+    kindHost: k8sCluster.kindHost,
     k8sProvider: k8sCluster.provider,
     gitSecretData: fleet.secretData,
     revision: fleet.revision,

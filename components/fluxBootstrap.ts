@@ -22,6 +22,9 @@ export interface FluxBootstrapArgs {
   /** Secret kubeconfig of the cluster. */
   readonly kubeconfig: pulumi.Input<string>;
   readonly clusterUid: pulumi.Input<string>;
+  /** The cluster's name, and for kind the host running it (""): where a gone cluster can be proven gone. */
+  readonly clusterName: pulumi.Input<string>;
+  readonly kindHost: pulumi.Input<string>;
   /** The explicit Kubernetes provider. */
   readonly k8sProvider: k8s.Provider;
   /** Data of the flux-system Secret (identity, identity.pub, known_hosts); secret. */
@@ -55,6 +58,8 @@ export class FluxBootstrap extends pulumi.ComponentResource {
         kubeconfig,
         clusterUid: args.clusterUid,
         version: config.flux.version,
+        clusterName: args.clusterName,
+        kindHost: args.kindHost,
         foundation: objects.foundation,
         components: objects.components,
         timeoutSeconds: WAIT_SECONDS,

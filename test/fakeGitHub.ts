@@ -35,6 +35,8 @@ export interface FakeGitHub {
   lazySize: boolean;
   /** Answers the next `count` requests with a secondary rate limit (403, retry-after), or a spent primary limit (403, reset in `resetSeconds`). */
   rateLimit(kind: "secondary" | "primary", count?: number, resetSeconds?: number): void;
+  /** Tokens GitHub no longer accepts: a request with one is answered 401 Bad credentials. */
+  readonly revokedTokens: Set<string>;
   /** A commit by someone else on a branch: files written (text) or deleted (null). */
   pushOutOfBand(owner: string, repo: string, branch: string, files: Record<string, string | null>): void;
   /** Makes the next ref update on this branch lose a race (422), as if another push came first. */
@@ -56,6 +58,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const races = new Set<string>();
   const organisations = new Set<string>(["my-org"]);
   const limits: { kind: "secondary" | "primary"; resetSeconds: number }[] = [];
+  const revokedTokens = new Set<string>();
   const state = { lazySize: false, user: "me" };
   const newRepo = (defaultBranch = "main", admin = true, description = "", visibility = "private"): Repo => ({
     defaultBranch,
@@ -91,6 +94,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(data));
       };
+      const token = /^(?:token|bearer) (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+      if (token !== undefined && revokedTokens.has(token)) return send(401, { message: "Bad credentials" });
       const limit = limits.shift();
       if (limit?.kind === "secondary") {
         res.writeHead(403, { "content-type": "application/json", "retry-after": "1" });
@@ -298,6 +303,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     set lazySize(v: boolean) {
       state.lazySize = v;
     },
+    revokedTokens,
     rateLimit(kind, count = 1, resetSeconds = 3600) {
       for (let i = 0; i < count; i++) limits.push({ kind, resetSeconds });
     },

@@ -214,4 +214,40 @@ describe("GitHub commit provider", () => {
     const again = (await gitCommitProvider.read!("id", repaired)).props as GitCommitOutputs;
     assert.deepEqual(again.files, repaired.files);
   });
+
+  describe("credentials are the current ones, not those of the create", () => {
+    let saved: string | undefined;
+    beforeEach(() => {
+      saved = process.env.GITHUB_TOKEN;
+      delete process.env.GITHUB_TOKEN;
+    });
+    afterEach(() => {
+      if (saved === undefined) delete process.env.GITHUB_TOKEN;
+      else process.env.GITHUB_TOKEN = saved;
+    });
+
+    it("a new token alone is an update that records it, with no request to GitHub", async () => {
+      const first = await up(gh, staging);
+      const rotated = inputs(gh, staging, { token: "t2" });
+      assert.deepEqual(await gitCommitProvider.diff!("id", first, rotated), { changes: true, replaces: [] });
+      const requests = gh.requests.length;
+      const out = (await gitCommitProvider.update!("id", first, rotated)).outs!;
+      assert.equal(gh.requests.length, requests);
+      assert.equal(out.token, "t2");
+      assert.equal(out.commitSha, first.commitSha);
+      gh.revokedTokens.add("t");
+      await gitCommitProvider.delete!("id", out);
+      assert.ok(!gh.files(OWNER, REPO, "main").has("clusters/staging/tenants.yaml"), "the delete ran with the recorded new token");
+    });
+
+    it("refresh and destroy use GITHUB_TOKEN as it is now over a revoked recorded token", async () => {
+      const first = await up(gh, staging);
+      gh.revokedTokens.add("t");
+      await assert.rejects(gitCommitProvider.read!("id", first), /Bad credentials/);
+      process.env.GITHUB_TOKEN = "current";
+      assert.equal((await gitCommitProvider.read!("id", first)).id, "id");
+      await gitCommitProvider.delete!("id", first);
+      assert.ok(!gh.files(OWNER, REPO, "main").has("clusters/staging/tenants.yaml"));
+    });
+  });
 });

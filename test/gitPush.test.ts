@@ -89,6 +89,23 @@ describe("SSH Git push provider (git CLI, bare repositories)", () => {
     assert.equal(commits(bare), 2);
   });
 
+  it("a new key or host key alone is an update that records it, with no fetch or push", async () => {
+    const first = await up(bare, staging);
+    const rotated = inputs(bare, staging, { sshKey: "new-key", knownHosts: "[127.0.0.1]:2222 ssh-ed25519 AAAA" });
+    assert.deepEqual(await gitPushProvider.diff!("id", first, rotated), { changes: true, replaces: [] });
+    // The remote is gone: any git command against it would fail.
+    fs.renameSync(bare, `${bare}.moved`);
+    try {
+      const out = (await gitPushProvider.update!("id", first, rotated)).outs!;
+      assert.equal(out.sshKey, "new-key");
+      assert.equal(out.knownHosts, rotated.knownHosts);
+      assert.equal(out.commitSha, first.commitSha);
+      assert.equal(out.commits, 0);
+    } finally {
+      fs.renameSync(`${bare}.moved`, bare);
+    }
+  });
+
   it("an empty repository gets its branch with the first commit", async () => {
     const empty = bareRepo(false);
     try {

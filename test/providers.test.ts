@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { kindClusterProvider, kindConfig } from "../components/providers/kindCluster";
+import { kindClusterGone, kindClusterProvider, kindConfig } from "../components/providers/kindCluster";
 import {
   fluxInstallProvider,
   type FluxInstallInputs,
@@ -13,9 +13,11 @@ import {
   pathChangeFailure,
   readiness,
   uninstallFlux,
+  uninstallFromCluster,
   waitReady,
 } from "../components/providers/flux";
 import { gitCommitProvider } from "../components/providers/gitCommit";
+import { CommandError } from "../components/providers/exec";
 import type { Kubectl } from "../components/providers/kubectl";
 import { bootstrapObjects, GITHUB_KNOWN_HOSTS, type KubeObject } from "../manifests";
 import { comparable, fluxFixture, kustomizeBuild, render, requireKubectl, requirePath, stackConfig, syntheticInstallManifest, writeTemp } from "./helpers";
@@ -142,6 +144,10 @@ describe("Flux providers", () => {
       };
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, base)).changes, false);
       assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, { ...base, revision: "main@sha1:b" })).changes, true);
+      // A new token or push key is recorded without a wait: kubeconfig "k" would fail any kubectl call.
+      const rotated = { ...base, token: "t2", sshKey: "key2" };
+      assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "Ready" }, rotated)).changes, true);
+      assert.deepEqual((await fluxReadyProvider.update!("id", { ...base, message: "Ready" }, rotated)).outs, { ...rotated, message: "Ready" });
     });
   });
 
@@ -150,6 +156,8 @@ describe("Flux providers", () => {
       kubeconfig: "k",
       clusterUid: "uid-1",
       version: "v2.9.4",
+      clusterName: "staging",
+      kindHost: "",
       foundation: [
         { apiVersion: "v1", kind: "Namespace", metadata: { name: "flux-system" } },
         crd("gitrepositories.source.toolkit.fluxcd.io"),
@@ -204,6 +212,55 @@ describe("Flux providers", () => {
       assert.ok(calls.find((c) => c.startsWith("patch"))!.endsWith(`-p {"metadata":{"finalizers":null}}`));
     });
 
+    it("a cluster that does not answer (the real kubectl, nothing listening) fails the uninstall loudly", async () => {
+      const kubeconfig =
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\nusers:\n- name: u\n  user: {token: revoked}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n";
+      // Nothing listens on port 9 of loopback: the real kubectl cannot reach it.
+      await assert.rejects(fluxInstallProvider.delete!("id", { ...state, kubeconfig }), (e: Error) => {
+        assert.match(
+          e.message,
+          /^cannot uninstall Flux: the cluster staging does not answer \(.*(refused|connect).*\)\. Bring it back, or give the program current credentials/s,
+        );
+        assert.match(e.message, /pulumi state delete on the FluxInstall resource\.$/);
+        return true;
+      });
+    });
+
+    it("delete uses the current credentials' answer: uninstalls the same cluster, skips one proven another or gone, fails otherwise", async () => {
+      const refused = new CommandError("kubectl", "error: You must be logged in to the server (Unauthorized)\n", 1);
+      const answering = (uid: string) => scripted((a) => (a.join(" ").includes("kube-system") ? uid : a[0] === "get" ? "" : ""));
+      // Same cluster: the uninstall runs (its first step deletes the controllers).
+      const same = answering("uid-1");
+      await uninstallFromCluster(same.kubectl, { ...state, foundation: [], components: [] }, async () => assert.fail("not asked"));
+      assert.ok(same.calls.some((c) => c.startsWith("delete namespace flux-system")));
+      // Another cluster under the same name: nothing is deleted there.
+      const other = answering("uid-2");
+      await uninstallFromCluster(other.kubectl, state, async () => assert.fail("not asked"));
+      assert.deepEqual(
+        other.calls.map((c) => c.split(" ")[0]),
+        ["get"],
+      );
+      // Credentials refused: a kind cluster its host no longer lists is gone; anything else is loud.
+      const denied = scripted(() => refused);
+      await uninstallFromCluster(denied.kubectl, { ...state, kindHost: os.hostname() }, async (name, host) => name === "staging" && host === os.hostname());
+      await assert.rejects(
+        uninstallFromCluster(denied.kubectl, { ...state, kindHost: os.hostname() }, async () => false),
+        {
+          message:
+            "cannot uninstall Flux: the cluster staging does not answer (error: You must be logged in to the server (Unauthorized)). Bring it back, or give the program current credentials (pulumi up stores them) and destroy again; if the cluster is gone for good, drop Flux from the state with pulumi state delete on the FluxInstall resource.",
+        },
+      );
+      await assert.rejects(
+        uninstallFromCluster(denied.kubectl, state, async () => true),
+        /does not answer/,
+        "a cluster that is not kind is never taken for gone",
+      );
+    });
+
+    it("a new kubeconfig is an update (kept for the delete), not a replacement", async () => {
+      assert.deepEqual(await fluxInstallProvider.diff!("id", state, { ...state, kubeconfig: "k2" }), { changes: true, replaces: [] });
+    });
+
     it("a namespace stuck terminating fails after a bounded time instead of hanging", async () => {
       const { kubectl } = scripted((a) =>
         a[0] === "get" && a[1] === "namespace" ? (a.includes("jsonpath={.status.conditions}") ? "[stuck]" : "namespace/flux-system") : "",
@@ -216,6 +273,12 @@ describe("Flux providers", () => {
 
   describe("sync", () => {
     const sync = { kubeconfig: "k", clusterUid: "uid-1", path: "clusters/staging", objects: [] };
+
+    it("a new kubeconfig alone is recorded, not applied again", async () => {
+      assert.deepEqual(await fluxSyncProvider.diff!("id", sync, { ...sync, kubeconfig: "k2" }), { changes: true, replaces: [] });
+      // "k2" is no kubeconfig: an apply would fail.
+      assert.deepEqual((await fluxSyncProvider.update!("id", sync, { ...sync, kubeconfig: "k2" })).outs, { ...sync, kubeconfig: "k2" });
+    });
 
     it("refuses a cluster path change on the same cluster, with the way out", async () => {
       const result = await fluxSyncProvider.check!(sync, { ...sync, path: "clusters/eu" });
@@ -319,6 +382,26 @@ esac
     await kindClusterProvider.delete!("staging", created);
     await kindClusterProvider.delete!("staging", created);
     assert.equal(fs.readFileSync(clusters, "utf8").trim(), "");
+  });
+
+  it("records its host; from another host a refresh says where the cluster lives instead of planning a new one", async () => {
+    const created = (await kindClusterProvider.create(inputs)).outs!;
+    assert.equal(created.host, os.hostname());
+    const elsewhere = { ...created, host: "build-box-7" };
+    fs.writeFileSync(clusters, "");
+    await assert.rejects(kindClusterProvider.read!("staging", elsewhere), {
+      message: `the kind cluster staging lives on host build-box-7, and this is ${os.hostname()}: run this stack from build-box-7 (a preview elsewhere: pulumi preview --refresh=false)`,
+    });
+  });
+
+  it("proves a kind cluster gone only on its own host, when its kind no longer lists it", async () => {
+    await kindClusterProvider.create(inputs);
+    assert.equal(await kindClusterGone("staging", os.hostname()), false, "listed: not gone");
+    fs.writeFileSync(clusters, "");
+    assert.equal(await kindClusterGone("staging", os.hostname()), true);
+    assert.equal(await kindClusterGone("staging", "build-box-7"), false, "another host proves nothing");
+    process.env.PATH = `${bin}-none`;
+    assert.equal(await kindClusterGone("staging", os.hostname()), false, "no kind CLI proves nothing");
   });
 
   it("keeps the state on refresh where kind is not installed (a preview on another machine)", async () => {

@@ -16,6 +16,8 @@ export interface Cluster extends pulumi.Resource {
   readonly clusterUid: pulumi.Output<string>;
   /** The explicit provider every Kubernetes resource of the program uses. */
   readonly provider: k8s.Provider;
+  /** For a kind cluster, the host that runs it ("" for any other cluster): where "gone" can be proven. */
+  readonly kindHost: pulumi.Output<string>;
 }
 
 /** What a concrete cluster builds: its kubeconfig, and its identity when it already knows it. */
@@ -23,6 +25,11 @@ export interface BuiltCluster {
   readonly kubeconfig: pulumi.Input<string>;
   /** Given by clusters that wait for their API themselves (kind); otherwise a probe reads it. */
   readonly clusterUid?: pulumi.Output<string>;
+  /**
+   * The host of a kind cluster. A kind cluster lives and dies with its host's Docker: when it is gone,
+   * its objects are gone with it, so the provider drops them from state instead of failing refresh or destroy.
+   */
+  readonly kindHost?: pulumi.Output<string>;
 }
 
 /**
@@ -35,6 +42,7 @@ export abstract class ClusterComponent extends pulumi.ComponentResource implemen
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly clusterUid: pulumi.Output<string>;
   public readonly provider: k8s.Provider;
+  public readonly kindHost: pulumi.Output<string>;
 
   protected constructor(
     type: string,
@@ -55,7 +63,12 @@ export abstract class ClusterComponent extends pulumi.ComponentResource implemen
       this.clusterUid = probe.clusterUid;
       ready = [probe];
     }
-    this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: ready });
+    this.kindHost = built.kindHost ?? pulumi.output("");
+    this.provider = new k8s.Provider(
+      `${name}-provider`,
+      { kubeconfig: this.kubeconfig, ...(built.kindHost ? { deleteUnreachable: true } : {}) },
+      { parent: this, dependsOn: ready },
+    );
     this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig, clusterUid: this.clusterUid });
   }
 }

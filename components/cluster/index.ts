@@ -25,7 +25,7 @@ export class KindCluster extends ClusterComponent {
         { name: args.clusterName, nodeImage: args.nodeImage, workers: args.workers, waitSeconds: CLUSTER_WAIT_SECONDS },
         { parent: self },
       );
-      return { kubeconfig: cluster.kubeconfig, clusterUid: cluster.clusterUid };
+      return { kubeconfig: cluster.kubeconfig, clusterUid: cluster.clusterUid, kindHost: cluster.host };
     });
   }
 }

@@ -22,7 +22,7 @@ export class CommandError extends Error {
   }
 }
 
-/** Runs `file args`, feeding `input` on stdin; rejects with CommandError. A missing CLI says how to get it. */
+/** Runs `file args`, feeding `input` (or nothing) on stdin; rejects with CommandError. A missing CLI says how to get it. */
 export function run(file: string, args: readonly string[], input?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(file, [...args], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -33,7 +33,9 @@ export function run(file: string, args: readonly string[], input?: string): Prom
       }
       reject(new CommandError(`${file} ${args.slice(0, 3).join(" ")}`, stderr || err.message, (err as { code?: number }).code));
     });
-    if (input !== undefined) child.stdin?.end(input);
+    // stdin is always closed: a CLI that would prompt (kubectl asks for a username when a kubeconfig
+    // has no credentials) reads end-of-file and fails instead of waiting for ever.
+    child.stdin?.end(input);
   });
 }
 
@@ -55,3 +57,20 @@ export function sleep(ms: number): Promise<void> {
 
 /** A dynamic resource's args: each of the provider's inputs, as a Pulumi Input. */
 export type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/**
+ * Whether `news` differs from `olds` in nothing but `credentials`. A credential is how a provider
+ * reaches what it manages, not what it makes there: a new one alone is an update that records it
+ * (so a later refresh or delete uses the current one, not the one of the create) and does nothing else.
+ */
+export function onlyCredentialsChanged<T extends object>(olds: T, news: T, credentials: readonly (keyof T)[]): boolean {
+  return (Object.keys(news) as (keyof T)[]).every((k) => credentials.includes(k) || JSON.stringify(olds[k]) === JSON.stringify(news[k]));
+}
+
+/**
+ * The GitHub token a refresh or a delete uses: GITHUB_TOKEN as it is now when set (a refresh runs before
+ * the program, a destroy runs none, so neither sees this up's config), else the one recorded at the last up.
+ */
+export function currentToken(recorded: string): string {
+  return process.env.GITHUB_TOKEN || recorded;
+}

@@ -2,10 +2,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FLUX_NAMESPACE } from "../../manifests/labels";
 import type { KubeObject } from "../../manifests/yaml";
-import { type DynamicArgs, sleep } from "./exec";
+import { type DynamicArgs, onlyCredentialsChanged, sleep } from "./exec";
 import { githubClient } from "./github";
 import { gitContains } from "./gitPush";
-import { applyObjects, clusterUid, type Kubectl, withKubectl } from "./kubectl";
+import { kindClusterGone } from "./kindCluster";
+import { applyObjects, type Kubectl, probeCluster, withKubectl } from "./kubectl";
 
 // ---------------------------------------------------------------------------------------------
 // Install: CRDs and Namespace, then the controllers, exactly as Flux renders them from Git.
@@ -15,6 +16,9 @@ export interface FluxInstallInputs {
   /** kube-system UID of the cluster installed into; a new cluster means a new install. */
   readonly clusterUid: string;
   readonly version: string;
+  /** The cluster's name, and for kind the host running it ("" otherwise): where "gone" can be proven. */
+  readonly clusterName: string;
+  readonly kindHost: string;
   readonly foundation: KubeObject[];
   readonly components: KubeObject[];
   readonly timeoutSeconds: number;
@@ -82,7 +86,12 @@ export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInp
     // A new cluster needs a new install. Anything else (a new Flux version) reaches the cluster
     // through gotk-components.yaml in Git: recorded here, never applied, never recreated.
     const replaces = olds.clusterUid !== news.clusterUid ? ["clusterUid"] : [];
-    const changes = replaces.length > 0 || olds.version !== news.version || JSON.stringify(olds.components) !== JSON.stringify(news.components);
+    // A new kubeconfig (rotated credentials) is kept too, so a later uninstall uses the current one.
+    const changes =
+      replaces.length > 0 ||
+      olds.version !== news.version ||
+      olds.kubeconfig !== news.kubeconfig ||
+      JSON.stringify(olds.components) !== JSON.stringify(news.components);
     return { changes, replaces };
   },
   async create(inputs) {
@@ -93,13 +102,27 @@ export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInp
     return { outs: news };
   },
   async delete(_id, props) {
-    await withKubectl(props.kubeconfig, async (k) => {
-      // Uninstall only from the cluster Flux was installed in; a deleted or replaced cluster has nothing to clean.
-      if ((await clusterUid(k)) !== props.clusterUid) return;
-      await uninstallFlux(k, props);
-    });
+    await withKubectl(props.kubeconfig, (k) => uninstallFromCluster(k, props));
   },
 };
+
+/**
+ * Delete's decision, with the credentials of the current up (not those of the create): uninstall from the
+ * cluster Flux was installed in; skip one proven to be another (a new kube-system UID, or a kind cluster its
+ * own host no longer lists); otherwise fail loudly, since skipping would leave Flux running unseen.
+ */
+export async function uninstallFromCluster(k: Kubectl, props: FluxInstallInputs, gone = kindClusterGone): Promise<void> {
+  const probe = await probeCluster(k);
+  if (probe.uid === props.clusterUid) return uninstallFlux(k, props);
+  if (probe.uid !== undefined) return;
+  // "" for any cluster but kind: an unreachable cloud or existing cluster is never taken for gone.
+  if (props.kindHost && props.clusterName && (await gone(props.clusterName, props.kindHost))) return;
+  throw new Error(
+    `cannot uninstall Flux: the cluster ${props.clusterName || "(unnamed)"} does not answer (${probe.error}). ` +
+      "Bring it back, or give the program current credentials (pulumi up stores them) and destroy again; " +
+      "if the cluster is gone for good, drop Flux from the state with pulumi state delete on the FluxInstall resource.",
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sync: GitRepository + Kustomization flux-system, applied at bootstrap and when the branch or URL moves.
@@ -132,13 +155,16 @@ export const fluxSyncProvider: pulumi.dynamic.ResourceProvider<FluxSyncInputs, F
   },
   async diff(_id, olds, news) {
     const replaces = olds.clusterUid !== news.clusterUid ? ["clusterUid"] : [];
-    return { changes: replaces.length > 0 || JSON.stringify(olds.objects) !== JSON.stringify(news.objects), replaces };
+    // A new kubeconfig alone is recorded, not applied: the objects in the cluster are the same.
+    const changes = replaces.length > 0 || olds.kubeconfig !== news.kubeconfig || JSON.stringify(olds.objects) !== JSON.stringify(news.objects);
+    return { changes, replaces };
   },
   async create(inputs) {
     await withKubectl(inputs.kubeconfig, (k) => applyObjects(k, inputs.objects));
     return { id: `${FLUX_NAMESPACE}/${FLUX_NAMESPACE}@${inputs.clusterUid}`, outs: inputs };
   },
-  async update(_id, _olds, news) {
+  async update(_id, olds, news) {
+    if (onlyCredentialsChanged<FluxSyncInputs>(olds, news, ["kubeconfig"])) return { outs: news };
     // A branch or URL change is committed to the new branch, which Flux would never read: point Flux at it.
     await withKubectl(news.kubeconfig, (k) => applyObjects(k, news.objects));
     return { outs: news };
@@ -271,13 +297,16 @@ export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs,
     // Wait again whenever what is waited for changes (a new commit, a new cluster).
     // A new key to register (rotation) is a change too: Flux must be seen reading with it.
     const keys: (keyof FluxReadyInputs)[] = ["kubeconfig", "resource", "namespace", "name", "revision", "hint"];
-    return { changes: keys.some((k) => olds[k] !== news[k]) };
+    // A new token or push key alone is recorded without waiting again.
+    const credentials: (keyof FluxReadyInputs)[] = ["token", "sshKey", "knownHosts"];
+    return { changes: [...keys, ...credentials].some((k) => olds[k] !== news[k]) };
   },
   async create(inputs) {
     const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs, undefined, containsFor(inputs)));
     return { id: `${inputs.namespace}/${inputs.name}`, outs: { ...inputs, message } };
   },
-  async update(_id, _olds, news) {
+  async update(_id, olds, news) {
+    if (onlyCredentialsChanged<FluxReadyInputs>(olds, news, ["token", "sshKey", "knownHosts"])) return { outs: { ...olds, ...news } };
     const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news, undefined, containsFor(news)));
     return { outs: { ...news, message } };
   },

@@ -4,7 +4,7 @@ import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" 
 import { githubClient } from "./github";
 import { commitWrites, FLEET_ROOTS, type FleetPlan, gitBlobSha, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
 import { commitOutputs, MAX_ATTEMPTS, type SyncResult, withDrift } from "./commits";
-import { type DynamicArgs, sleep } from "./exec";
+import { currentToken, type DynamicArgs, onlyCredentialsChanged, sleep } from "./exec";
 
 /**
  * `fleet`: this stack's files in the shared fleet repository (written, updated, deleted with the
@@ -181,8 +181,8 @@ export async function syncTree(
 export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs, GitCommitOutputs> = {
   async diff(_id, olds, news) {
     if (news.mode === "seed") return { changes: false }; // seeded once; the repository is its users' now
-    // Whether shared files may be overwritten is how this up writes, not what: alone it changes nothing.
-    const keys: (keyof GitCommitInputs)[] = ["owner", "repository", "branch", "message", "apiUrl"];
+    // A new token alone is recorded (update without a write), so refresh and destroy use the current one.
+    const keys: (keyof GitCommitInputs)[] = ["owner", "repository", "branch", "message", "apiUrl", "token"];
     const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
     const replaces = olds.owner !== news.owner || olds.repository !== news.repository ? ["repository"] : [];
     return { changes, replaces };
@@ -195,7 +195,7 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     const p = props as GitCommitOutputs;
     // A seeded repository is its tenant's: what they change there is theirs.
     if (p.mode === "seed" || !p.paths?.length) return { id, props: p };
-    const gh = githubClient(p);
+    const gh = githubClient({ ...p, token: currentToken(p.token) });
     const head = await headOf(gh, p.owner, p.repository, p.branch);
     if (head === undefined) return { id, props: withDrift(p, new Map(p.paths.map((path) => [path, undefined]))) };
     const commit = (await gh.rest.git.getCommit({ owner: p.owner, repo: p.repository, commit_sha: head })).data;
@@ -215,6 +215,7 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     return { id, props: withDrift(p, drift) };
   },
   async update(_id, olds, news) {
+    if (onlyCredentialsChanged<GitCommitInputs>(olds, news, ["token"])) return { outs: { ...olds, token: news.token, commits: 0 } };
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
     const previous = olds.branch === news.branch ? olds.paths : [];
     const result = await syncTree(news, news.files, previous, true);
@@ -222,7 +223,7 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
   },
   async delete(_id, props) {
     if (props.mode === "seed") return;
-    await syncTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths, true);
+    await syncTree({ ...props, token: currentToken(props.token), message: `${props.message} (removed)` }, {}, props.paths, true);
   },
 };
 

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { commitWrites, FLEET_ROOTS, gitBlobSha, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
 import { commitOutputs, MAX_ATTEMPTS, type SyncResult, withDrift } from "./commits";
-import { CommandError, type DynamicArgs, run, sleep } from "./exec";
+import { CommandError, type DynamicArgs, onlyCredentialsChanged, run, sleep } from "./exec";
 
 export interface GitPushInputs {
   /** Repository URL (`ssh://...`; a local path or `file://` URL works the same). */
@@ -163,8 +163,8 @@ export async function gitContains(remote: Pick<GitPushInputs, "url" | "sshKey" |
 
 export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, GitPushOutputs> = {
   async diff(_id, olds, news) {
-    // The key and host keys are how, not what: a new credential alone pushes nothing.
-    const keys: (keyof GitPushInputs)[] = ["url", "branch", "message"];
+    // A new key or host key alone is recorded (update without a push), so refresh and destroy use it.
+    const keys: (keyof GitPushInputs)[] = ["url", "branch", "message", "sshKey", "knownHosts"];
     const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
     return { changes, replaces: olds.url !== news.url ? ["url"] : [] };
   },
@@ -196,6 +196,9 @@ export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, Git
     return { id, props: withDrift(p, drift) };
   },
   async update(_id, olds, news) {
+    if (onlyCredentialsChanged<GitPushInputs>(olds, news, ["sshKey", "knownHosts"])) {
+      return { outs: { ...olds, sshKey: news.sshKey, knownHosts: news.knownHosts, commits: 0 } };
+    }
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
     const previous = olds.branch === news.branch ? olds.paths : [];
     const result = await pushTree(news, news.files, previous);

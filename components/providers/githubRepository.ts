@@ -1,7 +1,7 @@
 // Dynamic provider for a GitHub repository the program creates: created once, kept on destroy, and adopted again when
 // a later up (after a destroy, or a tenant removed and added back) finds the repository it created before.
 import * as pulumi from "@pulumi/pulumi";
-import type { DynamicArgs } from "./exec";
+import { currentToken, type DynamicArgs } from "./exec";
 import { githubClient } from "./github";
 
 /** Ends the description of every repository the program creates: how a later up knows the repository is its own. */
@@ -90,7 +90,7 @@ export const githubRepositoryProvider: pulumi.dynamic.ResourceProvider<GitHubRep
   async read(id, props) {
     const p = props as GitHubRepositoryOutputs;
     try {
-      const { data } = await githubClient(p).rest.repos.get({ owner: p.owner, repo: p.name });
+      const { data } = await githubClient({ ...p, token: currentToken(p.token) }).rest.repos.get({ owner: p.owner, repo: p.name });
       return { id, props: { ...p, visibility: (data.visibility as GitHubRepositoryInputs["visibility"]) ?? p.visibility } };
     } catch (e) {
       if (status(e) === 404) return { id: "", props: {} as GitHubRepositoryOutputs }; // deleted out of band: the next up creates it

@@ -1,4 +1,5 @@
 // Dynamic provider for a kind cluster (there is no kind provider on npm): create, read, replace, delete via the kind CLI.
+import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../manifests/yaml";
 import { CommandError, run, withTempFile } from "./exec";
@@ -16,6 +17,21 @@ export interface KindClusterOutputs extends KindClusterInputs {
   readonly kubeconfig: string;
   /** UID of kube-system: changes when the cluster is recreated under the same name. */
   readonly clusterUid: string;
+  /** The host whose Docker runs the cluster: a kind cluster exists for that host's kind CLI only. */
+  readonly host: string;
+}
+
+/**
+ * Whether the kind cluster `name` made on `host` is proven gone: this is that host and its kind no
+ * longer lists it. From another host nothing can be told; a missing kind CLI proves nothing either.
+ */
+export async function kindClusterGone(name: string, host: string): Promise<boolean> {
+  if (host !== os.hostname()) return false;
+  try {
+    return !(await kindClusters()).includes(name);
+  } catch {
+    return false;
+  }
 }
 
 /** Everything that makes a different cluster: any change replaces it. */
@@ -59,7 +75,7 @@ export const kindClusterProvider: pulumi.dynamic.ResourceProvider<KindClusterInp
     );
     const kubeconfig = await kubeconfigOf(inputs.name);
     const clusterUid = await withKubectl(kubeconfig, (k) => waitForApi(k, inputs.waitSeconds * 1000));
-    return { id: inputs.name, outs: { ...inputs, kubeconfig, clusterUid } };
+    return { id: inputs.name, outs: { ...inputs, kubeconfig, clusterUid, host: os.hostname() } };
   },
 
   async read(id, props) {
@@ -71,8 +87,17 @@ export const kindClusterProvider: pulumi.dynamic.ResourceProvider<KindClusterInp
       if (e instanceof CommandError && e.code === "ENOENT") return { id, props: props as KindClusterOutputs };
       throw e;
     }
-    // A cluster deleted out of band reads as gone, so refresh drops it and the next up recreates it.
-    if (!clusters.includes(id)) return { id: "", props: {} as KindClusterOutputs };
+    const p = props as KindClusterOutputs;
+    if (!clusters.includes(id)) {
+      // Elsewhere the cluster is not listed because it lives on its own host: say so instead of planning a new one.
+      if (p.host && p.host !== os.hostname()) {
+        throw new Error(
+          `the kind cluster ${id} lives on host ${p.host}, and this is ${os.hostname()}: run this stack from ${p.host} (a preview elsewhere: pulumi preview --refresh=false)`,
+        );
+      }
+      // Deleted out of band on its own host: refresh drops it and the next up recreates it.
+      return { id: "", props: {} as KindClusterOutputs };
+    }
     return { id, props: { ...(props as KindClusterOutputs), kubeconfig: await kubeconfigOf(id) } };
   },
 
@@ -98,12 +123,13 @@ export interface KindClusterResourceArgs {
 export class KindClusterResource extends pulumi.dynamic.Resource {
   declare public readonly kubeconfig: pulumi.Output<string>;
   declare public readonly clusterUid: pulumi.Output<string>;
+  declare public readonly host: pulumi.Output<string>;
 
   constructor(name: string, args: KindClusterResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       kindClusterProvider,
       name,
-      { ...args, kubeconfig: undefined, clusterUid: undefined },
+      { ...args, kubeconfig: undefined, clusterUid: undefined, host: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),
       "flux-multi-tenancy",
       "KindCluster",

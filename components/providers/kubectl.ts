@@ -38,9 +38,15 @@ export async function waitForApi(kubectl: Kubectl, timeoutMs: number, intervalMs
 
 /** The kube-system UID when the API answers, undefined when the cluster is unreachable or gone. */
 export async function clusterUid(kubectl: Kubectl): Promise<string | undefined> {
+  return (await probeCluster(kubectl)).uid;
+}
+
+/** The kube-system UID, or why the cluster did not give it (unreachable, credentials refused). */
+export async function probeCluster(kubectl: Kubectl): Promise<{ uid?: string; error?: string }> {
   try {
-    return (await kubectl(["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}", "--request-timeout=20s"])).trim() || undefined;
-  } catch {
-    return undefined;
+    const uid = (await kubectl(["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}", "--request-timeout=20s"])).trim();
+    return uid ? { uid } : { error: "kube-system has no UID" };
+  } catch (e) {
+    return { error: e instanceof CommandError ? e.stderr.trim() : String(e) };
   }
 }
