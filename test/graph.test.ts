@@ -75,6 +75,12 @@ describe("resource graph", () => {
       ]);
     });
 
+    it("a kind cluster's objects leave the state with it: deleteUnreachable on its provider; the install knows the cluster and its host", () => {
+      assert.equal(get(resources, "cluster-provider").inputs.deleteUnreachable, "true", "provider inputs are strings");
+      assert.equal(get(resources, "flux-install").inputs.clusterName, "staging");
+      assert.equal(get(resources, "flux-install").inputs.kindHost, "workstation-1");
+    });
+
     it("every URN is unique", () => {
       assert.equal(new Set(resources.map((r) => r.urn)).size, resources.length);
     });
@@ -262,6 +268,9 @@ describe("resource graph", () => {
       assert.deepEqual(deps(get(resources, "cluster-provider")), ["cluster-probe"]);
       assert.deepEqual(get(resources, "cluster-provider").secretInputs, ["kubeconfig"]);
       assert.deepEqual(get(resources, "cluster-probe").secretInputs, ["kubeconfig"]);
+      // Only a kind cluster's objects may leave the state with an unreachable cluster: elsewhere that is no proof.
+      assert.equal(get(resources, "cluster-provider").inputs.deleteUnreachable, undefined);
+      assert.equal(get(resources, "flux-install").inputs.kindHost, "");
     });
 
     it("adopts the fleet and tenant repositories: commit checks access, tenant seed commits nothing", () => {

@@ -95,7 +95,12 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
   if (type === "azure-native:resources:ResourceGroup") return { ...inputs, name: inputs.resourceGroupName };
   if (type.startsWith("pulumi-nodejs:dynamic")) {
     if ("nodeImage" in inputs)
-      return { ...inputs, kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- name: kind-${inputs.name}\n`, clusterUid: `uid-${inputs.name}` };
+      return {
+        ...inputs,
+        kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- name: kind-${inputs.name}\n`,
+        clusterUid: `uid-${inputs.name}`,
+        host: "workstation-1",
+      };
     if ("files" in inputs) {
       const sha = digest(inputs.files);
       return { ...inputs, commitSha: sha, revision: `${inputs.branch}@sha1:${sha}`, paths: Object.keys(inputs.files).sort(), commits: 1 };

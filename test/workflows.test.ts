@@ -56,6 +56,9 @@ describe("users' workflows", () => {
     const job = w.jobs.preview;
     assert.deepEqual(job.strategy?.matrix.stack, ["staging", "production"]);
     assert.equal(job.needs, "test");
+    // Refresh reads the kind cluster, which only its own host can: staging previews where it is upped.
+    assert.equal(job["runs-on"], "${{ matrix.stack == 'staging' && (vars.STAGING_RUNNER || 'self-hosted') || 'ubuntu-latest' }}");
+    assert.equal(workflow("up.yml").jobs.staging["runs-on"], "${{ vars.STAGING_RUNNER || 'self-hosted' }}");
     const [pulumi] = pulumiSteps(job);
     assert.equal(pulumi.with?.command, "preview");
     assert.equal(pulumi.with?.["comment-on-pr"], true);
