@@ -95,6 +95,12 @@ export interface FluxConfig {
   readonly manifests: string;
   /** Value of `--default-service-account` on kustomize- and helm-controller. */
   readonly defaultServiceAccount: string;
+  /**
+   * Flux's workload-identity lockdown: cloud credentials only through the object's own service account,
+   * defaulting to defaultServiceAccount (the ObjectLevelWorkloadIdentity feature gate and the default
+   * service-account flags of the source, notification, image, kustomize and helm controllers).
+   */
+  readonly workloadIdentityLockdown: boolean;
 }
 
 export interface FleetConfig {
@@ -191,6 +197,7 @@ export const DEFAULTS = {
     componentsExtra: [] as string[],
     manifests: "",
     defaultServiceAccount: "default",
+    workloadIdentityLockdown: false,
   },
   fleet: { provider: "github", url: "", owner: "", repository: "fleet-infra", branch: "main", visibility: "private", create: true },
   policies: {
@@ -245,6 +252,9 @@ const MIN_FLUX_VERSION = {
   version: "v2.6.0",
   why: "OCIRepository as source.toolkit.fluxcd.io/v1 (the Kyverno source), beside GitRepository v1, Kustomization v1 and HelmRelease v2",
 };
+
+/** The oldest Flux whose helm-controller knows the ObjectLevelWorkloadIdentity gate (v2.6.0's did not). */
+const MIN_WORKLOAD_IDENTITY_FLUX = "v2.7.0";
 
 function olderThan(a: string, b: string): boolean {
   const [x, y] = [a, b].map((v) => v.replace(/^v/, "").split(".").map(Number));
@@ -592,7 +602,16 @@ function readFlux(r: Reader, environment: string): FluxConfig {
   }
   const manifests = r.string("flux.manifests", f.manifests, true);
   const defaultServiceAccount = r.dns1123("flux.defaultServiceAccount", f.defaultServiceAccount);
-  return { version, components, componentsExtra, path: fluxPath ?? "", manifests, defaultServiceAccount };
+  const workloadIdentityLockdown = r.boolean("flux.workloadIdentityLockdown", f.workloadIdentityLockdown);
+  if (workloadIdentityLockdown && FLUX_VERSION.test(version) && olderThan(version, MIN_WORKLOAD_IDENTITY_FLUX)) {
+    r.fail(
+      "flux.workloadIdentityLockdown",
+      true,
+      `needs Flux ${MIN_WORKLOAD_IDENTITY_FLUX} or later (flux.version is ${version}, whose controllers would refuse the lockdown's flags and not start)`,
+      `set flux.version to ${MIN_WORKLOAD_IDENTITY_FLUX} or later, or leave the lockdown off`,
+    );
+  }
+  return { version, components, componentsExtra, path: fluxPath ?? "", manifests, defaultServiceAccount, workloadIdentityLockdown };
 }
 
 function readFleet(r: Reader): FleetConfig {

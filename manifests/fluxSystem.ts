@@ -3,14 +3,31 @@ import type { StackConfig } from "../config";
 import { API, FLUX_NAMESPACE, FLUX_RECONCILER_SA, FLUX_SYSTEM, FLUX_SYSTEM_SOURCE_INTERVAL, FLUX_SYSTEM_SYNC_INTERVAL } from "./labels";
 import { type KubeObject, toYaml, toYamlDocuments } from "./yaml";
 
-/** Controllers that honour `--no-cross-namespace-refs` (image controllers too, when installed). */
-const CROSS_NAMESPACE_CONTROLLERS = [
+/** Controllers that honour `--no-cross-namespace-refs` (the optional ones too, when installed: a patch whose target is absent changes nothing). */
+export const CROSS_NAMESPACE_CONTROLLERS = [
   "kustomize-controller",
   "helm-controller",
   "notification-controller",
   "image-reflector-controller",
   "image-automation-controller",
+  "source-watcher",
 ];
+
+/** The feature gate without which the controllers refuse the workload-identity defaults below (and exit). */
+export const WORKLOAD_IDENTITY_GATE = "--feature-gates=ObjectLevelWorkloadIdentity=true";
+
+/**
+ * Flux's workload-identity lockdown: per controller, the flags naming the service account whose
+ * identity an object gets when it names none (source credentials, SOPS decryption, remote kubeconfigs).
+ */
+export const WORKLOAD_IDENTITY_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  "source-controller": ["--default-service-account"],
+  "notification-controller": ["--default-service-account"],
+  "image-reflector-controller": ["--default-service-account"],
+  "image-automation-controller": ["--default-service-account"],
+  "kustomize-controller": ["--default-decryption-service-account", "--default-kubeconfig-service-account"],
+  "helm-controller": ["--default-kubeconfig-service-account"],
+};
 
 /** The SSH URL Flux clones a GitHub repository with (the deploy key authenticates it). */
 export function githubSshUrl(owner: string, repository: string): string {
@@ -57,16 +74,28 @@ function appendArg(arg: string, deployments: readonly string[]) {
   };
 }
 
+function appendArgs(args: readonly string[], deployment: string) {
+  return {
+    patch: toYaml(args.map((value) => ({ op: "add", path: "/spec/template/spec/containers/0/args/-", value }))),
+    target: { kind: "Deployment", name: deployment },
+  };
+}
+
 /**
  * The lockdown, as JSON6902 patches over Flux's own manifests: no cross-namespace references,
- * no remote bases, a zero-privilege default service account for tenants, and the root
- * Kustomization impersonating kustomize-controller.
+ * no remote bases, a zero-privilege default service account for tenants, the root
+ * Kustomization impersonating kustomize-controller, and (when asked) the workload-identity lockdown.
  */
 export function lockdownPatches(config: StackConfig) {
+  const sa = config.flux.defaultServiceAccount;
+  const workloadIdentity = config.flux.workloadIdentityLockdown
+    ? Object.entries(WORKLOAD_IDENTITY_FLAGS).map(([deployment, flags]) => appendArgs([WORKLOAD_IDENTITY_GATE, ...flags.map((f) => `${f}=${sa}`)], deployment))
+    : [];
   return [
     appendArg("--no-cross-namespace-refs=true", CROSS_NAMESPACE_CONTROLLERS),
     appendArg("--no-remote-bases=true", ["kustomize-controller"]),
-    appendArg(`--default-service-account=${config.flux.defaultServiceAccount}`, ["kustomize-controller", "helm-controller"]),
+    appendArg(`--default-service-account=${sa}`, ["kustomize-controller", "helm-controller"]),
+    ...workloadIdentity,
     {
       patch: toYaml([{ op: "add", path: "/spec/serviceAccountName", value: FLUX_RECONCILER_SA }]),
       target: { kind: "Kustomization", name: FLUX_SYSTEM },

@@ -92,6 +92,7 @@ const LOCKDOWN: Record<string, RegExp[]> = {
   "notification-controller": [/^--no-cross-namespace-refs=true$/],
   "image-reflector-controller": [/^--no-cross-namespace-refs=true$/],
   "image-automation-controller": [/^--no-cross-namespace-refs=true$/],
+  "source-watcher": [/^--no-cross-namespace-refs=true$/],
 };
 
 /** Every installed controller carries its lockdown flags, and the root Kustomization impersonates kustomize-controller. */

@@ -238,6 +238,11 @@ describe("config", () => {
         `flux-multi-tenancy:flux.version: "v2.5.1" is older than v2.6.0, the first release serving OCIRepository as source.toolkit.fluxcd.io/v1 (the Kyverno source), beside GitRepository v1, Kustomization v1 and HelmRelease v2; use v2.6.0 or later.`,
       ],
       [
+        "the workload-identity lockdown on a Flux whose helm-controller lacks its gate",
+        (raw) => void (raw.flux = { version: "v2.6.3", workloadIdentityLockdown: true }),
+        `flux-multi-tenancy:flux.workloadIdentityLockdown: true needs Flux v2.7.0 or later (flux.version is v2.6.3, whose controllers would refuse the lockdown's flags and not start); set flux.version to v2.7.0 or later, or leave the lockdown off.`,
+      ],
+      [
         "unknown cluster provider",
         set("cluster", "provider", "minikube"),
         `flux-multi-tenancy:cluster.provider: "minikube" is not supported; use one of kind, existing, eks, gke, aks.`,

@@ -89,6 +89,12 @@ describe("fleet repository tree", () => {
             // (it could not, with several tenants). The build comparison below shows the same output.
             expected = without(expected, "namespace");
           }
+          if (file.endsWith("/flux-system/kustomization.yaml")) {
+            // Deliberate: source-watcher (Flux 2.7+, after the reference) refuses cross-namespace references too.
+            expected = JSON.parse(
+              JSON.stringify(expected).replace("|image-automation-controller)", "|image-automation-controller|source-watcher)"),
+            ) as typeof expected;
+          }
           if (file === ALLOWLIST_FILE) {
             expected = withoutAllowlistMessage(expected);
             actual = withoutAllowlistMessage(actual);
@@ -313,6 +319,43 @@ describe("fleet repository tree", () => {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it("source-watcher, when installed, refuses cross-namespace references too; the workload-identity lockdown sets its gate and flags on each controller", async function () {
+      requireKubectl(this);
+      const all = ["image-reflector-controller", "image-automation-controller", "source-watcher"];
+      const built = async (lockdown: boolean) => {
+        const config = await stackConfig("staging", (raw) => {
+          raw.flux = { componentsExtra: all, defaultServiceAccount: "nobody", workloadIdentityLockdown: lockdown };
+        });
+        const dir = writeTemp(render(config));
+        try {
+          const objects = kustomizeBuild(path.join(dir, "clusters/staging/flux-system")) as Record<string, any>[];
+          return (name: string) => objects.find((o) => o.kind === "Deployment" && o.metadata.name === name)!.spec.template.spec.containers[0].args as string[];
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      };
+      const off = await built(false);
+      assert.ok(off("source-watcher").includes("--no-cross-namespace-refs=true"));
+      for (const c of ["source-controller", "kustomize-controller", "helm-controller", "notification-controller", ...all]) {
+        assert.ok(!off(c).some((a) => a.startsWith("--feature-gates") || /^--default-(decryption|kubeconfig)-/.test(a)), `${c}: off by default`);
+      }
+      const on = await built(true);
+      const expected: Record<string, string[]> = {
+        "source-controller": ["--default-service-account=nobody"],
+        "notification-controller": ["--default-service-account=nobody"],
+        "image-reflector-controller": ["--default-service-account=nobody"],
+        "image-automation-controller": ["--default-service-account=nobody"],
+        "kustomize-controller": ["--default-decryption-service-account=nobody", "--default-kubeconfig-service-account=nobody"],
+        "helm-controller": ["--default-kubeconfig-service-account=nobody"],
+      };
+      for (const [c, flags] of Object.entries(expected)) {
+        const args = on(c);
+        assert.equal(args.filter((a) => a.startsWith("--feature-gates")).join(), "--feature-gates=ObjectLevelWorkloadIdentity=true", c);
+        for (const f of flags) assert.ok(args.includes(f), `${c}: ${f}`);
+      }
+      assert.ok(!on("source-watcher").some((a) => a.startsWith("--feature-gates")), "source-watcher takes no cloud credentials");
     });
 
     it("every Kustomization in flux-system impersonates kustomize-controller", async () => {
