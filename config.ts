@@ -2,7 +2,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { githubSshUrl } from "./manifests/fluxSystem";
-import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA } from "./manifests/labels";
+import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA, sourceAdmitted, STARTER_CHART_REPOSITORY } from "./manifests/labels";
 
 export { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA };
 
@@ -734,8 +734,13 @@ function readPolicies(r: Reader): PoliciesConfig {
   const allowedSourcePrefixes = r.stringList("policies.allowedSourcePrefixes", p.allowedSourcePrefixes);
   for (const [i, prefix] of allowedSourcePrefixes.entries()) {
     const key = `policies.allowedSourcePrefixes[${i}]`;
-    if (!GIT_URL.test(prefix) && !/^[\w.-]+@[\w.-]+:/.test(prefix)) {
-      r.fail(key, prefix, "is not a Git URL prefix", 'use e.g. "https://github.com/my-org/" or "ssh://git@github.com/my-org/"');
+    if (!GIT_URL.test(prefix) && !/^[\w.-]+@[\w.-]+:/.test(prefix) && !/^oci:\/\/\S+$/.test(prefix)) {
+      r.fail(
+        key,
+        prefix,
+        "is not a source URL prefix",
+        'use e.g. "https://github.com/my-org/", "ssh://git@github.com/my-org/" or, for OCI artifacts and images, "oci://ghcr.io/my-org/"',
+      );
     } else if (prefix.startsWith("http://")) {
       r.fail(key, prefix, "admits plain http://, which anyone on the way can read and change", "use an https:// or ssh:// prefix");
     } else if (!prefix.endsWith("/") && !prefix.endsWith(":")) {
@@ -907,13 +912,30 @@ function crossCheck(
       engine !== "none" &&
       validationFailureAction === "Enforce" &&
       allowedSourcePrefixes.length > 0 &&
-      !allowedSourcePrefixes.some((p) => url.startsWith(p))
+      !sourceAdmitted(url, allowedSourcePrefixes)
     ) {
       r.fail(
         `tenants[${i}].repository`,
         url,
         `is not admitted by policies.allowedSourcePrefixes (${allowedSourcePrefixes.join(", ")}), so the source allowlist would refuse its GitRepository`,
         "add a prefix that admits it, or move the repository under an admitted one",
+      );
+    }
+    // A repository the program creates is seeded with the starter layout, whose HelmRepository the allowlist covers too.
+    if (
+      c.policiesValid &&
+      engine !== "none" &&
+      validationFailureAction === "Enforce" &&
+      allowedSourcePrefixes.length > 0 &&
+      repo.type === "github" &&
+      repo.create &&
+      !sourceAdmitted(STARTER_CHART_REPOSITORY, allowedSourcePrefixes)
+    ) {
+      r.fail(
+        `tenants[${i}].repository`,
+        shown,
+        `is created with the starter layout, whose HelmRepository ${STARTER_CHART_REPOSITORY} policies.allowedSourcePrefixes does not admit, so its first reconcile would be refused`,
+        `add "${STARTER_CHART_REPOSITORY}/" to policies.allowedSourcePrefixes, or create the repository yourself with create: false`,
       );
     }
   });

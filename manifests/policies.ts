@@ -26,6 +26,26 @@ function sourceMessage(prefixes: readonly string[]): string {
   return `.spec.url must start with one of: ${prefixes.join(", ")}`;
 }
 
+/** The tenant sources the allowlist covers: where each keeps its URL. ImageRepository's image is read as oci://<image>. */
+export const ALLOWLISTED_SOURCES = [
+  { kind: "GitRepository", group: "source.toolkit.fluxcd.io", resource: "gitrepositories", field: "url" },
+  { kind: "OCIRepository", group: "source.toolkit.fluxcd.io", resource: "ocirepositories", field: "url" },
+  { kind: "HelmRepository", group: "source.toolkit.fluxcd.io", resource: "helmrepositories", field: "url" },
+  { kind: "ImageRepository", group: "image.toolkit.fluxcd.io", resource: "imagerepositories", field: "image" },
+] as const;
+
+/** The ConfigMap in flux-system that holds the allowlist the native policy reads (one prefix per line). */
+export const ALLOWLIST_CONFIGMAP = "tenant-source-allowlist";
+
+/** A Kyverno pattern admitting exactly what `sourceAdmitted` admits, for values read without a scheme prefix `strip`. */
+function kyvernoPattern(prefixes: readonly string[], strip = ""): string {
+  return prefixes
+    .filter((p) => p.startsWith(strip))
+    .map((p) => p.slice(strip.length))
+    .flatMap((p) => [`${p}?*`, p, ...(p.endsWith("/") ? [p.slice(0, -1)] : [])])
+    .join(" | ");
+}
+
 /** infrastructure/kyverno/: Kyverno's release manifests as a cosign-verified OCI artifact. */
 export function renderKyverno(config: StackConfig): Record<string, string> {
   const source: KubeObject = {
@@ -69,16 +89,15 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
     kind: "ClusterPolicy",
     metadata: { name: "verify-flux-images" },
     spec: {
-      validationFailureAction: "Audit",
       background: false,
-      webhookTimeoutSeconds: 30,
-      failurePolicy: "Fail",
+      webhookConfiguration: { failurePolicy: "Fail", timeoutSeconds: 30 },
       rules: [
         {
           name: "verify-cosign-signature",
           match: { any: [{ resources: { kinds: ["Pod"] } }] },
           verifyImages: [
             {
+              failureAction: "Audit",
               imageReferences: FLUX_IMAGES,
               mutateDigest: false,
               verifyDigest: false,
@@ -102,21 +121,42 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
     },
   };
   const prefixes = config.policies.allowedSourcePrefixes;
+  const failureAction = config.policies.validationFailureAction;
+  const exclude = { any: [{ resources: { namespaces: [FLUX_NAMESPACE] } }] };
+  const urlKinds = ALLOWLISTED_SOURCES.filter((s) => s.field === "url").map((s) => s.kind);
+  const ociPrefixes = prefixes.filter((p) => p.startsWith("oci://"));
   const sources: KubeObject = {
     apiVersion: API.kyverno,
     kind: "ClusterPolicy",
     metadata: { name: "verify-git-repositories" },
     spec: {
-      validationFailureAction: config.policies.validationFailureAction,
       rules: [
         {
           name: "github-repositories-only",
           match: { any: [{ resources: { kinds: ["GitRepository"] } }] },
-          exclude: { any: [{ resources: { namespaces: [FLUX_NAMESPACE] } }] },
-          validate: {
-            message: sourceMessage(prefixes),
-            pattern: { spec: { url: prefixes.map((p) => `${p}?*`).join(" | ") } },
-          },
+          exclude,
+          validate: { failureAction, message: sourceMessage(prefixes), pattern: { spec: { url: kyvernoPattern(prefixes) } } },
+        },
+        {
+          // The same allowlist for every other tenant source with a URL: OCI artifacts and Helm repositories.
+          name: "allowed-source-urls",
+          match: { any: [{ resources: { kinds: urlKinds.filter((k) => k !== "GitRepository") } }] },
+          exclude,
+          validate: { failureAction, message: sourceMessage(prefixes), pattern: { spec: { url: kyvernoPattern(prefixes) } } },
+        },
+        {
+          // Image repositories name an image, read as oci://<image>: only oci:// prefixes can admit one.
+          name: "allowed-image-repositories",
+          match: { any: [{ resources: { kinds: ["ImageRepository"] } }] },
+          exclude,
+          validate:
+            ociPrefixes.length > 0
+              ? {
+                  failureAction,
+                  message: `.spec.image must start with one of: ${ociPrefixes.map((p) => p.slice("oci://".length)).join(", ")}`,
+                  pattern: { spec: { image: kyvernoPattern(ociPrefixes, "oci://") } },
+                }
+              : { failureAction, message: "image repositories are not allowed: policies.allowedSourcePrefixes has no oci:// prefix", deny: {} },
         },
       ],
     },
@@ -164,6 +204,66 @@ function policyPair(
   ];
 }
 
+/**
+ * The source allowlist as a native policy with its prefixes as a parameter: a ConfigMap in flux-system
+ * (one prefix per line), bound with parameterNotFoundAction Deny, so a missing or emptied list admits
+ * nothing. One policy for every allowlisted source kind; the same rule as `sourceAdmitted`.
+ */
+function sourceAllowlistPolicy(prefixes: readonly string[], actions: string[]): KubeObject[] {
+  const name = "restrict-tenant-sources";
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: ALLOWLIST_CONFIGMAP, namespace: FLUX_NAMESPACE },
+      data: { prefixes: prefixes.join("\n") },
+    },
+    {
+      apiVersion: API.admission,
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name },
+      spec: {
+        failurePolicy: "Fail",
+        paramKind: { apiVersion: "v1", kind: "ConfigMap" },
+        matchConstraints: {
+          namespaceSelector: NOT_FLUX_SYSTEM,
+          resourceRules: ALLOWLISTED_SOURCES.map((s) => ({
+            apiGroups: [s.group],
+            apiVersions: ["*"],
+            operations: ["CREATE", "UPDATE"],
+            resources: [s.resource],
+          })),
+        },
+        variables: [
+          {
+            name: "source",
+            expression: "object.kind == 'ImageRepository' ? 'oci://' + object.spec.image : object.spec.url",
+          },
+          { name: "prefixes", expression: "params.data.prefixes.split('\\n').filter(p, p != '')" },
+        ],
+        validations: [
+          {
+            expression: "variables.prefixes.exists(p, (variables.source.endsWith('/') ? variables.source : variables.source + '/').startsWith(p))",
+            messageExpression:
+              "object.kind + ' source ' + variables.source + ' is outside the allowlist: use a source under one of ' + variables.prefixes.join(', ')",
+            message: sourceMessage(prefixes),
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: API.admission,
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name },
+      spec: {
+        policyName: name,
+        validationActions: actions,
+        paramRef: { name: ALLOWLIST_CONFIGMAP, namespace: FLUX_NAMESPACE, parameterNotFoundAction: "Deny" },
+      },
+    },
+  ];
+}
+
 /** A CEL string literal. */
 function celString(s: string): string {
   return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
@@ -171,7 +271,7 @@ function celString(s: string): string {
 
 /**
  * infrastructure/admission-policies/: the same guarantees with native ValidatingAdmissionPolicies
- * (no engine to install): tenant Git sources from the allowlist only, no Bucket sources in tenant
+ * (no engine to install): tenant sources (Git, OCI, Helm, image) from the allowlist only, no Bucket sources in tenant
  * namespaces, no remote-cluster `spec.kubeConfig`, and no Pod running as its tenant's Flux
  * reconciler service account.
  */
@@ -180,18 +280,6 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
   const allowlistActions = config.policies.validationFailureAction === "Enforce" ? ["Deny"] : ["Audit", "Warn"];
   const write = ["CREATE", "UPDATE"];
   const files: Record<string, KubeObject[]> = {
-    "restrict-git-sources.yaml": policyPair(
-      "restrict-git-sources",
-      [{ apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["*"], operations: write, resources: ["gitrepositories"] }],
-      NOT_FLUX_SYSTEM,
-      [
-        {
-          expression: `[${prefixes.map(celString).join(", ")}].exists(p, object.spec.url.startsWith(p))`,
-          message: sourceMessage(prefixes),
-        },
-      ],
-      allowlistActions,
-    ),
     "deny-bucket-sources.yaml": policyPair(
       "deny-bucket-sources",
       [{ apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["*"], operations: write, resources: ["buckets"] }],
@@ -222,8 +310,9 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
       ["Deny"],
     ),
   };
+  files["restrict-tenant-sources.yaml"] = sourceAllowlistPolicy(prefixes, allowlistActions);
   const dir = INFRASTRUCTURE_DIRS.vapPolicies;
-  const out: Record<string, string> = { [`${dir}/kustomization.yaml`]: kustomizeFile(Object.keys(files)) };
+  const out: Record<string, string> = { [`${dir}/kustomization.yaml`]: kustomizeFile(Object.keys(files).sort()) };
   for (const [file, objects] of Object.entries(files)) out[`${dir}/${file}`] = toYamlDocuments(objects);
   return out;
 }

@@ -1,6 +1,6 @@
 // The starter layout a new tenant repository is seeded with once: the upstream dev-team branch's shape, current APIs.
 import type { TenantConfig } from "../config";
-import { API } from "./labels";
+import { API, STARTER_CHART_REPOSITORY } from "./labels";
 import { toYaml } from "./yaml";
 
 /** Environments the starter layout has overlays for (as upstream), plus the one this stack syncs. */
@@ -27,7 +27,7 @@ export function renderTenantStarter(tenant: TenantConfig): Record<string, string
       apiVersion: API.source,
       kind: "HelmRepository",
       metadata: { name: "podinfo", namespace: ns },
-      spec: { interval: "5m", url: "https://stefanprodan.github.io/podinfo" },
+      spec: { interval: "5m", url: STARTER_CHART_REPOSITORY },
     }),
     "base/podinfo-release.yaml": toYaml(
       release({

@@ -200,6 +200,16 @@ describe("config", () => {
         `flux-multi-tenancy:policies.allowedSourcePrefixes[0]: "https://github.com/my-org" does not end at a path boundary, so it also admits e.g. "https://github.com/my-org-evil"; end it with "/": "https://github.com/my-org/".`,
       ],
       [
+        "an allowlist prefix that is no source URL",
+        set("policies", "allowedSourcePrefixes", ["ghcr.io/my-org/"]),
+        `flux-multi-tenancy:policies.allowedSourcePrefixes[0]: "ghcr.io/my-org/" is not a source URL prefix; use e.g. "https://github.com/my-org/", "ssh://git@github.com/my-org/" or, for OCI artifacts and images, "oci://ghcr.io/my-org/".`,
+      ],
+      [
+        "a created tenant repository whose starter chart repository the allowlist refuses",
+        set("policies", "allowedSourcePrefixes", ["https://github.com/my-org/", "ssh://git@github.com/my-org/"]),
+        `flux-multi-tenancy:tenants[0].repository: "my-org/dev-team" is created with the starter layout, whose HelmRepository https://stefanprodan.github.io/podinfo policies.allowedSourcePrefixes does not admit, so its first reconcile would be refused; add "https://stefanprodan.github.io/podinfo/" to policies.allowedSourcePrefixes, or create the repository yourself with create: false.`,
+      ],
+      [
         "a tenant source on plain http",
         tenants(tenant("dev-team", "apps", { repository: { url: "http://git.example.com/dev-team.git" } })),
         `flux-multi-tenancy:tenants[0].repository.url: "http://git.example.com/dev-team.git" is plain http://, which anyone on the way can read and change; use the repository's https:// or ssh:// URL.`,
@@ -207,7 +217,7 @@ describe("config", () => {
       [
         "a tenant source the allowlist would refuse",
         tenants(tenant("dev-team", "apps", { repository: { owner: "other-org", name: "apps", create: false } })),
-        `flux-multi-tenancy:tenants[0].repository: "ssh://git@github.com/other-org/apps" is not admitted by policies.allowedSourcePrefixes (https://github.com/my-org/, ssh://git@github.com/my-org/), so the source allowlist would refuse its GitRepository; add a prefix that admits it, or move the repository under an admitted one.`,
+        `flux-multi-tenancy:tenants[0].repository: "ssh://git@github.com/other-org/apps" is not admitted by policies.allowedSourcePrefixes (https://github.com/my-org/, ssh://git@github.com/my-org/, https://stefanprodan.github.io/podinfo/), so the source allowlist would refuse its GitRepository; add a prefix that admits it, or move the repository under an admitted one.`,
       ],
       [
         "two tenants that would create the same repository",

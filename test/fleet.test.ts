@@ -4,6 +4,7 @@ import * as path from "path";
 import type { StackConfig } from "../config";
 import type { RawConfig } from "../lib/stackFiles";
 import { type FileTree, isSharedPath, parseYamlDocuments, seededKustomizations, TENANT_LABEL } from "../manifests";
+import { sourceAdmitted } from "../manifests/labels";
 import { comparable, fluxFixture, kustomizeBuild, REFERENCE_DIR, render, requireKubectl, requirePath, stackConfig, treeObjects, writeTemp } from "./helpers";
 
 /** The staging or production stack file, changed to use exactly the values of the upstream example. */
@@ -42,13 +43,47 @@ function without(objects: unknown[], dotted: string): unknown[] {
 const ALLOWLIST_FILE = "infrastructure/kyverno-policies/verify-git-repositories.yaml";
 
 /**
- * Deliberate difference: the allowlist's message names the configured prefixes instead of the
- * reference's "organisation X" (asserted on its own below).
+ * Deliberate differences in the allowlist: its message names the configured prefixes instead of the
+ * reference's "organisation X" (asserted on its own below); its pattern also admits a prefix's own
+ * URL without the trailing "/" (a chart repository URL such as ".../podinfo"); and further rules
+ * cover OCI, Helm and image sources. Compared: the GitRepository rule's "?*" alternatives.
  */
 function withoutAllowlistMessage(objects: unknown[]): unknown[] {
-  return objects.map((o) =>
-    (o as { metadata?: { name?: string } }).metadata?.name === "verify-git-repositories" ? without([o], "spec.rules.0.validate.message")[0] : o,
-  );
+  return objects.map((o) => {
+    const policy = o as { metadata?: { name?: string }; spec?: { rules?: { validate?: { pattern?: { spec?: { url?: string } } } }[] } };
+    if (policy.metadata?.name !== "verify-git-repositories") return o;
+    const copy = structuredClone(policy);
+    copy.spec!.rules = copy.spec!.rules!.slice(0, 1);
+    const pattern = copy.spec!.rules[0].validate!.pattern!.spec!;
+    pattern.url = pattern
+      .url!.split(" | ")
+      .filter((alt) => alt.endsWith("?*"))
+      .join(" | ");
+    return without([copy], "spec.rules.0.validate.message")[0];
+  });
+}
+
+/**
+ * Deliberate difference: Kyverno 1.13 deprecated the policy-wide validationFailureAction, failurePolicy
+ * and webhookTimeoutSeconds; ours carry failureAction per rule and webhookConfiguration. The reference
+ * is read in that form to compare.
+ */
+function modernKyverno(objects: unknown[]): unknown[] {
+  return objects.map((o) => {
+    const p = o as { kind?: string; spec?: Record<string, any> };
+    if (p.kind !== "ClusterPolicy" || !p.spec) return o;
+    const copy = structuredClone(p) as { spec: Record<string, any> };
+    const { validationFailureAction: action, failurePolicy, webhookTimeoutSeconds, ...rest } = copy.spec;
+    if (failurePolicy !== undefined || webhookTimeoutSeconds !== undefined) {
+      rest.webhookConfiguration = { failurePolicy, timeoutSeconds: webhookTimeoutSeconds };
+    }
+    for (const rule of rest.rules ?? []) {
+      if (rule.validate) rule.validate = { failureAction: action, ...rule.validate };
+      for (const v of rule.verifyImages ?? []) v.failureAction = action;
+    }
+    copy.spec = rest;
+    return copy;
+  });
 }
 
 describe("fleet repository tree", () => {
@@ -77,7 +112,7 @@ describe("fleet repository tree", () => {
       it("every file holds the same objects, API versions aside", () => {
         for (const file of listFiles(refDir)) {
           if (!(file in tree)) continue;
-          let expected = readObjects(path.join(refDir, file));
+          let expected = modernKyverno(readObjects(path.join(refDir, file)));
           let actual = parseYamlDocuments(tree[file], file);
           if (file.endsWith("/flux-system/gotk-sync.yaml")) {
             // The reference holds a placeholder: bootstrap writes it. Ours is what bootstrap writes.
@@ -115,7 +150,9 @@ describe("fleet repository tree", () => {
         for (const file of dirs) {
           const dir = path.dirname(file);
           if (dir.endsWith("flux-system")) continue; // the reference has no gotk-components.yaml to build
-          const [actual, expected] = [ours, refDir].map((root) => withoutAllowlistMessage(kustomizeBuild(path.join(root, dir))));
+          const [actual, expected] = [ours, refDir].map((root) =>
+            withoutAllowlistMessage(root === refDir ? modernKyverno(kustomizeBuild(path.join(root, dir))) : kustomizeBuild(path.join(root, dir))),
+          );
           assert.deepEqual(comparable(actual), comparable(expected), dir);
         }
       });
@@ -262,15 +299,34 @@ describe("fleet repository tree", () => {
       const policies = treeObjects(tree)
         .filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicy")
         .map(({ obj }) => (obj.metadata as { name: string }).name);
-      assert.deepEqual(policies.sort(), ["deny-bucket-sources", "deny-reconciler-pods", "deny-remote-clusters", "restrict-git-sources"]);
+      assert.deepEqual(policies.sort(), ["deny-bucket-sources", "deny-reconciler-pods", "deny-remote-clusters", "restrict-tenant-sources"]);
       const bindings = treeObjects(tree).filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding");
       assert.equal(bindings.length, 4);
       for (const { obj } of bindings) assert.deepEqual((obj.spec as { validationActions: string[] }).validationActions, ["Deny"]);
-      const allowlist = treeObjects(tree).find(({ obj }) => (obj.metadata as { name: string }).name === "restrict-git-sources")!.obj as Record<string, any>;
-      assert.equal(
-        allowlist.spec.validations[0].expression,
-        "['https://github.com/my-org/', 'ssh://git@github.com/my-org/'].exists(p, object.spec.url.startsWith(p))",
+      const named = (kind: string, name: string) =>
+        treeObjects(tree).find(({ obj }) => obj.kind === kind && (obj.metadata as { name: string }).name === name)!.obj as Record<string, any>;
+      // The allowlist is the policy's parameter: a ConfigMap in flux-system, a missing one denying everything.
+      const allowlist = named("ValidatingAdmissionPolicy", "restrict-tenant-sources");
+      assert.deepEqual(allowlist.spec.paramKind, { apiVersion: "v1", kind: "ConfigMap" });
+      assert.deepEqual(
+        allowlist.spec.matchConstraints.resourceRules.map((r: { apiGroups: string[]; resources: string[] }) => `${r.resources[0]}.${r.apiGroups[0]}`),
+        [
+          "gitrepositories.source.toolkit.fluxcd.io",
+          "ocirepositories.source.toolkit.fluxcd.io",
+          "helmrepositories.source.toolkit.fluxcd.io",
+          "imagerepositories.image.toolkit.fluxcd.io",
+        ],
       );
+      assert.deepEqual(named("ValidatingAdmissionPolicyBinding", "restrict-tenant-sources").spec.paramRef, {
+        name: "tenant-source-allowlist",
+        namespace: "flux-system",
+        parameterNotFoundAction: "Deny",
+      });
+      assert.equal(
+        named("ConfigMap", "tenant-source-allowlist").data.prefixes,
+        "https://github.com/my-org/\nssh://git@github.com/my-org/\nhttps://stefanprodan.github.io/podinfo/",
+      );
+      assert.equal((named("ConfigMap", "tenant-source-allowlist").metadata as { namespace: string }).namespace, "flux-system");
       assert.deepEqual(
         seededKustomizations(config).map((k) => k.name),
         ["admission-policies", "tenants", "dev-team"],
@@ -282,9 +338,65 @@ describe("fleet repository tree", () => {
         await stackConfig("staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap", validationFailureAction: "Audit" })),
       );
       const binding = treeObjects(tree).find(
-        ({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding" && (obj.metadata as { name: string }).name === "restrict-git-sources",
+        ({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding" && (obj.metadata as { name: string }).name === "restrict-tenant-sources",
       )!;
       assert.deepEqual((binding.obj.spec as { validationActions: string[] }).validationActions, ["Audit", "Warn"]);
+    });
+
+    it("kyverno: the allowlist covers Git, OCI, Helm and image sources, admitting exactly what the config check admits", async () => {
+      const config = await stackConfig("staging", (raw) => {
+        raw.policies = { ...(raw.policies as object), allowedSourcePrefixes: ["https://github.com/my-org/", "oci://ghcr.io/my-org/", "git@github.com:"] };
+        raw.tenants = [];
+      });
+      const policy = parseYamlDocuments(render(config)[ALLOWLIST_FILE], ALLOWLIST_FILE)[0] as Record<string, any>;
+      const rules = policy.spec.rules as Record<string, any>[];
+      assert.deepEqual(
+        rules.map((r) => r.match.any[0].resources.kinds),
+        [["GitRepository"], ["OCIRepository", "HelmRepository"], ["ImageRepository"]],
+      );
+      assert.ok(!("validationFailureAction" in policy.spec), "no policy-wide action (deprecated in Kyverno 1.13)");
+      assert.ok(rules.every((r) => r.validate.failureAction === "Enforce"));
+      // Kyverno's wildcards: "?" one character, "*" any; alternatives split on " | ".
+      const escaped = (alt: string) => alt.replace(/[.+^$()|[\]\\/{}]/g, "\\$&");
+      const kyvernoMatches = (pattern: string, value: string) =>
+        pattern.split(" | ").some((alt) => new RegExp("^" + escaped(alt).replace(/\?/g, ".").replace(/\*/g, ".*") + "$").test(value));
+      const urls = [
+        "https://github.com/my-org/app",
+        "https://github.com/my-org",
+        "https://github.com/my-org/",
+        "https://github.com/my-org-evil/app",
+        "https://github.com/other/app",
+        "oci://ghcr.io/my-org/charts/app",
+        "oci://ghcr.io/my-org-evil/app",
+        "git@github.com:my-org/app",
+        "http://github.com/my-org/app",
+      ];
+      for (const url of urls) {
+        const expected = sourceAdmitted(url, config.policies.allowedSourcePrefixes);
+        assert.equal(kyvernoMatches(rules[0].validate.pattern.spec.url, url), expected, `GitRepository ${url}`);
+        assert.equal(kyvernoMatches(rules[1].validate.pattern.spec.url, url), expected, `OCI/Helm ${url}`);
+      }
+      for (const image of ["ghcr.io/my-org/app", "ghcr.io/my-org-evil/app", "docker.io/library/nginx"]) {
+        assert.equal(
+          kyvernoMatches(rules[2].validate.pattern.spec.image, image),
+          sourceAdmitted(`oci://${image}`, config.policies.allowedSourcePrefixes),
+          image,
+        );
+      }
+      // Without an oci:// prefix no image repository is admitted.
+      const noOci = await stackConfig("staging", (raw) => (raw.tenants = []));
+      const denyAll = (parseYamlDocuments(render(noOci)[ALLOWLIST_FILE], ALLOWLIST_FILE)[0] as Record<string, any>).spec.rules[2].validate;
+      assert.deepEqual(denyAll.deny, {});
+    });
+
+    it("kyverno: Flux's image signatures are audited with Kyverno 1.13's fields, none deprecated", async () => {
+      const tree = render(await stackConfig("staging"));
+      const images = parseYamlDocuments(tree["infrastructure/kyverno-policies/verify-flux-images.yaml"], "v")[0] as Record<string, any>;
+      for (const deprecated of ["validationFailureAction", "validationFailureActionOverrides", "failurePolicy", "webhookTimeoutSeconds"]) {
+        assert.ok(!(deprecated in images.spec), deprecated);
+      }
+      assert.deepEqual(images.spec.webhookConfiguration, { failurePolicy: "Fail", timeoutSeconds: 30 });
+      assert.equal(images.spec.rules[0].verifyImages[0].failureAction, "Audit");
     });
 
     it("none: no infrastructure, tenants depend on nothing", async () => {
