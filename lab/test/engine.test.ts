@@ -8,8 +8,8 @@ import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import { capturePulumi, engineWorkspace } from "../pulumi";
 import type { LabState } from "../state";
-import { ChartServer, getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
-import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
+import { getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
+import { helmTenantFiles, plainTenantFiles } from "./tenants";
 
 const ENV = "lab";
 const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
@@ -27,7 +27,6 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
   const id = randomBytes(3).toString("hex");
   const stack = `lab-${id}`;
   const keys = tempDir("engine-keys");
-  const charts = new ChartServer();
   const tenantRepos: Record<string, Repo> = {};
   let state: LabState;
   let workspace: string;
@@ -108,10 +107,9 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     state = lab().state;
     workspace = engineWorkspace(stack);
     stackFile = path.join(workspace, `Pulumi.${stack}.yaml`);
-    await charts.start(CHART.name, CHART.version, CHART_FILES);
     for (const [name, files] of Object.entries({
       "team-a": plainTenantFiles("team-a", ENV),
-      "team-b": helmTenantFiles("team-b", ENV, charts.url, "team-b"),
+      "team-b": helmTenantFiles("team-b", ENV, "team-b", "team-b"),
       "team-c": plainTenantFiles("team-c", ENV),
     })) {
       tenantRepos[name] = new Repo(state, `${name}-${id}`);
@@ -142,7 +140,6 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
       await pulumi("destroy", "--yes", "--skip-preview");
       await pulumi("stack", "rm", "--yes", "--force");
     }
-    await charts.stop();
     for (const r of Object.values(tenantRepos)) r.remove();
     fs.rmSync(keys, { recursive: true, force: true });
   });

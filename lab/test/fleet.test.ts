@@ -101,6 +101,8 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       cluster: { provider: "existing" },
       fleet: { provider: "git", url: `${git.url}/fleet-${id}.git`, branch: "main" },
       policies: { engine: "vap", allowedSourcePrefixes: [`${git.url}/`] },
+      // Flux's workload-identity lockdown too: the controllers must start with its gate and flags.
+      flux: { workloadIdentityLockdown: true },
       tenants: ["team-a", "team-b"].map((name) => ({ name, repository: { url: `${git.url}/${name}-${id}.git`, deployKey: true } })),
       knownHosts: fs.readFileSync(git.knownHosts, "utf8"),
     };
@@ -117,7 +119,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
   /** Each tenant's repository tree. */
   function tenantTree(name: string): Record<string, string> {
     const t = config.tenants.find((x) => x.name === name)!;
-    return name === "team-a" ? plainTenantFiles(t.namespace, ENV) : helmTenantFiles(t.namespace, ENV, charts.url, t.name);
+    return name === "team-a" ? plainTenantFiles(t.namespace, ENV) : helmTenantFiles(t.namespace, ENV, t.name, t.name);
   }
 
   async function applySecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
@@ -154,7 +156,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
       const sync = tree["clusters/lab/flux-system/gotk-sync.yaml"];
       assert.match(sync, new RegExp(`url: ${config.fleet.url.replace(/[.]/g, "\\.")}`));
-      assert.ok(tree["infrastructure/admission-policies/restrict-git-sources.yaml"], "vap policies are rendered");
+      assert.ok(tree["infrastructure/admission-policies/restrict-tenant-sources.yaml"], "vap policies are rendered");
       repos.fleet = new Repo(session.state, repoName(config.fleet.url));
       fleetRevision = await repos.fleet.commit(tree, "flux-multi-tenancy: lab fleet");
       for (const t of config.tenants) {
@@ -412,8 +414,33 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       };
       const revision = await push({ "outside.yaml": toYaml(source) });
       const message = await refusal(TENANT_KS, revision);
-      assert.match(message, /ValidatingAdmissionPolicy 'restrict-git-sources' with binding 'restrict-git-sources' denied request/);
-      assert.ok(message.includes(`.spec.url must start with one of: ${session.state.git.url}/`), message);
+      assert.match(message, /ValidatingAdmissionPolicy 'restrict-tenant-sources' with binding 'restrict-tenant-sources' denied request/);
+      assert.ok(
+        message.includes(`GitRepository source https://example.invalid/evil.git is outside the allowlist: use a source under one of ${session.state.git.url}/`),
+        message,
+      );
+    });
+
+    it("with vap: a Helm repository and an OCI artifact outside the allowlist (its ConfigMap parameter read by the API server)", async () => {
+      const helm = {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "HelmRepository",
+        metadata: { name: "outside-charts", namespace: TENANT },
+        spec: { interval: "1m", url: charts.url },
+      };
+      const helmMessage = await refusal(TENANT_KS, await push({ "outside-charts.yaml": toYaml(helm) }));
+      assert.ok(helmMessage.includes(`HelmRepository source ${charts.url} is outside the allowlist`), helmMessage);
+      const oci = {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "OCIRepository",
+        metadata: { name: "outside-artifact", namespace: TENANT },
+        spec: { interval: "1m", url: "oci://registry.invalid/evil/manifests", ref: { tag: "latest" } },
+      };
+      const ociMessage = await refusal(TENANT_KS, await push({ "outside-artifact.yaml": toYaml(oci) }));
+      assert.match(
+        ociMessage,
+        /ValidatingAdmissionPolicy 'restrict-tenant-sources' .*denied request: OCIRepository source oci:\/\/registry\.invalid\/evil\/manifests is outside the allowlist/,
+      );
     });
 
     it("with vap: a Bucket source", async () => {

@@ -1,4 +1,4 @@
-// The lab tenants' repositories: team-a with plain manifests, team-b with a HelmRelease of a chart served on loopback.
+// The lab tenants' repositories: team-a with plain manifests, team-b with a HelmRelease of a chart kept in its own repository.
 import { toYaml, toYamlDocuments } from "../../manifests/yaml";
 
 /** What every tenant object carries in the lab. */
@@ -63,17 +63,17 @@ export const CHART_FILES: Record<string, string> = {
   ].join("\n"),
 };
 
-/** team-b: a HelmRepository on the chart server and a HelmRelease run as the tenant's account. */
-export function helmTenantFiles(namespace: string, env: string, chartUrl: string, serviceAccount: string): Record<string, string> {
+/**
+ * team-b: its chart in its own repository (charts/hello) and a HelmRelease of it, run as the tenant's
+ * account. The chart comes from the tenant's GitRepository `source`: a Helm repository would have to be
+ * on an allowlisted https:// or oci:// host, which the lab (plain HTTP on loopback) does not serve.
+ */
+export function helmTenantFiles(namespace: string, env: string, source: string, serviceAccount: string): Record<string, string> {
+  const chart = Object.fromEntries(Object.entries(CHART_FILES).map(([f, text]) => [`charts/${CHART.name}/${f}`, text]));
   return {
+    ...chart,
     [`${env}/kustomization.yaml`]: toYaml({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: ["release.yaml"] }),
     [`${env}/release.yaml`]: toYamlDocuments([
-      {
-        apiVersion: "source.toolkit.fluxcd.io/v1",
-        kind: "HelmRepository",
-        metadata: { name: "lab-charts", namespace, labels: LABELS },
-        spec: { interval: "1m", url: chartUrl },
-      },
       {
         apiVersion: "helm.toolkit.fluxcd.io/v2",
         kind: "HelmRelease",
@@ -81,7 +81,7 @@ export function helmTenantFiles(namespace: string, env: string, chartUrl: string
         spec: {
           interval: "1m",
           serviceAccountName: serviceAccount,
-          chart: { spec: { chart: CHART.name, version: CHART.version, sourceRef: { kind: "HelmRepository", name: "lab-charts" } } },
+          chart: { spec: { chart: `./charts/${CHART.name}`, sourceRef: { kind: "GitRepository", name: source } } },
           values: { replicas: 2 },
         },
       },
