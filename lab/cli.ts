@@ -4,6 +4,7 @@ import { generateKubeReplaces } from "./gomod";
 import { authorize, labDown, labEnv, labStatus, labUp } from "./lab";
 import { runPulumi } from "./pulumi";
 import { readState } from "./state";
+import { scaleMedians } from "./test/scale";
 
 const USAGE = `usage: npm run lab -- <command>
   up                      build what is not cached, then start etcd, the Kubernetes control plane, kwok,
@@ -14,6 +15,10 @@ const USAGE = `usage: npm run lab -- <command>
   authorize <pubkey-file> let an OpenSSH public key read and push on the lab's Git server
   pulumi <args>           the lab's Pulumi CLI in this project, on a file backend in the lab folder, with the
                           lab's plugins and kubeconfig and no network (e.g. npm run lab -- pulumi stack ls)
+  scale [sizes] [--runs N]
+                          time to Ready at fleet scale (default sizes 1,10,50; 3 runs each): install to
+                          all Ready, fleet commit and tenant commit to Ready, as up waits; progress on
+                          stderr, medians as one JSON object on stdout
   build                   build (or find cached) every binary, and print the times
   gomod                   regenerate lab/go/kube/go.mod's replace block from the pinned Kubernetes tag`;
 
@@ -47,6 +52,15 @@ async function main(argv: string[]): Promise<void> {
     case "pulumi":
       process.exitCode = await runPulumi(requireState(), rest);
       return;
+    case "scale": {
+      const runsAt = rest.indexOf("--runs");
+      const runs = runsAt >= 0 ? Number(rest[runsAt + 1]) : 3;
+      const positional = rest.filter((a, i) => !a.startsWith("--") && !(runsAt >= 0 && i === runsAt + 1));
+      const sizes = (positional[0] ?? "1,10,50").split(",").map(Number);
+      if (!(runs >= 1) || sizes.some((n) => !(n >= 1))) throw new LabError("usage: npm run lab -- scale [1,10,50] [--runs 3]");
+      console.log(JSON.stringify(await scaleMedians(requireState(), sizes, runs, (line) => console.error(line))));
+      return;
+    }
     case "build":
       await buildLab();
       return;

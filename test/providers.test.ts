@@ -91,6 +91,34 @@ describe("Flux providers", () => {
       await assert.rejects(waitReady(kubectl, { ...inputs, timeoutSeconds: 0 }, 1), /is not Ready after 0s: GitOperationFailed: /);
     });
 
+    it("asks Flux to reconcile at once, polls soon and backs off to the interval; an object that appears later is asked when it appears", async () => {
+      let polls = 0;
+      const at: number[] = [];
+      const start = Date.now();
+      const { kubectl, calls } = scripted((a) => {
+        if (a[0] === "annotate")
+          return polls < 2 ? new CommandError("kubectl annotate", 'Error from server (NotFound): kustomizations "team-a" not found', 1) : "";
+        polls++;
+        at.push(Date.now() - start);
+        if (polls < 2) return "";
+        return JSON.stringify(obj("True", { lastAppliedRevision: polls < 5 ? "main@sha1:old" : "main@sha1:new" }));
+      });
+      await waitReady(
+        kubectl,
+        { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "team-a", name: "team-a", revision: "main@sha1:new", timeoutSeconds: 60 },
+        1000,
+      );
+      assert.deepEqual(
+        calls.map((c) => c.split(" ")[0]),
+        ["annotate", "get", "get", "annotate", "get", "get", "get"],
+        "asked once more, when the object first exists; not again",
+      );
+      // Polls after 250 ms, then 500, 1000 and 1000 (the interval caps the back-off).
+      const gaps = at.map((t, i) => t - (at[i - 1] ?? 0));
+      assert.ok(gaps[0] >= 240 && gaps[0] < 700, `first poll after ${gaps[0]} ms`);
+      assert.ok(gaps[1] >= 490 && gaps[2] >= 990 && gaps[3] >= 990 && gaps[3] < 1600, `gaps ${gaps.join(", ")}`);
+    });
+
     it("a wait returns once Flux reports Ready at the revision", async () => {
       let polls = 0;
       const { kubectl } = scripted((a) => {

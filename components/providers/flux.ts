@@ -263,22 +263,37 @@ const AUTHENTICATION_FAILED = /unable to authenticate|permission denied|authenti
 /** Kinds by resource name, for messages in Flux's terms. */
 const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustomizations: "Kustomization", helmreleases: "HelmRelease" };
 
+/** The first poll comes this soon after the reconcile request; each later one waits twice as long, up to the interval. */
+const FIRST_POLL_MS = 250;
+
 export async function waitReady(
   k: Kubectl,
   inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds"> & Partial<Pick<FluxReadyInputs, "hint">>,
-  intervalMs = 3000,
+  intervalMs = 2000,
   contains?: Contains,
 ): Promise<string> {
   const plural = inputs.resource.split(".")[0];
   const id = `${KINDS[plural] ?? plural} ${inputs.namespace}/${inputs.name}`;
-  // Ask Flux to reconcile now (what `flux reconcile` does) instead of waiting out the interval.
-  const requested = `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`;
-  await k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, requested]).catch(() => undefined);
+  // Ask Flux to reconcile now (what `flux reconcile` does) instead of waiting out the interval or the
+  // dependency requeue: the previous level is Ready, so this one can go. An object that does not exist
+  // yet (a tenant's, until its parent applies it) is asked as soon as it appears.
+  const poke = () =>
+    k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`]).then(
+      () => true,
+      () => false,
+    );
+  let poked = await poke();
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+  // Flux answers a request within a second or two: poll soon, then back off to the interval.
+  let delay = Math.min(FIRST_POLL_MS, intervalMs);
   for (;;) {
+    await sleep(delay);
+    delay = Math.min(delay * 2, intervalMs);
     const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
-    const last = readiness(text.trim() ? (JSON.parse(text) as FluxStatus) : undefined, inputs.revision);
+    const obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
+    const last = readiness(obj, inputs.revision);
     if (last.ready) return last.message;
+    if (obj && !poked) poked = await poke();
     // Another stack may have pushed on top of this commit: Ready there includes this one.
     if (last.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(last.other)))) {
       return `Ready at ${last.other}, which contains ${inputs.revision}`;
@@ -288,7 +303,6 @@ export async function waitReady(
       throw new Error(`${id} cannot read its repository: ${last.message}\n${inputs.hint}`);
     }
     if (Date.now() >= deadline) throw new Error(`${id} is not Ready after ${inputs.timeoutSeconds}s: ${last.message}`);
-    await sleep(intervalMs);
   }
 }
 

@@ -1,0 +1,201 @@
+// Time to Ready at fleet scale: the program's own providers, in the order `pulumi up` runs them, for N tenants on the lab.
+import * as fs from "fs";
+import { randomBytes } from "crypto";
+import { parseConfig } from "../../config";
+import { fluxInstallProvider, fluxSyncProvider, waitReady, type FluxInstallInputs } from "../../components/providers/flux";
+import { clusterUid, type Kubectl, withKubectl } from "../../components/providers/kubectl";
+import { renderFleet } from "../../manifests";
+import { bootstrapObjects } from "../../manifests/fluxBuild";
+import { seededKustomizations } from "../../manifests/clusters";
+import { gitSshSecretData } from "../../manifests/knownHosts";
+import { FLUX_NAMESPACE, FLUX_SYSTEM } from "../../manifests/labels";
+import { tenantGitSecretName } from "../../manifests/tenants";
+import { labInstallManifest } from "../fluxRelease";
+import { authorize } from "../lab";
+import type { LabState } from "../state";
+import { getJson, kubectl, Repo, sshKeyPair, tempDir } from "./support";
+import { plainTenantFiles } from "./tenants";
+
+const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
+const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
+const ENV = "lab";
+const WAIT_SECONDS = 600;
+/** Resource operations `pulumi up` runs at once (its default --parallel on this machine's scale). */
+const PARALLEL = 16;
+
+export interface ScaleResult {
+  readonly tenants: number;
+  /** From the install's first apply to every seeded and tenant Kustomization Ready. */
+  readonly installToReadyS: number;
+  /** From a fleet commit's push to every fleet Kustomization Ready at it. */
+  readonly commitToReadyS: number;
+  /** From a tenant commit's push to that tenant's Kustomization Ready at it. */
+  readonly tenantCommitToReadyS: number;
+  /** Each wait of the install, in order, in seconds (tenants: the slowest). */
+  readonly installSteps: string[];
+  /** Flux's own share of the tenants' step: from `tenants` Ready to the last tenant Ready, by their Ready transition times (1 s resolution). */
+  readonly fluxTenantsS: number;
+}
+
+/** `fn` over `items`, at most `limit` at once, as the engine runs independent resources. */
+async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
+
+/**
+ * Bootstraps Flux for `n` tenants (each its own repository and deploy key on the lab's Git server),
+ * measures install-to-all-Ready, a fleet commit and a tenant commit to Ready, then uninstalls Flux
+ * and deletes the tenants' namespaces. The lab must have no Flux installed.
+ */
+export async function measureScale(state: LabState, n: number, log: (line: string) => void = () => undefined): Promise<ScaleResult> {
+  if (await getJson(state, ["namespace", FLUX_NAMESPACE])) throw new Error("Flux is installed on the lab already: uninstall it (or restart the lab) first");
+  const id = randomBytes(3).toString("hex");
+  const names = Array.from({ length: n }, (_, i) => `s${n}-t${String(i + 1).padStart(3, "0")}`);
+  const keys = tempDir("scale-keys");
+  const kubeconfig = fs.readFileSync(state.kubeconfigs.admin, "utf8");
+  const uid = (await withKubectl(kubeconfig, clusterUid)) ?? "";
+  const fleet = new Repo(state, `scale-${id}-fleet`);
+  const tenantRepos = Object.fromEntries(names.map((t) => [t, new Repo(state, `scale-${id}-${t}`)]));
+  let installed: FluxInstallInputs | undefined;
+  try {
+    const fleetKey = await sshKeyPair(keys, "flux-system");
+    await authorize(state, fleetKey.publicKeyFile);
+    const tenantKeys: Record<string, Awaited<ReturnType<typeof sshKeyPair>>> = {};
+    for (const t of names) {
+      tenantKeys[t] = await sshKeyPair(keys, t);
+      await authorize(state, tenantKeys[t].publicKeyFile);
+    }
+    const raw = (tenantsInterval: string) => ({
+      cluster: { provider: "existing" },
+      fleet: { provider: "git", url: fleet.url, branch: "main" },
+      policies: { engine: "vap", allowedSourcePrefixes: [`${state.git.url}/`] },
+      reconcile: { tenantsInterval },
+      tenants: names.map((name) => ({ name, repository: { url: tenantRepos[name].url, deployKey: true } })),
+      knownHosts: fs.readFileSync(state.git.knownHosts, "utf8"),
+    });
+    const config = parseConfig(raw("5m"), { stack: ENV });
+    const manifest = await labInstallManifest();
+    const render = (c: typeof config) => renderFleet({ config: c, installManifest: manifest.text, installSource: manifest.source });
+    const tree = render(config);
+    const objects = bootstrapObjects(config, tree[`clusters/${ENV}/flux-system/gotk-components.yaml`]);
+    let revision = await fleet.commit(tree, "scale: fleet");
+    await parallel(names, 8, async (t) => void (await tenantRepos[t].commit(plainTenantFiles(t, ENV), `${t}: workloads`)));
+    log(`${n} tenants: repositories pushed`);
+
+    const apply = (namespace: string, name: string, data: Record<string, string>) =>
+      kubectl(
+        state,
+        ["apply", "--server-side", "--field-manager=flux-multi-tenancy", "-f", "-"],
+        JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, type: "Opaque", stringData: data }),
+      );
+    const steps: string[] = [];
+    const wait = async (k: Kubectl, resource: string, namespace: string, name: string, at: string) =>
+      waitReady(k, { resource, namespace, name, revision: at, timeoutSeconds: WAIT_SECONDS });
+    const fleetWaits = async (k: Kubectl, at: string, record?: string[]) => {
+      for (const [resource, name] of [
+        [GIT_REPOSITORIES, FLUX_SYSTEM],
+        [KUSTOMIZATIONS, FLUX_SYSTEM],
+        ...seededKustomizations(config)
+          .filter((s) => s.namespace === FLUX_NAMESPACE)
+          .map((s) => [KUSTOMIZATIONS, s.name]),
+      ]) {
+        const t = Date.now();
+        await wait(k, resource, FLUX_NAMESPACE, name, at);
+        record?.push(`${resource === GIT_REPOSITORIES ? "source" : name} ${seconds(t)}s`);
+      }
+    };
+
+    const install: FluxInstallInputs = {
+      kubeconfig,
+      clusterUid: uid,
+      version: config.flux.version,
+      clusterName: ENV,
+      kindHost: "",
+      foundation: objects.foundation,
+      components: objects.components,
+      timeoutSeconds: WAIT_SECONDS,
+    };
+    const started = Date.now();
+    installed = install;
+    await fluxInstallProvider.create!(install);
+    steps.push(`install ${seconds(started)}s`);
+    await withKubectl(kubeconfig, async (k) => {
+      await apply(FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
+      await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
+      await fleetWaits(k, revision, steps);
+      // Each tenant as the engine runs it: its Secret once `tenants` made the namespace, then its wait.
+      const t = Date.now();
+      await parallel(config.tenants, PARALLEL, async (tenant) => {
+        await apply(
+          tenant.namespace,
+          tenantGitSecretName(tenant),
+          gitSshSecretData(tenantKeys[tenant.name].privateKey, tenantKeys[tenant.name].publicKey, config.knownHosts),
+        );
+        await wait(k, KUSTOMIZATIONS, tenant.namespace, tenant.name, "");
+      });
+      steps.push(`${n} tenants ${seconds(t)}s`);
+    });
+    const installToReadyS = seconds(started);
+    type Ready = { metadata: { name: string; namespace: string }; status?: { conditions?: { type: string; lastTransitionTime?: string }[] } };
+    const readyAt = (o: Ready | undefined) => Date.parse(o?.status?.conditions?.find((c) => c.type === "Ready")?.lastTransitionTime ?? "");
+    const tenantsReady = readyAt(await getJson<Ready>(state, [KUSTOMIZATIONS, "-n", FLUX_NAMESPACE, "tenants"]));
+    const all = await getJson<{ items: Ready[] }>(state, [KUSTOMIZATIONS, "-A"]);
+    const tenantObjects = (all?.items ?? []).filter((o) => names.includes(o.metadata.namespace) && o.metadata.name === o.metadata.namespace);
+    const fluxTenantsS = (Math.max(...tenantObjects.map(readyAt)) - tenantsReady) / 1000;
+    log(`${n} tenants: install to all Ready ${installToReadyS}s (${steps.join(", ")}); Flux made the last tenant Ready ${fluxTenantsS}s after tenants`);
+
+    // A fleet commit (the tenants' interval), pushed and waited for as up does.
+    revision = await fleet.commit(render(parseConfig(raw("6m"), { stack: ENV })), "scale: tenants interval 6m");
+    const committed = Date.now();
+    await withKubectl(kubeconfig, (k) => fleetWaits(k, revision));
+    const commitToReadyS = seconds(committed);
+    // A tenant commit: its source and Kustomization, as the tenant's own push reaches Ready.
+    const first = names[0];
+    const tenantRevision = await tenantRepos[first].commit(plainTenantFiles(first, ENV, "hello again"), `${first}: new greeting`);
+    const tenantCommitted = Date.now();
+    await withKubectl(kubeconfig, async (k) => {
+      await wait(k, GIT_REPOSITORIES, first, first, tenantRevision);
+      await wait(k, KUSTOMIZATIONS, first, first, tenantRevision);
+    });
+    const tenantCommitToReadyS = seconds(tenantCommitted);
+    log(`${n} tenants: fleet commit to Ready ${commitToReadyS}s, tenant commit to Ready ${tenantCommitToReadyS}s`);
+
+    return { tenants: n, installToReadyS, commitToReadyS, tenantCommitToReadyS, installSteps: steps, fluxTenantsS };
+  } finally {
+    // The program's uninstall, however the measurement ended, so the lab is left without Flux.
+    if (installed) await fluxInstallProvider.delete!(`${FLUX_NAMESPACE}@${uid}`, installed);
+    await kubectl(state, ["delete", "namespace", "--ignore-not-found", "--wait=false", ...names]).catch(() => undefined);
+    fleet.remove();
+    for (const r of Object.values(tenantRepos)) r.remove();
+    fs.rmSync(keys, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** `runs` measurements per size; the medians, by size. */
+export async function scaleMedians(
+  state: LabState,
+  sizes: readonly number[],
+  runs: number,
+  log: (line: string) => void,
+): Promise<Record<string, { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS: number; runs: number }>> {
+  const out: Record<string, { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS: number; runs: number }> = {};
+  for (const n of sizes) {
+    const results: ScaleResult[] = [];
+    for (let i = 0; i < runs; i++) results.push(await measureScale(state, n, log));
+    out[String(n)] = {
+      installToReadyS: median(results.map((r) => r.installToReadyS)),
+      commitToReadyS: median(results.map((r) => r.commitToReadyS)),
+      tenantCommitToReadyS: median(results.map((r) => r.tenantCommitToReadyS)),
+      runs,
+    };
+  }
+  return out;
+}
