@@ -215,10 +215,20 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
           (await probeOnce({ url: `http://127.0.0.1:${ports[d.metadata.name].healthz}/readyz` })) ? { value: true } : { seen: logTail(d.metadata.name, 5) },
         );
       }
+      // The multi-tenancy lockdown, and the workload-identity lockdown's gate and defaults (the controllers started with them: above).
+      const gate = "--feature-gates=ObjectLevelWorkloadIdentity=true";
       const lockdown: Record<string, string[]> = {
-        "kustomize-controller": ["--no-cross-namespace-refs=true", "--no-remote-bases=true", "--default-service-account=default"],
-        "helm-controller": ["--no-cross-namespace-refs=true", "--default-service-account=default"],
-        "notification-controller": ["--no-cross-namespace-refs=true"],
+        "kustomize-controller": [
+          "--no-cross-namespace-refs=true",
+          "--no-remote-bases=true",
+          "--default-service-account=default",
+          gate,
+          "--default-decryption-service-account=default",
+          "--default-kubeconfig-service-account=default",
+        ],
+        "helm-controller": ["--no-cross-namespace-refs=true", "--default-service-account=default", gate, "--default-kubeconfig-service-account=default"],
+        "notification-controller": ["--no-cross-namespace-refs=true", gate, "--default-service-account=default"],
+        "source-controller": [gate, "--default-service-account=default"],
       };
       for (const [name, flags] of Object.entries(lockdown)) {
         const args = hostProcess(
