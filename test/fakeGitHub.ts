@@ -12,14 +12,17 @@ interface Repo {
   refs: Map<string, string>;
   commits: Map<string, { tree: string; parents: string[]; message: string }>;
   trees: Map<string, Map<string, string>>; // tree sha -> path -> blob sha
+  keys: Map<number, { title: string; key: string; read_only: boolean }>;
 }
 
 export interface FakeGitHub {
   readonly url: string;
   /** Every request, "METHOD /path". */
   readonly requests: string[];
-  /** Write requests (POST, PATCH, PUT, DELETE). */
+  /** Write requests (POST, PATCH, PUT, DELETE; GraphQL mutations, as "POST /graphql <mutation>"). */
   writes(): string[];
+  /** Read requests (GET; GraphQL queries). */
+  reads(): string[];
   /** Commits that moved a branch (ref updates and creations, and contents API commits). */
   commitsOn(owner: string, repo: string, branch: string): number;
   /** A branch's files, path -> text. */
@@ -39,7 +42,7 @@ export interface FakeGitHub {
   readonly revokedTokens: Set<string>;
   /** A commit by someone else on a branch: files written (text) or deleted (null). */
   pushOutOfBand(owner: string, repo: string, branch: string, files: Record<string, string | null>): void;
-  /** Makes the next ref update on this branch lose a race (422), as if another push came first. */
+  /** Makes the next ref update or GraphQL commit on this branch lose a race (422, STALE_DATA), as if another push came first. */
   raceOnce(owner: string, repo: string, branch: string): void;
   close(): Promise<void>;
 }
@@ -68,6 +71,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     refs: new Map(),
     commits: new Map(),
     trees: new Map(),
+    keys: new Map(),
   });
 
   const putTree = (repo: Repo, files: Map<string, string>) => {
@@ -83,13 +87,55 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   };
   const bump = (key: string) => moved.set(key, (moved.get(key) ?? 0) + 1);
 
+  // A race set up by raceOnce: another push lands on the branch first.
+  const anotherPushFirst = (key: string, repo: Repo, branch: string) => {
+    if (!races.delete(`${key}@${branch}`)) return;
+    const head = repo.refs.get(branch)!;
+    const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
+    files.set("OTHER.md", blobSha("other push\n"));
+    blobs.set(blobSha("other push\n"), "other push\n");
+    repo.refs.set(branch, commit(repo, files, [head], "other push"));
+  };
+
+  // GraphQL: createCommitOnBranch, the one mutation the providers use (one write for a whole tree of files).
+  const graphql = (request: { query?: string; variables?: Record<string, any> }, send: (status: number, data: unknown) => void) => {
+    const input = request.variables?.input;
+    if (!/createCommitOnBranch/.test(request.query ?? "") || !input) {
+      return send(200, { data: null, errors: [{ type: "NOT_FOUND", message: "fake GitHub answers createCommitOnBranch only" }] });
+    }
+    const [owner, name] = String(input.branch.repositoryNameWithOwner).split("/");
+    const branch = String(input.branch.branchName).replace(/^refs\/heads\//, "");
+    const repo = repos.get(`${owner}/${name}`);
+    if (repo) anotherPushFirst(`${owner}/${name}`, repo, branch);
+    const head = repo?.refs.get(branch);
+    if (!repo || !head) {
+      return send(200, { data: null, errors: [{ type: "NOT_FOUND", message: `A ref named "${branch}" does not exist in ${owner}/${name}` }] });
+    }
+    if (head !== input.expectedHeadOid) {
+      return send(200, { data: null, errors: [{ type: "STALE_DATA", message: `Expected branch to point to "${input.expectedHeadOid}" but it did not.` }] });
+    }
+    const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
+    for (const a of (input.fileChanges?.additions ?? []) as { path: string; contents: string }[]) {
+      const text = Buffer.from(a.contents, "base64").toString("utf8");
+      blobs.set(blobSha(text), text);
+      files.set(a.path, blobSha(text));
+    }
+    for (const d of (input.fileChanges?.deletions ?? []) as { path: string }[]) files.delete(d.path);
+    const sha = commit(repo, files, [head], input.message?.headline ?? "");
+    repo.refs.set(branch, sha);
+    bump(`${owner}/${name}@${branch}`);
+    return send(200, { data: { createCommitOnBranch: { commit: { oid: sha } } } });
+  };
+
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://x");
       const pathname = decodeURIComponent(url.pathname);
-      requests.push(`${req.method} ${pathname}`);
+      // A GraphQL request is a write when it is a mutation, as GitHub counts it.
+      const graphqlKind = pathname === "/graphql" ? (/^\s*mutation\b/.test(body ? String(JSON.parse(body).query) : "") ? " (mutation)" : " (query)") : "";
+      requests.push(`${req.method} ${pathname}${graphqlKind}`);
       const send = (status: number, data: unknown) => {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(data));
@@ -112,6 +158,11 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         return res.end(JSON.stringify({ message: "API rate limit exceeded for user." }));
       }
       if (req.method === "GET" && pathname === "/user") return send(200, { login: state.user });
+      let org: RegExpExecArray | null;
+      if (req.method === "GET" && (org = /^\/orgs\/([^/]+)$/.exec(pathname))) {
+        return organisations.has(org[1]) ? send(200, { login: org[1], id: 1 }) : send(404, { message: "Not Found" });
+      }
+      if (req.method === "POST" && pathname === "/graphql") return graphql(JSON.parse(body || "{}"), send);
       let created: RegExpExecArray | null;
       if (req.method === "POST" && ((created = /^\/orgs\/([^/]+)\/repos$/.exec(pathname)) || pathname === "/user/repos")) {
         const owner = created ? created[1] : state.user;
@@ -179,8 +230,11 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         const c = repo.commits.get(r[1]);
         return c ? send(200, { sha: r[1], tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })) }) : send(404, {});
       }
-      if (req.method === "GET" && (r = /^\/git\/trees\/(\w+)$/.exec(rest))) {
-        const t = repo.trees.get(r[1]);
+      if (req.method === "GET" && (r = /^\/git\/trees\/(.+)$/.exec(rest))) {
+        // A tree by its SHA, or the tree of a branch's head (GitHub takes a ref name here too).
+        if (empty && !repo.trees.has(r[1])) return send(409, { message: "Git Repository is empty." });
+        const byRef = repo.refs.get(r[1]);
+        const t = repo.trees.get(byRef ? repo.commits.get(byRef)!.tree : r[1]);
         if (!t) return send(404, {});
         return send(200, { sha: r[1], truncated: false, tree: [...t].map(([path, sha]) => ({ path, sha, type: "blob", mode: "100644" })) });
       }
@@ -200,6 +254,21 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         };
         const status = base === head ? "identical" : ancestors(head).has(base) ? "ahead" : ancestors(base).has(head) ? "behind" : "diverged";
         return send(200, { status });
+      }
+      if (req.method === "POST" && rest === "/keys") {
+        const id = 1000 + repo.keys.size + 1;
+        repo.keys.set(id, { title: input.title, key: input.key, read_only: input.read_only ?? true });
+        return send(201, { id, ...repo.keys.get(id) });
+      }
+      if ((r = /^\/keys\/(\d+)$/.exec(rest))) {
+        const key = repo.keys.get(Number(r[1]));
+        if (!key) return send(404, { message: "Not Found" });
+        if (req.method === "GET") return send(200, { id: Number(r[1]), ...key });
+        if (req.method === "DELETE") {
+          repo.keys.delete(Number(r[1]));
+          res.writeHead(204);
+          return res.end();
+        }
       }
       if (req.method === "GET" && (r = /^\/git\/blobs\/(\w+)$/.exec(rest))) {
         const text = blobs.get(r[1]);
@@ -224,16 +293,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       }
       if (req.method === "PATCH" && (r = /^\/git\/refs\/heads\/(.+)$/.exec(rest))) {
         const branch = r[1];
-        const raceKey = `${key}@${branch}`;
-        if (races.has(raceKey)) {
-          // Another push lands first.
-          races.delete(raceKey);
-          const head = repo.refs.get(branch)!;
-          const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
-          files.set("OTHER.md", blobSha("other push\n"));
-          blobs.set(blobSha("other push\n"), "other push\n");
-          repo.refs.set(branch, commit(repo, files, [head], "other push"));
-        }
+        anotherPushFirst(key, repo, branch);
         const head = repo.refs.get(branch);
         const parents = repo.commits.get(input.sha)?.parents ?? [];
         if (!head) return send(422, { message: "Reference does not exist" });
@@ -270,7 +330,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    writes: () => requests.filter((r) => !r.startsWith("GET ")),
+    writes: () => requests.filter((r) => !r.startsWith("GET ") && !r.endsWith(" (query)")),
+    reads: () => requests.filter((r) => r.startsWith("GET ") || r.endsWith(" (query)")),
     commitsOn: (owner, repo, branch) => moved.get(`${owner}/${repo}@${branch}`) ?? 0,
     files(owner, name, branch) {
       const repo = repos.get(`${owner}/${name}`)!;

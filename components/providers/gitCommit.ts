@@ -53,27 +53,28 @@ async function headOf(gh: Octokit, owner: string, repo: string, branch: string):
   }
 }
 
+function accessError(owner: string, repo: string, cause: unknown): Error {
+  return new Error(
+    `GitHub repository ${owner}/${repo} is not found, or the token cannot see it; create it (or set create: true), and use a token with access to it`,
+    { cause },
+  );
+}
+
+function noAdminError(owner: string, repo: string): Error {
+  return new Error(
+    `the GitHub token has no admin rights on ${owner}/${repo}, and adding deploy keys needs them: use a classic token with the repo scope held by a repository admin, or a fine-grained token with Administration and Contents read/write`,
+  );
+}
+
 /** The repository, checked for what the program needs: it exists, and the token may add deploy keys. */
 async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ defaultBranch: string; empty: boolean }> {
   let data;
   try {
     data = (await gh.rest.repos.get({ owner, repo })).data;
   } catch (e) {
-    if (status(e) === 404) {
-      throw new Error(
-        `GitHub repository ${owner}/${repo} is not found, or the token cannot see it; create it (or set create: true), and use a token with access to it`,
-        {
-          cause: e,
-        },
-      );
-    }
-    throw e;
+    throw status(e) === 404 ? accessError(owner, repo, e) : e;
   }
-  if (data.permissions && !data.permissions.admin) {
-    throw new Error(
-      `the GitHub token has no admin rights on ${owner}/${repo}, and adding deploy keys needs them: use a classic token with the repo scope held by a repository admin, or a fine-grained token with Administration and Contents read/write`,
-    );
-  }
+  if (data.permissions && !data.permissions.admin) throw noAdminError(owner, repo);
   return { defaultBranch: data.default_branch, empty: !(await hasCommits(gh, owner, repo, data.default_branch)) };
 }
 
@@ -178,6 +179,56 @@ export async function syncTree(
   }
 }
 
+/** A GraphQL answer refusing the commit because the branch moved since it was read. */
+function isStaleHead(e: unknown): boolean {
+  return ((e as { errors?: { type?: string }[] }).errors ?? []).some((x) => x.type === "STALE_DATA");
+}
+
+/**
+ * Seeds an existing branch in one write: GraphQL's createCommitOnBranch takes every file of the
+ * starter layout in one request, where the Git data API needs three writes (tree, commit, ref).
+ * Reads: the repository (access check), the branch head, its commit and tree. Undefined when the branch is
+ * not there (an empty repository, a branch to start) or the server has no GraphQL API: syncTree
+ * handles those.
+ */
+async function seedInOneWrite(inputs: GitCommitInputs): Promise<SyncResult | undefined> {
+  const gh = githubClient(inputs);
+  const { owner, repository: repo, branch } = inputs;
+  const { data } = await gh.rest.repos.get({ owner, repo }).catch((e: unknown) => {
+    throw status(e) === 404 ? accessError(owner, repo, e) : e;
+  });
+  if (data.permissions && !data.permissions.admin) throw noAdminError(owner, repo);
+  for (let attempt = 1; ; attempt++) {
+    const head = await headOf(gh, owner, repo, branch);
+    if (head === undefined) return undefined;
+    const commit = (await gh.rest.git.getCommit({ owner, repo, commit_sha: head })).data;
+    const tree = (await gh.rest.git.getTree({ owner, repo, tree_sha: commit.tree.sha, recursive: "true" })).data;
+    const current = new Map(tree.tree.filter((e) => e.type === "blob" && e.path !== undefined).map((e) => [e.path!, e.sha!]));
+    const plan = planFleetCommit({ desired: inputs.files, previous: [], current, texts: new Map() });
+    const writes = Object.entries(commitWrites(plan, inputs.files, false));
+    if (writes.length === 0) return { commitSha: head, commits: 0 };
+    try {
+      const result = await gh.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(
+        `mutation ($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid } } }`,
+        {
+          input: {
+            branch: { repositoryNameWithOwner: `${owner}/${repo}`, branchName: branch },
+            message: { headline: `${inputs.message}: ${writes.length} file${writes.length === 1 ? "" : "s"} changed` },
+            expectedHeadOid: head,
+            fileChanges: { additions: writes.map(([path, text]) => ({ path, contents: Buffer.from(text, "utf8").toString("base64") })) },
+          },
+        },
+      );
+      return { commitSha: result.createCommitOnBranch.commit.oid, commits: 1 };
+    } catch (e) {
+      if (status(e) === 404) return undefined; // no GraphQL API on this server
+      // Someone pushed between the read and the commit: plan again on the new head.
+      if (!isStaleHead(e) || attempt >= MAX_ATTEMPTS) throw e;
+      await sleep(250 * 2 ** attempt);
+    }
+  }
+}
+
 export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs, GitCommitOutputs> = {
   async diff(_id, olds, news) {
     if (news.mode === "seed") return { changes: false }; // seeded once; the repository is its users' now
@@ -188,7 +239,8 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     return { changes, replaces };
   },
   async create(inputs) {
-    const result = await syncTree(inputs, inputs.files, [], inputs.mode === "fleet");
+    const seeded = inputs.mode === "seed" && Object.keys(inputs.files).length > 0 ? await seedInOneWrite(inputs) : undefined;
+    const result = seeded ?? (await syncTree(inputs, inputs.files, [], inputs.mode === "fleet"));
     return { id: `${inputs.owner}/${inputs.repository}/${inputs.branch}`, outs: commitOutputs(inputs, result, Object.keys(inputs.files)) };
   },
   async read(id, props) {
@@ -196,10 +248,14 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     // A seeded repository is its tenant's: what they change there is theirs.
     if (p.mode === "seed" || !p.paths?.length) return { id, props: p };
     const gh = githubClient({ ...p, token: currentToken(p.token) });
-    const head = await headOf(gh, p.owner, p.repository, p.branch);
-    if (head === undefined) return { id, props: withDrift(p, new Map(p.paths.map((path) => [path, undefined]))) };
-    const commit = (await gh.rest.git.getCommit({ owner: p.owner, repo: p.repository, commit_sha: head })).data;
-    const tree = (await gh.rest.git.getTree({ owner: p.owner, repo: p.repository, tree_sha: commit.tree.sha, recursive: "true" })).data;
+    // One request when nothing drifted: the branch's tree by the branch's name (no ref, no commit read first).
+    let tree;
+    try {
+      tree = (await gh.rest.git.getTree({ owner: p.owner, repo: p.repository, tree_sha: p.branch, recursive: "true" })).data;
+    } catch (e) {
+      if (status(e) !== 404 && status(e) !== 409) throw e;
+      return { id, props: withDrift(p, new Map(p.paths.map((path) => [path, undefined]))) }; // no such branch, or an empty repository
+    }
     const shas = new Map(tree.tree.filter((e) => e.type === "blob" && e.path).map((e) => [e.path!, e.sha!]));
     const drift = new Map<string, string | undefined>();
     for (const path of p.paths) {
