@@ -4,12 +4,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { createCluster, DeployKey, FleetRepository, FluxBootstrap, SshFleetRepository, Tenant } from "./components";
 import { tenantSource } from "./manifests/tenants";
 import { loadConfig } from "./config";
-import { loadInstallManifest } from "./lib/fluxRelease";
+import { type InstallManifest, loadInstallManifest } from "./lib/fluxRelease";
+import { withoutPromiseStacks } from "./lib/promiseStacks";
 import { renderFleet } from "./manifests";
 
 export = async () => {
-  const { config, kubeconfig, fleetSshKey, overwriteSharedFiles } = loadConfig();
-  const manifest = await loadInstallManifest(config.flux, { baseDir: __dirname });
+  const loaded = loadConfig();
+  const manifest = await loadInstallManifest(loaded.config.flux, { baseDir: __dirname });
+  return withoutPromiseStacks(() => build(loaded, manifest));
+};
+
+function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: ReturnType<typeof loadConfig>, manifest: InstallManifest) {
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
   const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
 
@@ -128,4 +133,4 @@ export = async () => {
     // Keys to register by hand, read-only, on the Git hosts of tenant repositories given by URL with deployKey: true.
     tenantPublicKeys: Object.fromEntries(tenants.flatMap((t, i) => (t.publicKey ? [[config.tenants[i].name, t.publicKey]] : []))),
   };
-};
+}

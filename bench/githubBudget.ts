@@ -145,11 +145,6 @@ const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
 const isGitHub = (r: Registered) =>
   r.type.startsWith(DYNAMIC + "GitHubRepository") || r.type.startsWith(DYNAMIC + "GitCommit") || r.type === DEPLOY_KEY || r.type === BRANCH_DEFAULT;
 
-/** Generated tenants team-0..team-<n-1>, each with a repository the program creates and seeds. */
-export function generatedTenants(n: number): { name: string; namespace: string }[] {
-  return Array.from({ length: n }, (_, i) => ({ name: `team-${i}`, namespace: `team-${i}` }));
-}
-
 /**
  * Runs the program for `raw(n)` and `raw(n + 1)` under mocks, then drives its GitHub resources against a
  * loopback GitHub API: a fresh up, a no-op preview with refresh, and an up adding the (n+1)th tenant.

@@ -4,7 +4,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { generatedTenants, measureGitHubBudget, type GitHubBudget } from "../bench/githubBudget";
+import { measureGitHubBudget, type GitHubBudget } from "../bench/githubBudget";
+import { generatedTenants } from "../bench/stack";
 import { stackRaw, syntheticInstallManifest } from "./helpers";
 
 describe("GitHub API budget", () => {
