@@ -150,9 +150,12 @@ const isGitHub = (r: Registered) =>
  * loopback GitHub API: a fresh up, a no-op preview with refresh, and an up adding the (n+1)th tenant.
  * `raw(count)` is the stack config with `count` tenants (the fleet on GitHub, owner my-org).
  */
-export async function measureGitHubBudget(n: number, raw: (count: number) => Record<string, unknown>): Promise<GitHubBudget> {
-  const before = (await runProgram("staging", raw(n))).resources;
-  const after = (await runProgram("staging", raw(n + 1))).resources;
+export async function measureGitHubBudget(
+  n: number,
+  raw: (count: number) => Record<string, unknown> | Promise<Record<string, unknown>>,
+): Promise<GitHubBudget> {
+  const before = (await runProgram("staging", await raw(n))).resources;
+  const after = (await runProgram("staging", await raw(n + 1))).resources;
   const gh = await startFakeGitHub();
   try {
     const engine = new Engine(gh);

@@ -1,122 +1,191 @@
-// `npm run bench`: the staging program and the render path at 1, 10, 100 and 500 tenants; prints figures.
+// `npm run bench [-- --json]`: evaluation time and peak memory of one program run per process, render, and the GitHub API budget, at 1, 100 and 500 tenants.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { GitHubBudget } from "./githubBudget";
 
-const SIZES = (process.env.BENCH_SIZES ?? "1,10,100,500").split(",").map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? "1,100,500").split(",").map(Number);
+/** Program runs per size, each in its own process; medians reported. */
+const RUNS = Number(process.env.BENCH_RUNS ?? "5");
+const JSON_OUTPUT = process.argv.includes("--json");
+const PROJECT = path.resolve(__dirname, "..");
 
-interface Row {
+interface Evaluation {
+  evalMs: number;
+  evalPeakMB: number;
+  resources: number;
+}
+interface SizeRow {
   tenants: number;
   renderMs: number;
-  programMs: number;
-  peakRssMB: number;
-  resources: number;
   repoFiles: number;
   repoBytes: number;
-  fresh: { fleetCommits: number; fleetApiWrites: number; seedCommits: number; githubApiWrites: number };
-  addOne: {
-    newResources: number;
-    newResourcesAllTheTenants: boolean;
-    fleetCommits: number;
-    fleetApiWrites: number;
-    changedFiles: number;
-    changedOnlyTheTenant: boolean;
-    githubApiWrites: number;
+  github: GitHubBudget;
+}
+
+/**
+ * How Pulumi's Node.js run harness (@pulumi/pulumi cmd/run) loads a TypeScript program: the project's
+ * ts-node, the project's tsconfig.json (whose ts-node section says transpileOnly), its compiler options
+ * over the harness's defaults, source maps on.
+ */
+const LIKE_PULUMI = `
+const ts = require("typescript");
+const cfg = ts.readConfigFile("tsconfig.json", ts.sys.readFile).config;
+require("ts-node").register({
+  compiler: "typescript",
+  transpileOnly: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ? process.env.PULUMI_NODEJS_TRANSPILE_ONLY === "true" : cfg.compilerOptions.noCheck,
+  project: "tsconfig.json",
+  skipProject: false,
+  compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...cfg.compilerOptions },
+});
+process.argv = [process.argv[0], "bench/evaluate.ts", ...process.argv.slice(1)];
+require(require("path").resolve("bench/evaluate.ts"));
+`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const lastLine = (out: string) => JSON.parse(out.trim().split("\n").pop()!);
+const child = (args: string[]) =>
+  execFileSync(process.execPath, args, { cwd: PROJECT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "inherit"] });
+
+/** One program run in a fresh process, so its peak memory is its own. */
+function evaluate(n: number): Evaluation {
+  return lastLine(child(["-e", LIKE_PULUMI, String(n)])) as Evaluation;
+}
+
+function measure(n: number): SizeRow & Evaluation {
+  const runs: Evaluation[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    process.stderr.write(`${n} tenants: program run ${i + 1}/${RUNS}\n`);
+    runs.push(evaluate(n));
+  }
+  process.stderr.write(`${n} tenants: render and GitHub budget\n`);
+  const size = lastLine(child(["-r", "ts-node/register", path.join(__dirname, "size.ts"), String(n)])) as SizeRow;
+  return {
+    ...size,
+    evalMs: median(runs.map((r) => r.evalMs)),
+    evalPeakMB: median(runs.map((r) => r.evalPeakMB)),
+    resources: runs[0].resources,
   };
 }
 
-const PROJECT = path.resolve(__dirname, "..");
-
-/** The project compiled to plain JavaScript in a temporary directory (no ts-node, no source maps). */
-function compiled(): string {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-js-"));
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", PROJECT, "--outDir", out, "--sourceMap", "false"], { stdio: "inherit" });
-  for (const f of ["Pulumi.yaml", "Pulumi.staging.yaml"]) fs.copyFileSync(path.join(PROJECT, f), path.join(out, f));
-  fs.symlinkSync(path.join(PROJECT, "node_modules"), path.join(out, "node_modules"));
-  return out;
+/** Results of a lab run (`{"<n>": {installToReadyS, commitToReadyS}}`), when BENCH_LAB_RESULTS names a file that exists. */
+function labResults(): Record<string, unknown> | undefined {
+  const file = process.env.BENCH_LAB_RESULTS;
+  if (!file || !fs.existsSync(file)) return undefined;
+  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
 }
 
-/** Each size in a fresh process, so its peak memory is its own. */
-function measure(n: number, js?: string): Row {
-  const args = js ? [path.join(js, "bench", "size.js"), String(n)] : ["-r", "ts-node/register", path.join(__dirname, "size.ts"), String(n)];
-  const out = execFileSync(process.execPath, args, {
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-  });
-  return JSON.parse(out.trim().split("\n").pop()!) as Row;
-}
+const rows = SIZES.map(measure);
+const [first, last] = [rows[0], rows[rows.length - 1]];
+const growth = (f: (r: (typeof rows)[number]) => number) => (last.tenants === first.tenants ? 0 : (f(last) - f(first)) / (last.tenants - first.tenants));
+const round = (v: number, digits = 1) => Number(v.toFixed(digits));
 
-const js = compiled();
-const compiledMs = new Map<number, number>();
-const rows = SIZES.map((n) => {
-  process.stderr.write(`measuring ${n} tenants...\n`);
-  compiledMs.set(n, measure(n, js).programMs);
-  return measure(n);
-});
-fs.rmSync(js, { recursive: true, force: true });
-const pad = (v: unknown, w: number) => String(v).padStart(w);
-const ms = (v: number) => v.toFixed(0);
-console.log(
-  "Medians of 5 runs. program = the staging program under Pulumi mocks, run as `pulumi up` runs TypeScript (ts-node); " +
-    "compiled = the same program compiled to JavaScript first; render = config -> fleet tree.",
-);
-console.log(
-  [
+if (JSON_OUTPUT) {
+  const lab = labResults();
+  const result = {
+    tenants: Object.fromEntries(
+      rows.map((r) => [
+        String(r.tenants),
+        {
+          evalMs: round(r.evalMs),
+          evalPeakMB: round(r.evalPeakMB),
+          resources: r.resources,
+          github: {
+            freshWrites: r.github.fresh.writes,
+            freshReads: r.github.fresh.reads,
+            noopPreviewReads: r.github.noopPreview.reads,
+            noopPreviewWrites: r.github.noopPreview.writes,
+            addOneWrites: r.github.addOne.writes,
+            addOneReads: r.github.addOne.reads,
+            addOneFleetCommits: r.github.addOne.fleetCommits,
+          },
+          evalMsPerTenant: round(r.evalMs / r.tenants, 2),
+          renderMs: round(r.renderMs),
+          repoFiles: r.repoFiles,
+        },
+      ]),
+    ),
+    perTenant: {
+      from: first.tenants,
+      to: last.tenants,
+      evalMs: round(
+        growth((r) => r.evalMs),
+        2,
+      ),
+      evalPeakMB: round(
+        growth((r) => r.evalPeakMB),
+        3,
+      ),
+      freshWrites: round(
+        growth((r) => r.github.fresh.writes),
+        2,
+      ),
+      freshReads: round(
+        growth((r) => r.github.fresh.reads),
+        2,
+      ),
+      noopPreviewReads: round(
+        growth((r) => r.github.noopPreview.reads),
+        2,
+      ),
+    },
+    runs: RUNS,
+    machine: { cpus: os.cpus().length, node: process.version },
+    ...(lab ? { lab } : {}),
+  };
+  console.log(JSON.stringify(result));
+} else {
+  console.log(
+    `Medians of ${RUNS} program runs, each in its own process, loaded as Pulumi's run harness loads TypeScript (ts-node, this tsconfig); ` +
+      "GitHub requests counted on a loopback GitHub API (bench/githubBudget.ts).",
+  );
+  const head = [
     "tenants",
-    "program ms",
-    "compiled ms",
-    "render ms",
+    "eval ms",
+    "ms/tenant",
     "peak MB",
     "resources",
+    "render ms",
     "files",
-    "repo KB",
-    "fresh: fleet commits",
-    "fresh: GitHub writes",
-    "+1: new res.",
-    "+1: files",
-    "+1: commits",
-    "+1: GitHub writes",
-  ]
-    .map((h, i) => pad(h, i === 0 ? 7 : h.length))
-    .join("  "),
-);
-for (const r of rows) {
+    "fresh W",
+    "fresh R",
+    "no-op preview R",
+    "no-op W",
+    "+1 W",
+    "+1 R",
+    "+1 commits",
+  ];
+  console.log(head.map((h) => h.padStart(Math.max(7, h.length))).join("  "));
+  for (const r of rows) {
+    const cells = [
+      r.tenants,
+      r.evalMs.toFixed(0),
+      (r.evalMs / r.tenants).toFixed(1),
+      r.evalPeakMB.toFixed(0),
+      r.resources,
+      r.renderMs.toFixed(0),
+      r.repoFiles,
+      r.github.fresh.writes,
+      r.github.fresh.reads,
+      r.github.noopPreview.reads,
+      r.github.noopPreview.writes,
+      r.github.addOne.writes,
+      r.github.addOne.reads,
+      r.github.addOne.fleetCommits,
+    ];
+    console.log(cells.map((c, i) => String(c).padStart(Math.max(7, head[i].length))).join("  "));
+  }
+  if (rows.length >= 2) {
+    console.log(
+      `per added tenant (${first.tenants} -> ${last.tenants}): ${growth((r) => r.evalMs).toFixed(1)} ms, ${growth((r) => r.evalPeakMB).toFixed(2)} MB peak, ` +
+        `${growth((r) => r.github.fresh.writes).toFixed(2)} writes on a fresh up, ${growth((r) => r.github.noopPreview.reads).toFixed(2)} reads on a no-op preview`,
+    );
+  }
+  const changed = rows.filter((r) => r.github.noopChanges.length > 0 || r.github.noopPreview.writes > 0 || r.github.addOne.fleetCommits !== 1);
   console.log(
-    [
-      pad(r.tenants, 7),
-      pad(ms(r.programMs), 10),
-      pad(ms(compiledMs.get(r.tenants)!), 11),
-      pad(ms(r.renderMs), 9),
-      pad(r.peakRssMB, 7),
-      pad(r.resources, 9),
-      pad(r.repoFiles, 5),
-      pad((r.repoBytes / 1024).toFixed(0), 7),
-      pad(r.fresh.fleetCommits, 20),
-      pad(r.fresh.githubApiWrites, 20),
-      pad(r.addOne.newResources, 12),
-      pad(r.addOne.changedFiles, 9),
-      pad(r.addOne.fleetCommits, 11),
-      pad(r.addOne.githubApiWrites, 17),
-    ].join("  "),
+    changed.length === 0
+      ? "every size: a no-op preview writes nothing and changes nothing; adding a tenant is one fleet commit"
+      : `VIOLATIONS at ${changed.map((r) => r.tenants).join(", ")} tenants`,
   );
 }
-if (rows.length >= 2) {
-  const [a, b] = [rows[rows.length - 2], rows[rows.length - 1]];
-  const per = (f: (r: Row) => number) => (f(b) - f(a)) / (b.tenants - a.tenants);
-  console.log(
-    `growth per added tenant (${a.tenants} -> ${b.tenants}): program ${per((r) => r.programMs).toFixed(2)} ms ` +
-      `(compiled ${((compiledMs.get(b.tenants)! - compiledMs.get(a.tenants)!) / (b.tenants - a.tenants)).toFixed(2)} ms), render ${per((r) => r.renderMs).toFixed(3)} ms, ` +
-      `${per((r) => r.resources).toFixed(1)} resources, ${per((r) => r.repoFiles).toFixed(1)} files, ${(per((r) => r.repoBytes) / 1024).toFixed(2)} KB, ` +
-      `${per((r) => r.fresh.githubApiWrites).toFixed(1)} GitHub writes on a fresh up, ${per((r) => r.peakRssMB).toFixed(2)} MB peak memory`,
-  );
-}
-const bad = rows.filter(
-  (r) => r.fresh.fleetCommits !== 1 || r.addOne.fleetCommits !== 1 || !r.addOne.changedOnlyTheTenant || !r.addOne.newResourcesAllTheTenants,
-);
-console.log(
-  bad.length === 0
-    ? "every size: one fleet commit per up; adding a tenant touches only its own files and resources"
-    : `VIOLATIONS at ${bad.map((r) => r.tenants).join(", ")} tenants`,
-);
