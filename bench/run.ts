@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { GitHubBudget } from "./githubBudget";
+import { isUp } from "../lab/lab";
 
 const SIZES = (process.env.BENCH_SIZES ?? "1,100,500").split(",").map(Number);
 /** Program runs per size, each in its own process; medians reported. */
@@ -69,20 +70,34 @@ function measure(n: number): SizeRow & Evaluation {
   };
 }
 
-/** Results of a lab run (`{"<n>": {installToReadyS, commitToReadyS}}`), when BENCH_LAB_RESULTS names a file that exists. */
-function labResults(): Record<string, unknown> | undefined {
+type LabRow = { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS?: number; runs?: number };
+
+/**
+ * Time to Ready on the lab (`{"<n>": {installToReadyS, commitToReadyS, ...}}`): read from the file
+ * BENCH_LAB_RESULTS names when it is set; otherwise measured now when the lab is up
+ * (`npm run lab -- scale`, BENCH_LAB_SIZES default 1,10,50, BENCH_LAB_RUNS default 3); absent otherwise.
+ */
+function labResults(): Record<string, LabRow> | undefined {
   const file = process.env.BENCH_LAB_RESULTS;
-  if (!file || !fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+  if (file) return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, LabRow>) : undefined;
+  if (!isUp()) {
+    process.stderr.write("the lab is not up: no time-to-Ready figures (npm run lab -- up first)\n");
+    return undefined;
+  }
+  const sizes = process.env.BENCH_LAB_SIZES ?? "1,10,50";
+  process.stderr.write(`the lab is up: time to Ready at ${sizes} tenants\n`);
+  return lastLine(
+    child(["-r", "ts-node/register", path.join(PROJECT, "lab", "cli.ts"), "scale", sizes, "--runs", process.env.BENCH_LAB_RUNS ?? "3"]),
+  ) as Record<string, LabRow>;
 }
 
 const rows = SIZES.map(measure);
+const lab = labResults();
 const [first, last] = [rows[0], rows[rows.length - 1]];
 const growth = (f: (r: (typeof rows)[number]) => number) => (last.tenants === first.tenants ? 0 : (f(last) - f(first)) / (last.tenants - first.tenants));
 const round = (v: number, digits = 1) => Number(v.toFixed(digits));
 
 if (JSON_OUTPUT) {
-  const lab = labResults();
   const result = {
     tenants: Object.fromEntries(
       rows.map((r) => [
@@ -181,6 +196,15 @@ if (JSON_OUTPUT) {
       `per added tenant (${first.tenants} -> ${last.tenants}): ${growth((r) => r.evalMs).toFixed(1)} ms, ${growth((r) => r.evalPeakMB).toFixed(2)} MB peak, ` +
         `${growth((r) => r.github.fresh.writes).toFixed(2)} writes on a fresh up, ${growth((r) => r.github.noopPreview.reads).toFixed(2)} reads on a no-op preview`,
     );
+  }
+  if (lab) {
+    console.log("lab (real Kubernetes, Flux and Git on loopback; the program's providers in up's order), medians:");
+    for (const [n, r] of Object.entries(lab)) {
+      console.log(
+        `  ${n} tenants: install to all Ready ${r.installToReadyS}s, fleet commit to Ready ${r.commitToReadyS}s` +
+          (r.tenantCommitToReadyS !== undefined ? `, tenant commit to Ready ${r.tenantCommitToReadyS}s` : ""),
+      );
+    }
   }
   const changed = rows.filter((r) => r.github.noopChanges.length > 0 || r.github.noopPreview.writes > 0 || r.github.addOne.fleetCommits !== 1);
   console.log(

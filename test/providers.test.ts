@@ -119,6 +119,24 @@ describe("Flux providers", () => {
       assert.ok(gaps[1] >= 490 && gaps[2] >= 990 && gaps[3] >= 990 && gaps[3] < 1600, `gaps ${gaps.join(", ")}`);
     });
 
+    it("an object still not Ready is asked again after a while: a failure that passed is retried now, not at the interval", async () => {
+      let polls = 0;
+      const { kubectl, calls } = scripted((a) => {
+        if (a[0] === "annotate") return "";
+        polls++;
+        return JSON.stringify(polls < 12 ? obj("False") : obj("True", { lastAppliedRevision: "main@sha1:new" }));
+      });
+      await waitReady(
+        kubectl,
+        { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: "tenants", revision: "main@sha1:new", timeoutSeconds: 60 },
+        20,
+        undefined,
+        50,
+      );
+      const asked = calls.filter((c) => c.startsWith("annotate")).length;
+      assert.ok(asked >= 3 && asked <= 8, `asked ${asked} times over ${polls} polls`);
+    });
+
     it("a wait returns once Flux reports Ready at the revision", async () => {
       let polls = 0;
       const { kubectl } = scripted((a) => {

@@ -265,12 +265,19 @@ const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustom
 
 /** The first poll comes this soon after the reconcile request; each later one waits twice as long, up to the interval. */
 const FIRST_POLL_MS = 250;
+/**
+ * An object still not Ready this long after the last request is asked again: a reconcile that failed on
+ * something passing (an admission policy whose parameter the API server had not loaded yet, a source
+ * a moment behind) would otherwise retry only at its interval, minutes later.
+ */
+const REQUEST_AGAIN_MS = 10_000;
 
 export async function waitReady(
   k: Kubectl,
   inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds"> & Partial<Pick<FluxReadyInputs, "hint">>,
   intervalMs = 2000,
   contains?: Contains,
+  requestAgainMs = REQUEST_AGAIN_MS,
 ): Promise<string> {
   const plural = inputs.resource.split(".")[0];
   const id = `${KINDS[plural] ?? plural} ${inputs.namespace}/${inputs.name}`;
@@ -283,6 +290,7 @@ export async function waitReady(
       () => false,
     );
   let poked = await poke();
+  let askedAt = Date.now();
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
   // Flux answers a request within a second or two: poll soon, then back off to the interval.
   let delay = Math.min(FIRST_POLL_MS, intervalMs);
@@ -293,7 +301,10 @@ export async function waitReady(
     const obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
     const last = readiness(obj, inputs.revision);
     if (last.ready) return last.message;
-    if (obj && !poked) poked = await poke();
+    if (obj && (!poked || Date.now() - askedAt >= requestAgainMs)) {
+      poked = await poke();
+      askedAt = Date.now();
+    }
     // Another stack may have pushed on top of this commit: Ready there includes this one.
     if (last.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(last.other)))) {
       return `Ready at ${last.other}, which contains ${inputs.revision}`;

@@ -56,7 +56,8 @@ const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 export async function measureScale(state: LabState, n: number, log: (line: string) => void = () => undefined): Promise<ScaleResult> {
   if (await getJson(state, ["namespace", FLUX_NAMESPACE])) throw new Error("Flux is installed on the lab already: uninstall it (or restart the lab) first");
   const id = randomBytes(3).toString("hex");
-  const names = Array.from({ length: n }, (_, i) => `s${n}-t${String(i + 1).padStart(3, "0")}`);
+  // Names of this run only: the namespaces of an earlier run may still be terminating.
+  const names = Array.from({ length: n }, (_, i) => `t${id}-${String(i + 1).padStart(3, "0")}`);
   const keys = tempDir("scale-keys");
   const kubeconfig = fs.readFileSync(state.kubeconfigs.admin, "utf8");
   const uid = (await withKubectl(kubeconfig, clusterUid)) ?? "";
