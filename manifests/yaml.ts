@@ -4,7 +4,9 @@ import { parseAllDocuments, stringify } from "yaml";
 /** A Kubernetes object as plain data. */
 export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
-const OPTIONS = { lineWidth: 0, indentSeq: true } as const;
+// An object the program reuses (one selector, one list of operations) is written out where it is used,
+// never as a YAML anchor and alias: the files stay readable, and every consumer reads them alike.
+const OPTIONS = { lineWidth: 0, indentSeq: true, aliasDuplicateObjects: false } as const;
 
 /** One YAML document, ending in a newline. */
 export function toYaml(value: unknown): string {
