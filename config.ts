@@ -882,6 +882,9 @@ function crossCheck(
   // The repository each tenant creates or reads, against the fleet's and each other's.
   const fleetRepo = repositoryKey(c.fleet.url);
   const owners = new Map<string, number>();
+  // The allowlist refuses at admission only when it is sound, on, enforcing and not empty.
+  const { engine, validationFailureAction, allowedSourcePrefixes } = c.policies;
+  const enforced = c.policiesValid && engine !== "none" && validationFailureAction === "Enforce" && allowedSourcePrefixes.length > 0;
   c.tenants.forEach((t, i) => {
     const repo = t.repository;
     const url = repo.type === "github" ? githubSshUrl(repo.owner, repo.name) : repo.url;
@@ -905,15 +908,8 @@ function crossCheck(
       );
     }
     if (!owners.has(key)) owners.set(key, i);
-    // A source the allowlist refuses would fail at its first reconcile: say so now (once the allowlist itself is sound).
-    const { engine, validationFailureAction, allowedSourcePrefixes } = c.policies;
-    if (
-      c.policiesValid &&
-      engine !== "none" &&
-      validationFailureAction === "Enforce" &&
-      allowedSourcePrefixes.length > 0 &&
-      !sourceAdmitted(url, allowedSourcePrefixes)
-    ) {
+    // A source the allowlist refuses would fail at its first reconcile: say so now.
+    if (enforced && !sourceAdmitted(url, allowedSourcePrefixes)) {
       r.fail(
         `tenants[${i}].repository`,
         url,
@@ -922,15 +918,7 @@ function crossCheck(
       );
     }
     // A repository the program creates is seeded with the starter layout, whose HelmRepository the allowlist covers too.
-    if (
-      c.policiesValid &&
-      engine !== "none" &&
-      validationFailureAction === "Enforce" &&
-      allowedSourcePrefixes.length > 0 &&
-      repo.type === "github" &&
-      repo.create &&
-      !sourceAdmitted(STARTER_CHART_REPOSITORY, allowedSourcePrefixes)
-    ) {
+    if (enforced && repo.type === "github" && repo.create && !sourceAdmitted(STARTER_CHART_REPOSITORY, allowedSourcePrefixes)) {
       r.fail(
         `tenants[${i}].repository`,
         shown,

@@ -26,11 +26,15 @@ function sourceMessage(prefixes: readonly string[]): string {
   return `.spec.url must start with one of: ${prefixes.join(", ")}`;
 }
 
+const FLUX_SOURCE_GROUP = "source.toolkit.fluxcd.io";
+/** The operations an admission policy judges: what creates or changes an object. */
+const WRITE = ["CREATE", "UPDATE"];
+
 /** The tenant sources the allowlist covers: where each keeps its URL. ImageRepository's image is read as oci://<image>. */
 export const ALLOWLISTED_SOURCES = [
-  { kind: "GitRepository", group: "source.toolkit.fluxcd.io", resource: "gitrepositories", field: "url" },
-  { kind: "OCIRepository", group: "source.toolkit.fluxcd.io", resource: "ocirepositories", field: "url" },
-  { kind: "HelmRepository", group: "source.toolkit.fluxcd.io", resource: "helmrepositories", field: "url" },
+  { kind: "GitRepository", group: FLUX_SOURCE_GROUP, resource: "gitrepositories", field: "url" },
+  { kind: "OCIRepository", group: FLUX_SOURCE_GROUP, resource: "ocirepositories", field: "url" },
+  { kind: "HelmRepository", group: FLUX_SOURCE_GROUP, resource: "helmrepositories", field: "url" },
   { kind: "ImageRepository", group: "image.toolkit.fluxcd.io", resource: "imagerepositories", field: "image" },
 ] as const;
 
@@ -125,6 +129,7 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
   const exclude = { any: [{ resources: { namespaces: [FLUX_NAMESPACE] } }] };
   const urlKinds = ALLOWLISTED_SOURCES.filter((s) => s.field === "url").map((s) => s.kind);
   const ociPrefixes = prefixes.filter((p) => p.startsWith("oci://"));
+  const urlValidate = { failureAction, message: sourceMessage(prefixes), pattern: { spec: { url: kyvernoPattern(prefixes) } } };
   const sources: KubeObject = {
     apiVersion: API.kyverno,
     kind: "ClusterPolicy",
@@ -135,14 +140,14 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
           name: "github-repositories-only",
           match: { any: [{ resources: { kinds: ["GitRepository"] } }] },
           exclude,
-          validate: { failureAction, message: sourceMessage(prefixes), pattern: { spec: { url: kyvernoPattern(prefixes) } } },
+          validate: urlValidate,
         },
         {
           // The same allowlist for every other tenant source with a URL: OCI artifacts and Helm repositories.
           name: "allowed-source-urls",
           match: { any: [{ resources: { kinds: urlKinds.filter((k) => k !== "GitRepository") } }] },
           exclude,
-          validate: { failureAction, message: sourceMessage(prefixes), pattern: { spec: { url: kyvernoPattern(prefixes) } } },
+          validate: urlValidate,
         },
         {
           // Image repositories name an image, read as oci://<image>: only oci:// prefixes can admit one.
@@ -171,18 +176,22 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
 
 type Rule = { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] };
 
-const FLUX_SOURCE_GROUP = "source.toolkit.fluxcd.io";
 const NOT_FLUX_SYSTEM = {
   matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [FLUX_NAMESPACE] }],
 };
 const TENANT_NAMESPACES = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
 
+/**
+ * A ValidatingAdmissionPolicy and its binding. With `param`, the policy reads the ConfigMap of that
+ * name in flux-system as `params` (through its `variables`), and a missing ConfigMap denies.
+ */
 function policyPair(
   name: string,
   rules: Rule[],
   namespaceSelector: object,
-  validations: { expression: string; message: string }[],
+  validations: { expression: string; message: string; messageExpression?: string }[],
   actions: string[],
+  param?: { configMap: string; variables: { name: string; expression: string }[] },
 ): KubeObject[] {
   return [
     {
@@ -191,7 +200,9 @@ function policyPair(
       metadata: { name },
       spec: {
         failurePolicy: "Fail",
+        ...(param ? { paramKind: { apiVersion: "v1", kind: "ConfigMap" } } : {}),
         matchConstraints: { namespaceSelector, resourceRules: rules },
+        ...(param ? { variables: param.variables } : {}),
         validations,
       },
     },
@@ -199,7 +210,11 @@ function policyPair(
       apiVersion: API.admission,
       kind: "ValidatingAdmissionPolicyBinding",
       metadata: { name },
-      spec: { policyName: name, validationActions: actions },
+      spec: {
+        policyName: name,
+        validationActions: actions,
+        ...(param ? { paramRef: { name: param.configMap, namespace: FLUX_NAMESPACE, parameterNotFoundAction: "Deny" } } : {}),
+      },
     },
   ];
 }
@@ -210,7 +225,6 @@ function policyPair(
  * nothing. One policy for every allowlisted source kind; the same rule as `sourceAdmitted`.
  */
 function sourceAllowlistPolicy(prefixes: readonly string[], actions: string[]): KubeObject[] {
-  const name = "restrict-tenant-sources";
   return [
     {
       apiVersion: "v1",
@@ -218,49 +232,27 @@ function sourceAllowlistPolicy(prefixes: readonly string[], actions: string[]): 
       metadata: { name: ALLOWLIST_CONFIGMAP, namespace: FLUX_NAMESPACE },
       data: { prefixes: prefixes.join("\n") },
     },
-    {
-      apiVersion: API.admission,
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name },
-      spec: {
-        failurePolicy: "Fail",
-        paramKind: { apiVersion: "v1", kind: "ConfigMap" },
-        matchConstraints: {
-          namespaceSelector: NOT_FLUX_SYSTEM,
-          resourceRules: ALLOWLISTED_SOURCES.map((s) => ({
-            apiGroups: [s.group],
-            apiVersions: ["*"],
-            operations: ["CREATE", "UPDATE"],
-            resources: [s.resource],
-          })),
+    ...policyPair(
+      "restrict-tenant-sources",
+      ALLOWLISTED_SOURCES.map((s) => ({ apiGroups: [s.group], apiVersions: ["*"], operations: WRITE, resources: [s.resource] })),
+      NOT_FLUX_SYSTEM,
+      [
+        {
+          expression: "variables.prefixes.exists(p, (variables.source.endsWith('/') ? variables.source : variables.source + '/').startsWith(p))",
+          messageExpression:
+            "object.kind + ' source ' + variables.source + ' is outside the allowlist: use a source under one of ' + variables.prefixes.join(', ')",
+          message: sourceMessage(prefixes),
         },
+      ],
+      actions,
+      {
+        configMap: ALLOWLIST_CONFIGMAP,
         variables: [
-          {
-            name: "source",
-            expression: "object.kind == 'ImageRepository' ? 'oci://' + object.spec.image : object.spec.url",
-          },
+          { name: "source", expression: "object.kind == 'ImageRepository' ? 'oci://' + object.spec.image : object.spec.url" },
           { name: "prefixes", expression: "params.data.prefixes.split('\\n').filter(p, p != '')" },
         ],
-        validations: [
-          {
-            expression: "variables.prefixes.exists(p, (variables.source.endsWith('/') ? variables.source : variables.source + '/').startsWith(p))",
-            messageExpression:
-              "object.kind + ' source ' + variables.source + ' is outside the allowlist: use a source under one of ' + variables.prefixes.join(', ')",
-            message: sourceMessage(prefixes),
-          },
-        ],
       },
-    },
-    {
-      apiVersion: API.admission,
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name },
-      spec: {
-        policyName: name,
-        validationActions: actions,
-        paramRef: { name: ALLOWLIST_CONFIGMAP, namespace: FLUX_NAMESPACE, parameterNotFoundAction: "Deny" },
-      },
-    },
+    ),
   ];
 }
 
@@ -278,11 +270,10 @@ function celString(s: string): string {
 export function renderAdmissionPolicies(config: StackConfig): Record<string, string> {
   const prefixes = config.policies.allowedSourcePrefixes;
   const allowlistActions = config.policies.validationFailureAction === "Enforce" ? ["Deny"] : ["Audit", "Warn"];
-  const write = ["CREATE", "UPDATE"];
   const files: Record<string, KubeObject[]> = {
     "deny-bucket-sources.yaml": policyPair(
       "deny-bucket-sources",
-      [{ apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["*"], operations: write, resources: ["buckets"] }],
+      [{ apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["*"], operations: WRITE, resources: ["buckets"] }],
       NOT_FLUX_SYSTEM,
       [{ expression: "false", message: "Bucket sources are reserved for the platform (flux-system)" }],
       ["Deny"],
@@ -290,8 +281,8 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
     "deny-remote-clusters.yaml": policyPair(
       "deny-remote-clusters",
       [
-        { apiGroups: ["kustomize.toolkit.fluxcd.io"], apiVersions: ["*"], operations: write, resources: ["kustomizations"] },
-        { apiGroups: ["helm.toolkit.fluxcd.io"], apiVersions: ["*"], operations: write, resources: ["helmreleases"] },
+        { apiGroups: ["kustomize.toolkit.fluxcd.io"], apiVersions: ["*"], operations: WRITE, resources: ["kustomizations"] },
+        { apiGroups: ["helm.toolkit.fluxcd.io"], apiVersions: ["*"], operations: WRITE, resources: ["helmreleases"] },
       ],
       NOT_FLUX_SYSTEM,
       [{ expression: "!has(object.spec.kubeConfig)", message: ".spec.kubeConfig is not allowed: tenants reconcile into their own cluster only" }],

@@ -289,8 +289,8 @@ export async function waitReady(
       () => true,
       () => false,
     );
-  let poked = await poke();
-  let askedAt = Date.now();
+  // When Flux was last asked; undefined while the object was not there to ask.
+  let askedAt = (await poke()) ? Date.now() : undefined;
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
   // Flux answers a request within a second or two: poll soon, then back off to the interval.
   let delay = Math.min(FIRST_POLL_MS, intervalMs);
@@ -301,10 +301,7 @@ export async function waitReady(
     const obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
     const last = readiness(obj, inputs.revision);
     if (last.ready) return last.message;
-    if (obj && (!poked || Date.now() - askedAt >= requestAgainMs)) {
-      poked = await poke();
-      askedAt = Date.now();
-    }
+    if (obj && (askedAt === undefined || Date.now() - askedAt >= requestAgainMs)) askedAt = (await poke()) ? Date.now() : undefined;
     // Another stack may have pushed on top of this commit: Ready there includes this one.
     if (last.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(last.other)))) {
       return `Ready at ${last.other}, which contains ${inputs.revision}`;
@@ -317,21 +314,22 @@ export async function waitReady(
   }
 }
 
+/** How a wait reaches the Git host to compare commits: a new one alone is recorded without waiting again. */
+const READY_CREDENTIALS: (keyof FluxReadyInputs)[] = ["token", "sshKey", "knownHosts"];
+
 export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs, FluxReadyInputs & { message: string }> = {
   async diff(_id, olds, news) {
     // Wait again whenever what is waited for changes (a new commit, a new cluster).
     // A new key to register (rotation) is a change too: Flux must be seen reading with it.
     const keys: (keyof FluxReadyInputs)[] = ["kubeconfig", "resource", "namespace", "name", "revision", "hint"];
-    // A new token or push key alone is recorded without waiting again.
-    const credentials: (keyof FluxReadyInputs)[] = ["token", "sshKey", "knownHosts"];
-    return { changes: [...keys, ...credentials].some((k) => olds[k] !== news[k]) };
+    return { changes: [...keys, ...READY_CREDENTIALS].some((k) => olds[k] !== news[k]) };
   },
   async create(inputs) {
     const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs, undefined, containsFor(inputs)));
     return { id: `${inputs.namespace}/${inputs.name}`, outs: { ...inputs, message } };
   },
   async update(_id, olds, news) {
-    if (onlyCredentialsChanged<FluxReadyInputs>(olds, news, ["token", "sshKey", "knownHosts"])) return { outs: { ...olds, ...news } };
+    if (onlyCredentialsChanged(olds, news, READY_CREDENTIALS)) return { outs: { ...olds, ...news } };
     const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news, undefined, containsFor(news)));
     return { outs: { ...news, message } };
   },

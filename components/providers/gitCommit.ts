@@ -2,9 +2,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import { githubClient } from "./github";
-import { commitWrites, FLEET_ROOTS, type FleetPlan, gitBlobSha, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
-import { commitOutputs, MAX_ATTEMPTS, type SyncResult, withDrift } from "./commits";
-import { currentToken, type DynamicArgs, onlyCredentialsChanged, sleep } from "./exec";
+import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
+import { currentToken, type DynamicArgs, onlyCredentialsChanged } from "./exec";
 
 /**
  * `fleet`: this stack's files in the shared fleet repository (written, updated, deleted with the
@@ -66,8 +66,8 @@ function noAdminError(owner: string, repo: string): Error {
   );
 }
 
-/** The repository, checked for what the program needs: it exists, and the token may add deploy keys. */
-async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ defaultBranch: string; empty: boolean }> {
+/** The repository as GitHub reports it, checked for what the program needs: it exists, and the token may add deploy keys. */
+async function accessibleRepository(gh: Octokit, owner: string, repo: string): Promise<{ default_branch: string }> {
   let data;
   try {
     data = (await gh.rest.repos.get({ owner, repo })).data;
@@ -75,7 +75,18 @@ async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ 
     throw status(e) === 404 ? accessError(owner, repo, e) : e;
   }
   if (data.permissions && !data.permissions.admin) throw noAdminError(owner, repo);
+  return data;
+}
+
+/** The checked repository's default branch, and whether it has no commit yet. */
+async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ defaultBranch: string; empty: boolean }> {
+  const data = await accessibleRepository(gh, owner, repo);
   return { defaultBranch: data.default_branch, empty: !(await hasCommits(gh, owner, repo, data.default_branch)) };
+}
+
+/** Path -> blob SHA of the files of a tree listing, under `roots` (all by default). */
+function blobShas(entries: readonly { type?: string; path?: string; sha?: string }[], roots: readonly string[] = [""]): Map<string, string> {
+  return new Map(entries.filter((e) => e.type === "blob" && e.path !== undefined && roots.some((r) => e.path!.startsWith(r))).map((e) => [e.path!, e.sha!]));
 }
 
 /**
@@ -131,10 +142,7 @@ export async function syncTree(
     const commit = (await gh.rest.git.getCommit({ owner, repo, commit_sha: head })).data;
     const tree = (await gh.rest.git.getTree({ owner, repo, tree_sha: commit.tree.sha, recursive: "true" })).data;
     if (tree.truncated) throw new Error(`${owner}/${repo} has more files than GitHub lists in one tree; the fleet repository must stay below that size`);
-    const roots = inputs.mode === "fleet" ? FLEET_ROOTS : [""];
-    const current = new Map(
-      tree.tree.filter((e) => e.type === "blob" && e.path !== undefined && roots.some((r) => e.path!.startsWith(r))).map((e) => [e.path!, e.sha!]),
-    );
+    const current = blobShas(tree.tree, inputs.mode === "fleet" ? FLEET_ROOTS : undefined);
     const texts = new Map<string, string>();
     const ours = new Set([...Object.keys(desired), ...previous]);
     for (const p of guardShared ? referenceCandidates(current.keys(), ours) : []) {
@@ -160,7 +168,7 @@ export async function syncTree(
     const created = await gh.rest.git.createCommit({
       owner,
       repo,
-      message: `${inputs.message}: ${count} file${count === 1 ? "" : "s"} changed`,
+      message: commitMessage(inputs.message, count),
       tree: newTree.data.sha,
       parents: [head],
     });
@@ -174,7 +182,7 @@ export async function syncTree(
     } catch (e) {
       // Another push moved the branch (not a fast-forward any more): plan again on the new head.
       if (status(e) !== 422 || attempt >= MAX_ATTEMPTS) throw e;
-      await sleep(250 * 2 ** attempt);
+      await raceBackoff(attempt);
     }
   }
 }
@@ -194,17 +202,13 @@ function isStaleHead(e: unknown): boolean {
 async function seedInOneWrite(inputs: GitCommitInputs): Promise<SyncResult | undefined> {
   const gh = githubClient(inputs);
   const { owner, repository: repo, branch } = inputs;
-  const { data } = await gh.rest.repos.get({ owner, repo }).catch((e: unknown) => {
-    throw status(e) === 404 ? accessError(owner, repo, e) : e;
-  });
-  if (data.permissions && !data.permissions.admin) throw noAdminError(owner, repo);
+  await accessibleRepository(gh, owner, repo);
   for (let attempt = 1; ; attempt++) {
     const head = await headOf(gh, owner, repo, branch);
     if (head === undefined) return undefined;
     const commit = (await gh.rest.git.getCommit({ owner, repo, commit_sha: head })).data;
     const tree = (await gh.rest.git.getTree({ owner, repo, tree_sha: commit.tree.sha, recursive: "true" })).data;
-    const current = new Map(tree.tree.filter((e) => e.type === "blob" && e.path !== undefined).map((e) => [e.path!, e.sha!]));
-    const plan = planFleetCommit({ desired: inputs.files, previous: [], current, texts: new Map() });
+    const plan = planFleetCommit({ desired: inputs.files, previous: [], current: blobShas(tree.tree), texts: new Map() });
     const writes = Object.entries(commitWrites(plan, inputs.files, false));
     if (writes.length === 0) return { commitSha: head, commits: 0 };
     try {
@@ -213,7 +217,7 @@ async function seedInOneWrite(inputs: GitCommitInputs): Promise<SyncResult | und
         {
           input: {
             branch: { repositoryNameWithOwner: `${owner}/${repo}`, branchName: branch },
-            message: { headline: `${inputs.message}: ${writes.length} file${writes.length === 1 ? "" : "s"} changed` },
+            message: { headline: commitMessage(inputs.message, writes.length) },
             expectedHeadOid: head,
             fileChanges: { additions: writes.map(([path, text]) => ({ path, contents: Buffer.from(text, "utf8").toString("base64") })) },
           },
@@ -224,7 +228,7 @@ async function seedInOneWrite(inputs: GitCommitInputs): Promise<SyncResult | und
       if (status(e) === 404) return undefined; // no GraphQL API on this server
       // Someone pushed between the read and the commit: plan again on the new head.
       if (!isStaleHead(e) || attempt >= MAX_ATTEMPTS) throw e;
-      await sleep(250 * 2 ** attempt);
+      await raceBackoff(attempt);
     }
   }
 }
@@ -256,18 +260,9 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
       if (status(e) !== 404 && status(e) !== 409) throw e;
       return { id, props: withDrift(p, new Map(p.paths.map((path) => [path, undefined]))) }; // no such branch, or an empty repository
     }
-    const shas = new Map(tree.tree.filter((e) => e.type === "blob" && e.path).map((e) => [e.path!, e.sha!]));
-    const drift = new Map<string, string | undefined>();
-    for (const path of p.paths) {
-      const sha = shas.get(path);
-      if (sha === gitBlobSha(p.files[path] ?? "")) continue;
-      drift.set(
-        path,
-        sha === undefined
-          ? undefined
-          : Buffer.from((await gh.rest.git.getBlob({ owner: p.owner, repo: p.repository, file_sha: sha })).data.content, "base64").toString("utf8"),
-      );
-    }
+    const drift = await driftedFiles(p, blobShas(tree.tree), async (sha) =>
+      Buffer.from((await gh.rest.git.getBlob({ owner: p.owner, repo: p.repository, file_sha: sha })).data.content, "base64").toString("utf8"),
+    );
     return { id, props: withDrift(p, drift) };
   },
   async update(_id, olds, news) {

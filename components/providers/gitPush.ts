@@ -3,9 +3,9 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { commitWrites, FLEET_ROOTS, gitBlobSha, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
-import { commitOutputs, MAX_ATTEMPTS, type SyncResult, withDrift } from "./commits";
-import { CommandError, type DynamicArgs, onlyCredentialsChanged, run, sleep } from "./exec";
+import { commitWrites, FLEET_ROOTS, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
+import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
+import { CommandError, type DynamicArgs, onlyCredentialsChanged, run } from "./exec";
 
 export interface GitPushInputs {
   /** Repository URL (`ssh://...`; a local path or `file://` URL works the same). */
@@ -92,6 +92,16 @@ function lostRace(e: unknown): boolean {
   return e instanceof CommandError && /\[rejected\]|non-fast-forward|fetch first|failed to update ref|cannot lock ref/.test(e.stderr);
 }
 
+/** Path -> blob SHA of the fetched head's files (refs/fleet/head), under `roots` (all by default). */
+async function fetchedBlobs(git: Git, roots: readonly string[] = [""]): Promise<Map<string, string>> {
+  const shas = new Map<string, string>();
+  for (const line of (await git(["ls-tree", "-r", "refs/fleet/head"])).split("\n")) {
+    const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
+    if (m && roots.some((r) => m[2].startsWith(r))) shas.set(m[2], m[1]);
+  }
+  return shas;
+}
+
 /**
  * Brings the branch to `desired` in one commit (none when nothing differs), planned as on GitHub:
  * this stack's files written or deleted, shared files another stack reads left alone. A push that
@@ -107,14 +117,11 @@ export async function pushTree(inputs: GitPushInputs, desired: Record<string, st
         const base = await remoteDefaultBranch(git);
         head = base ? await remoteHead(git, base) : undefined;
       }
-      const current = new Map<string, string>();
+      let current = new Map<string, string>();
       const texts = new Map<string, string>();
       if (head !== undefined) {
         await fetchRef(git, branchExists ? `refs/heads/${inputs.branch}` : head);
-        for (const line of (await git(["ls-tree", "-r", "refs/fleet/head"])).split("\n")) {
-          const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
-          if (m && FLEET_ROOTS.some((r) => m[2].startsWith(r))) current.set(m[2], m[1]);
-        }
+        current = await fetchedBlobs(git, FLEET_ROOTS);
         const ours = new Set([...Object.keys(desired), ...previous]);
         for (const p of referenceCandidates(current.keys(), ours)) texts.set(p, await git(["cat-file", "blob", current.get(p)!]));
       }
@@ -135,14 +142,13 @@ export async function pushTree(inputs: GitPushInputs, desired: Record<string, st
       }
       if (plan.deletes.length > 0) await git(["update-index", "--force-remove", ...plan.deletes]);
       const tree = (await git(["write-tree"])).trim();
-      const message = `${inputs.message}: ${count} file${count === 1 ? "" : "s"} changed`;
-      const commit = (await git(["commit-tree", tree, ...(head ? ["-p", head] : []), "-m", message])).trim();
+      const commit = (await git(["commit-tree", tree, ...(head ? ["-p", head] : []), "-m", commitMessage(inputs.message, count)])).trim();
       try {
         await git(["push", "-q", git.url, `${commit}:refs/heads/${inputs.branch}`]);
         return { commitSha: commit, commits: 1 };
       } catch (e) {
         if (!lostRace(e) || attempt >= MAX_ATTEMPTS) throw e;
-        await sleep(250 * 2 ** attempt);
+        await raceBackoff(attempt);
       }
     }
   });
@@ -176,22 +182,13 @@ export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, Git
     const p = props as GitPushOutputs;
     if (!p.paths?.length) return { id, props: p };
     const drift = await withGit(p, async (git) => {
-      const out = new Map<string, string | undefined>();
-      if ((await remoteHead(git, p.branch)) === undefined) {
-        for (const path of p.paths) out.set(path, undefined);
-        return out;
+      // No branch: every file of this stack is gone from it.
+      let shas = new Map<string, string>();
+      if ((await remoteHead(git, p.branch)) !== undefined) {
+        await fetchRef(git, `refs/heads/${p.branch}`);
+        shas = await fetchedBlobs(git);
       }
-      await fetchRef(git, `refs/heads/${p.branch}`);
-      const shas = new Map<string, string>();
-      for (const line of (await git(["ls-tree", "-r", "refs/fleet/head"])).split("\n")) {
-        const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
-        if (m) shas.set(m[2], m[1]);
-      }
-      for (const path of p.paths) {
-        const sha = shas.get(path);
-        if (sha !== gitBlobSha(p.files[path] ?? "")) out.set(path, sha === undefined ? undefined : await git(["cat-file", "blob", sha]));
-      }
-      return out;
+      return driftedFiles(p, shas, (sha) => git(["cat-file", "blob", sha]));
     });
     return { id, props: withDrift(p, drift) };
   },
