@@ -1,7 +1,7 @@
 // Dynamic provider committing a file tree to a GitHub branch: one commit per up for all changed files.
 import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
-import { githubClient } from "./github";
+import { githubClient, status } from "./github";
 import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
 import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
 import { currentToken, type DynamicArgs, onlyCredentialsChanged } from "./exec";
@@ -38,10 +38,6 @@ export interface GitCommitOutputs extends GitCommitInputs {
   readonly paths: string[];
   /** Commits this resource made in its last operation (0 when nothing changed). */
   readonly commits: number;
-}
-
-function status(e: unknown): number | undefined {
-  return (e as { status?: number }).status;
 }
 
 async function headOf(gh: Octokit, owner: string, repo: string, branch: string): Promise<string | undefined> {

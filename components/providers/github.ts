@@ -49,3 +49,8 @@ export function githubClient(inputs: { readonly token: string; readonly apiUrl: 
   });
   return client;
 }
+
+/** The HTTP status of a failed GitHub request (undefined for any other error). */
+export function status(e: unknown): number | undefined {
+  return (e as { status?: number }).status;
+}

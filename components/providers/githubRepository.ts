@@ -2,7 +2,7 @@
 // a later up (after a destroy, or a tenant removed and added back) finds the repository it created before.
 import * as pulumi from "@pulumi/pulumi";
 import { currentToken, type DynamicArgs } from "./exec";
-import { githubClient } from "./github";
+import { githubClient, status } from "./github";
 
 /** Ends the description of every repository the program creates: how a later up knows the repository is its own. */
 export const CREATED_MARK = "(created by flux-multi-tenancy)";
@@ -25,10 +25,6 @@ export interface GitHubRepositoryOutputs extends GitHubRepositoryInputs {
   readonly htmlUrl: string;
   /** Whether this resource found the repository already there (and so took it over) rather than creating it. */
   readonly adopted: boolean;
-}
-
-function status(e: unknown): number | undefined {
-  return (e as { status?: number }).status;
 }
 
 export function markedDescription(description: string): string {

@@ -18,7 +18,7 @@ import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import { RUN, runPath } from "../layout";
 import { logTail, probeOnce, recorded, runs } from "../proc";
-import { ChartServer, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
+import { applySecret, ChartServer, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
 
 const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
@@ -120,11 +120,6 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
   function tenantTree(name: string): Record<string, string> {
     const t = config.tenants.find((x) => x.name === name)!;
     return name === "team-a" ? plainTenantFiles(t.namespace, ENV) : helmTenantFiles(t.namespace, ENV, t.name, t.name);
-  }
-
-  async function applySecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
-    const secret = { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, type: "Opaque", stringData: data };
-    await kubectl(session.state, ["apply", "--server-side", "--field-manager=flux-lab", "-f", "-"], JSON.stringify(secret));
   }
 
   /** The program's wait; the time each took goes into `steps` when given. */
@@ -241,7 +236,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     });
 
     it("applies the flux-system Secret and the sync objects; every Kustomization is Ready at the pushed revision, in dependency order", async () => {
-      await applySecret(FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
+      await applySecret(session.state, FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
       await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
       await waitReadyAt(GIT_REPOSITORIES, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision, installSteps);
       await waitReadyAt(KUSTOMIZATIONS, FLUX_NAMESPACE, FLUX_SYSTEM, fleetRevision, installSteps);
@@ -251,6 +246,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       // The tenant namespaces exist now; each tenant's Secret holds its key and the lab's known_hosts, as the Tenant component writes it.
       for (const t of config.tenants) {
         await applySecret(
+          session.state,
           t.namespace,
           tenantGitSecretName(t),
           gitSshSecretData(tenantKeys[t.name].privateKey, tenantKeys[t.name].publicKey, config.knownHosts),

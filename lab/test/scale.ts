@@ -13,7 +13,7 @@ import { tenantGitSecretName } from "../../manifests/tenants";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import type { LabState } from "../state";
-import { getJson, kubectl, Repo, sshKeyPair, tempDir } from "./support";
+import { applySecret, getJson, kubectl, Repo, sshKeyPair, tempDir } from "./support";
 import { plainTenantFiles } from "./tenants";
 
 const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
@@ -89,12 +89,6 @@ export async function measureScale(state: LabState, n: number, log: (line: strin
     await parallel(names, 8, async (t) => void (await tenantRepos[t].commit(plainTenantFiles(t, ENV), `${t}: workloads`)));
     log(`${n} tenants: repositories pushed`);
 
-    const apply = (namespace: string, name: string, data: Record<string, string>) =>
-      kubectl(
-        state,
-        ["apply", "--server-side", "--field-manager=flux-multi-tenancy", "-f", "-"],
-        JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, type: "Opaque", stringData: data }),
-      );
     const steps: string[] = [];
     const wait = async (k: Kubectl, resource: string, namespace: string, name: string, at: string) =>
       waitReady(k, { resource, namespace, name, revision: at, timeoutSeconds: WAIT_SECONDS });
@@ -127,13 +121,14 @@ export async function measureScale(state: LabState, n: number, log: (line: strin
     await fluxInstallProvider.create!(install);
     steps.push(`install ${seconds(started)}s`);
     await withKubectl(kubeconfig, async (k) => {
-      await apply(FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
+      await applySecret(state, FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
       await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
       await fleetWaits(k, revision, steps);
       // Each tenant as the engine runs it: its Secret once `tenants` made the namespace, then its wait.
       const t = Date.now();
       await parallel(config.tenants, PARALLEL, async (tenant) => {
-        await apply(
+        await applySecret(
+          state,
           tenant.namespace,
           tenantGitSecretName(tenant),
           gitSshSecretData(tenantKeys[tenant.name].privateKey, tenantKeys[tenant.name].publicKey, config.knownHosts),

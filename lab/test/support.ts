@@ -65,6 +65,12 @@ export function kubectl(state: LabState, args: readonly string[], input?: string
   return run("kubectl", ["--kubeconfig", state.kubeconfigs.admin, ...args], input).then((r) => r.stdout);
 }
 
+/** Applies a Secret as the program's components do (server-side), from its text values. */
+export async function applySecret(state: LabState, namespace: string, name: string, data: Record<string, string>): Promise<void> {
+  const secret = { apiVersion: "v1", kind: "Secret", metadata: { name, namespace }, type: "Opaque", stringData: data };
+  await kubectl(state, ["apply", "--server-side", "--field-manager=flux-lab", "-f", "-"], JSON.stringify(secret));
+}
+
 export async function getJson<T>(state: LabState, args: readonly string[]): Promise<T | undefined> {
   const text = await kubectl(state, ["get", ...args, "-o", "json", "--ignore-not-found"]);
   return text.trim() ? (JSON.parse(text) as T) : undefined;
