@@ -5,8 +5,8 @@ import {
   deployKeysReadOnly,
   lockdownPresent,
   noCrossNamespaceRefs,
+  repositoriesPrivateAsReported,
   type ResourceView,
-  tenantRepositoriesPrivate,
   sshSecretsWhereUsed,
   tenantReconcilersImpersonate,
 } from "./rules";
@@ -26,7 +26,8 @@ function perResource(name: string, description: string, rule: (r: ResourceView) 
 
 const stackPolicy: StackValidationPolicy = {
   name: "tenant-isolation",
-  description: "Committed tenant objects impersonate and stay in their namespace; SSH keys stay where used; Flux carries the lockdown.",
+  description:
+    "Repositories are as private as asked, as GitHub reports them; committed tenant objects impersonate and stay in their namespace; SSH keys stay where used; Flux carries the lockdown.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const resources: ResourceView[] = args.resources.map((r) => ({ type: r.type, name: r.name, props: r.props }));
@@ -34,7 +35,9 @@ const stackPolicy: StackValidationPolicy = {
     const flux = args.resources
       .filter((r) => r.type === INSTALL || r.type === SYNC)
       .flatMap((r) => [...(r.props.components ?? []), ...(r.props.objects ?? [])]);
+    // Stack policies see outputs: what GitHub reported for each repository, not what the program asked.
     [
+      ...resources.flatMap(repositoriesPrivateAsReported),
       ...tenantReconcilersImpersonate(committed),
       ...noCrossNamespaceRefs(committed),
       ...sshSecretsWhereUsed(resources, [...committed, ...flux]),
@@ -44,9 +47,5 @@ const stackPolicy: StackValidationPolicy = {
 };
 
 new PolicyPack("flux-multi-tenancy-isolation", {
-  policies: [
-    perResource("deploy-keys-read-only", "Deploy keys Flux clones with cannot push.", deployKeysReadOnly),
-    perResource("tenant-repositories-private", "Tenant repositories are private (the fleet's has the visibility its stack chose).", tenantRepositoriesPrivate),
-    stackPolicy,
-  ],
+  policies: [perResource("deploy-keys-read-only", "Deploy keys Flux clones with cannot push.", deployKeysReadOnly), stackPolicy],
 });

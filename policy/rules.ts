@@ -27,12 +27,18 @@ export function deployKeysReadOnly(r: ResourceView): string[] {
 }
 
 /**
- * A tenant's repository is private: the program creates it so, for the tenant. The fleet repository has
- * the visibility its stack chose (fleet.visibility: private, internal or public), as the config documents.
+ * Repositories are as private as asked, judged on what GitHub reports (`reportedVisibility`, read after every
+ * write and refresh), not on what the program asked for: a tenant's repository is private; the fleet repository
+ * has the visibility its stack chose (fleet.visibility: private, internal or public). A repository not created yet
+ * has nothing on GitHub to judge.
  */
-export function tenantRepositoriesPrivate(r: ResourceView): string[] {
-  if (r.type !== REPOSITORY || !String(r.props.description ?? "").startsWith("Flux tenant ")) return [];
-  return r.props.visibility === "private" ? [] : [`tenant repository ${r.name} is ${r.props.visibility}: make it private`];
+export function repositoriesPrivateAsReported(r: ResourceView): string[] {
+  const reported = r.props.reportedVisibility;
+  if (r.type !== REPOSITORY || typeof reported !== "string") return [];
+  if (String(r.props.description ?? "").startsWith("Flux tenant ")) {
+    return reported === "private" ? [] : [`tenant repository ${r.name} is ${reported} on GitHub: make it private`];
+  }
+  return reported === r.props.visibility ? [] : [`repository ${r.name} is ${reported} on GitHub, but its stack chose ${r.props.visibility}`];
 }
 
 /** Tenant Kustomizations and HelmReleases act as the tenant's service account, never the controller's. */

@@ -56,14 +56,88 @@ describe("GitHub repositories and the client", () => {
       );
     });
 
+    it("user-owned repositories are created private: /user/repos reads only `private`, never `visibility`", async () => {
+      gh.user = "alice";
+      const out = (await githubRepositoryProvider.create(repoInputs({ owner: "alice" }))).outs!;
+      // GitHub made it private at once: no PATCH after the create, which would mean it was public for a moment.
+      assert.equal(gh.repo("alice", "team-a")?.visibility, "private");
+      assert.deepEqual(
+        gh.requests.filter((r) => !r.startsWith("GET ")),
+        ["POST /orgs/alice/repos", "POST /user/repos"],
+      );
+      assert.equal(out.reportedVisibility, "private", "what GitHub reported");
+      const pub = (await githubRepositoryProvider.create(repoInputs({ owner: "alice", name: "open", visibility: "public" }))).outs!;
+      assert.equal(pub.reportedVisibility, "public");
+    });
+
+    it("a request the description does not have fails the test, naming the operation and the field", async () => {
+      // What the provider used to send: /user/repos has no `visibility`, so GitHub would drop it and make the repository public.
+      const res = await fetch(`${gh.url}/user/repos`, {
+        method: "POST",
+        headers: { authorization: "token t", "content-type": "application/json" },
+        body: JSON.stringify({ name: "x", visibility: "private" }),
+      });
+      assert.equal(res.status, 400);
+      const expected = 'POST /user/repos (repos/create-for-authenticated-user): request body: field "visibility" is not declared by this operation';
+      assert.deepEqual(gh.takeViolations(), [expected]);
+      assert.match(((await res.json()) as { message: string }).message, /request outside GitHub's API description/);
+      await fetch(`${gh.url}/repos/my-org/none/git/trees/main?depth=1`, { headers: { authorization: "token t" } });
+      assert.deepEqual(gh.takeViolations(), [
+        "GET /repos/{owner}/{repo}/git/trees/{tree_sha} (git/get-tree): query parameter depth is not declared by this operation",
+      ]);
+    });
+
     it("a visibility change is an update in place; a repository deleted out of band reads as gone", async () => {
       const out = (await githubRepositoryProvider.create(repoInputs())).outs!;
-      assert.deepEqual(await githubRepositoryProvider.diff!("my-org/team-a", out, repoInputs({ visibility: "internal" })), { changes: true, replaces: [] });
-      await githubRepositoryProvider.update!("my-org/team-a", out, repoInputs({ visibility: "internal" }));
-      assert.equal(gh.repo("my-org", "team-a")?.visibility, "internal");
+      assert.deepEqual(await githubRepositoryProvider.diff!("my-org/team-a", out, repoInputs({ visibility: "public" })), { changes: true, replaces: [] });
+      const updated = (await githubRepositoryProvider.update!("my-org/team-a", out, repoInputs({ visibility: "public" }))).outs!;
+      assert.equal(gh.repo("my-org", "team-a")?.visibility, "public");
+      assert.equal(updated.reportedVisibility, "public");
       assert.deepEqual((await githubRepositoryProvider.diff!("my-org/team-a", out, repoInputs({ name: "team-z" }))).replaces, ["name"]);
       const missing = await githubRepositoryProvider.read!("my-org/gone", { ...out, name: "gone" });
       assert.equal(missing.id, "");
+    });
+
+    it("refresh reads the visibility GitHub reports, so a repository made public on GitHub is set back by the next up", async () => {
+      const out = (await githubRepositoryProvider.create(repoInputs())).outs!;
+      await fetch(`${gh.url}/repos/my-org/team-a`, { method: "PATCH", headers: { authorization: "token t" }, body: JSON.stringify({ private: false }) });
+      const read = (await githubRepositoryProvider.read!("my-org/team-a", out)).props as typeof out;
+      assert.equal(read.reportedVisibility, "public");
+      assert.deepEqual(await githubRepositoryProvider.diff!("my-org/team-a", read, repoInputs()), { changes: true, replaces: [] });
+      const fixed = (await githubRepositoryProvider.update!("my-org/team-a", read, repoInputs())).outs!;
+      assert.equal(fixed.reportedVisibility, "private");
+      assert.equal(gh.repo("my-org", "team-a")?.visibility, "private");
+    });
+
+    it("only GitHub's 'name already exists' answer means adoption: any other 422 stands in GitHub's words", async () => {
+      gh.organisation("strict-org", { refuse: ["private"] });
+      await assert.rejects(
+        githubRepositoryProvider.create(repoInputs({ owner: "strict-org" })),
+        /^Error: GitHub refused to create strict-org\/team-a: Repository creation failed\. Private repositories are not permitted by strict-org's policy$/,
+      );
+      assert.ok(!gh.requests.includes("GET /repos/strict-org/team-a"), "not taken for a repository that is there");
+    });
+  });
+
+  describe("internal repositories (GitHub Enterprise Cloud's description)", () => {
+    let ghec: FakeGitHub;
+    beforeEach(async () => (ghec = await startFakeGitHub({ description: "ghec" })));
+    afterEach(() => ghec.close());
+
+    it("an enterprise's organisation gets an internal repository; another organisation's refusal stands in GitHub's words", async () => {
+      ghec.organisation("corp", { enterprise: true });
+      const out = (await githubRepositoryProvider.create(repoInputs({ owner: "corp", visibility: "internal", apiUrl: ghec.url }))).outs!;
+      assert.equal(out.reportedVisibility, "internal");
+      assert.equal(ghec.repo("corp", "team-a")?.visibility, "internal");
+      await assert.rejects(
+        githubRepositoryProvider.create(repoInputs({ visibility: "internal", apiUrl: ghec.url })),
+        /^Error: GitHub refused to create my-org\/team-a: Repository creation failed\. internal repositories can only be created in organizations that belong to an enterprise account$/,
+      );
+      ghec.user = "alice";
+      await assert.rejects(
+        githubRepositoryProvider.create(repoInputs({ owner: "alice", visibility: "internal", apiUrl: ghec.url })),
+        /^Error: alice is a user, and internal repositories exist only in organisations of an enterprise account: make team-a private or public$/,
+      );
     });
   });
 

@@ -100,7 +100,7 @@ MockMonitor.prototype.registerResource = function (this: MockMonitor, req: Reque
 const digest = (v: unknown) => createHash("sha1").update(JSON.stringify(v)).digest("hex");
 
 /** Outputs a real provider would give, derived from the inputs only (so runs are repeatable). */
-function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+export function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
   if (type === "github:index/repository:Repository") {
     return {
       ...inputs,
@@ -128,7 +128,9 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { ...inputs, commitSha: sha, revision: `${inputs.branch}@sha1:${sha}`, paths: Object.keys(inputs.files).sort(), commits: 1 };
     }
     if ("resource" in inputs) return { ...inputs, message: "ReconciliationSucceeded: Applied revision" };
-    if ("visibility" in inputs) return { ...inputs, htmlUrl: `https://github.com/${inputs.owner}/${inputs.name}`, adopted: false };
+    if ("visibility" in inputs) {
+      return { ...inputs, htmlUrl: `https://github.com/${inputs.owner}/${inputs.name}`, adopted: false, reportedVisibility: inputs.visibility };
+    }
     if ("rotation" in inputs) {
       return {
         ...inputs,

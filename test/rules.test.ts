@@ -10,12 +10,12 @@ import {
   noCrossNamespaceRefs,
   type ObjectView,
   type ResourceView,
-  tenantRepositoriesPrivate,
+  repositoriesPrivateAsReported,
   sshSecretsWhereUsed,
   tenantReconcilersImpersonate,
 } from "../policy/rules";
 import { bootstrapObjects, renderTenantStarter } from "../manifests";
-import { runProgram } from "./mocks";
+import { outputsFor, runProgram } from "./mocks";
 import { render, stackConfig, stackRaw, syntheticInstallManifest } from "./helpers";
 
 const ks = (ns: string, spec: object): ObjectView => ({ kind: "Kustomization", metadata: { name: "app", namespace: ns }, spec });
@@ -33,19 +33,25 @@ describe("tenant-isolation rules", () => {
     ]);
   });
 
-  it("tenant repositories are private; the fleet's has the visibility its stack chose", () => {
-    const repo = (name: string, description: string, visibility: string) => ({
+  it("repositories are judged private on what GitHub reports, not on what the program asked", () => {
+    const repo = (name: string, description: string, visibility: string, reportedVisibility?: string) => ({
       type: "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository",
       name,
-      props: { description, visibility },
+      props: { description, visibility, reportedVisibility },
     });
-    assert.deepEqual(tenantRepositoriesPrivate(repo("tenant-a-repo", "Flux tenant a", "private")), []);
-    assert.deepEqual(tenantRepositoriesPrivate(repo("tenant-a-repo", "Flux tenant a", "public")), [
-      "tenant repository tenant-a-repo is public: make it private",
+    assert.deepEqual(repositoriesPrivateAsReported(repo("tenant-a-repo", "Flux tenant a", "private", "private")), []);
+    // Asked private, made public: what the program asked does not pass it.
+    assert.deepEqual(repositoriesPrivateAsReported(repo("tenant-a-repo", "Flux tenant a", "private", "public")), [
+      "tenant repository tenant-a-repo is public on GitHub: make it private",
     ]);
-    // The fleet repository's documented visibilities all pass: the rule agrees with fleet.visibility.
-    for (const v of ["private", "internal", "public"])
-      assert.deepEqual(tenantRepositoriesPrivate(repo("fleet-repo", "Fleet repository: Flux multi-tenancy layout", v)), [], v);
+    assert.deepEqual(repositoriesPrivateAsReported(repo("tenant-a-repo", "Flux tenant a", "private")), [], "not on GitHub yet: nothing to judge");
+    // The fleet repository's documented visibilities all pass when GitHub reports the one its stack chose.
+    for (const v of ["private", "internal", "public"]) {
+      assert.deepEqual(repositoriesPrivateAsReported(repo("fleet-repo", "Fleet repository: Flux multi-tenancy layout", v, v)), [], v);
+    }
+    assert.deepEqual(repositoriesPrivateAsReported(repo("fleet-repo", "Fleet repository: Flux multi-tenancy layout", "private", "public")), [
+      "repository fleet-repo is public on GitHub, but its stack chose private",
+    ]);
   });
 
   it("tenant Kustomizations and HelmReleases impersonate their service account", () => {
@@ -126,7 +132,14 @@ describe("tenant-isolation rules", () => {
       const views: ResourceView[] = resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
       assert.ok(views.some((v) => v.type.endsWith("RepositoryDeployKey")));
       assert.deepEqual(views.flatMap(deployKeysReadOnly), []);
-      assert.deepEqual(views.flatMap(tenantRepositoriesPrivate), []);
+      // As the stack policy sees them: with the outputs GitHub gave.
+      const outputs = resources.map((r) => ({ type: r.type, name: r.name, props: { ...r.inputs, ...outputsFor(r.type, r.name, r.inputs) } }));
+      if (stack === "staging")
+        assert.ok(
+          outputs.some((v) => v.props.reportedVisibility === "private"),
+          "staging creates its repositories",
+        );
+      assert.deepEqual(outputs.flatMap(repositoriesPrivateAsReported), []);
       const syncObjects = [...objects, ...built.sync];
       assert.deepEqual(sshSecretsWhereUsed(views, syncObjects), []);
       assert.equal(views.filter((v) => v.type === "kubernetes:core/v1:Secret").length, 2);
