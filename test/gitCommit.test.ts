@@ -270,14 +270,37 @@ describe("GitHub commit provider", () => {
       assert.ok(!gh.files(OWNER, REPO, "main").has("clusters/staging/tenants.yaml"), "the delete ran with the recorded new token");
     });
 
-    it("refresh and destroy use GITHUB_TOKEN as it is now over a revoked recorded token", async () => {
+    it("one token rule for every operation: the stack's github:token when it has one, else GITHUB_TOKEN; a stray GITHUB_TOKEN changes nothing", async () => {
       const first = await up(gh, staging);
-      gh.revokedTokens.add("t");
-      await assert.rejects(gitCommitProvider.read!("id", first), /Bad credentials/);
-      process.env.GITHUB_TOKEN = "current";
+      // Another account's token in the environment: refresh and destroy still use the stack's.
+      process.env.GITHUB_TOKEN = "stray";
+      gh.revokedTokens.add("stray");
       assert.equal((await gitCommitProvider.read!("id", first)).id, "id");
       await gitCommitProvider.delete!("id", first);
       assert.ok(!gh.files(OWNER, REPO, "main").has("clusters/staging/tenants.yaml"));
+      // A stack without github:token reads GITHUB_TOKEN, in every operation alike.
+      process.env.GITHUB_TOKEN = "env";
+      const fromEnv = (await gitCommitProvider.create(inputs(gh, staging, { token: "" }))).outs!;
+      assert.equal(fromEnv.token, "");
+      assert.equal((await gitCommitProvider.read!("id", fromEnv)).id, "id");
+      gh.revokedTokens.add("env");
+      await assert.rejects(
+        gitCommitProvider.read!("id", fromEnv),
+        /^Error: GitHub refused the token \(Bad credentials\) on GET .*: the program uses the stack's github:token when it has one, else GITHUB_TOKEN; a refresh or destroy uses the github:token recorded at the last up, so after changing it run pulumi up --refresh=false once to record the new one/,
+      );
+    });
+
+    it("a revoked recorded token stops refresh with the way to record the new one", async () => {
+      const first = await up(gh, staging);
+      gh.revokedTokens.add("t");
+      process.env.GITHUB_TOKEN = "current";
+      await assert.rejects(
+        gitCommitProvider.read!("id", first),
+        /GitHub refused the token \(Bad credentials\).*run pulumi up --refresh=false once to record the new one/,
+      );
+      // The up that records the new token makes no request (the previous test's rule), and refresh then works.
+      const recorded = (await gitCommitProvider.update!("id", first, { ...first, token: "current" })).outs!;
+      assert.equal((await gitCommitProvider.read!("id", recorded)).id, "id");
     });
   });
 });

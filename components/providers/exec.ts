@@ -66,11 +66,3 @@ export type DynamicArgs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 export function onlyCredentialsChanged<T extends object>(olds: T, news: T, credentials: readonly (keyof T)[]): boolean {
   return (Object.keys(news) as (keyof T)[]).every((k) => credentials.includes(k) || JSON.stringify(olds[k]) === JSON.stringify(news[k]));
 }
-
-/**
- * The GitHub token a refresh or a delete uses: GITHUB_TOKEN as it is now when set (a refresh runs before
- * the program, a destroy runs none, so neither sees this up's config), else the one recorded at the last up.
- */
-export function currentToken(recorded: string): string {
-  return process.env.GITHUB_TOKEN || recorded;
-}

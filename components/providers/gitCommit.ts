@@ -4,7 +4,7 @@ import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" 
 import { githubClient, status } from "./github";
 import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
 import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
-import { currentToken, type DynamicArgs, onlyCredentialsChanged } from "./exec";
+import { type DynamicArgs, onlyCredentialsChanged } from "./exec";
 
 /**
  * `fleet`: this stack's files in the shared fleet repository (written, updated, deleted with the
@@ -23,7 +23,7 @@ export interface GitCommitInputs {
   readonly message: string;
   /** Write shared files even where another stack reads a different version (a deliberate change). */
   readonly overwriteShared: boolean;
-  /** GitHub token; "" reads GITHUB_TOKEN when the provider runs. */
+  /** GitHub token (github:token); "" for GITHUB_TOKEN, as githubToken says. */
   readonly token: string;
   /** GitHub API URL; "" for api.github.com. */
   readonly apiUrl: string;
@@ -247,7 +247,7 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     const p = props as GitCommitOutputs;
     // A seeded repository is its tenant's: what they change there is theirs.
     if (p.mode === "seed" || !p.paths?.length) return { id, props: p };
-    const gh = githubClient({ ...p, token: currentToken(p.token) });
+    const gh = githubClient(p);
     // One request when nothing drifted: the branch's tree by the branch's name (no ref, no commit read first).
     let tree;
     try {
@@ -270,7 +270,7 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
   },
   async delete(_id, props) {
     if (props.mode === "seed") return;
-    await syncTree({ ...props, token: currentToken(props.token), message: `${props.message} (removed)` }, {}, props.paths, true);
+    await syncTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths, true);
   },
 };
 
