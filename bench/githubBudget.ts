@@ -1,6 +1,8 @@
 // The GitHub API budget of the program: its GitHub resources driven as the engine drives them, against the loopback API, requests counted.
-import { gitCommitProvider, type GitCommitInputs, type GitCommitOutputs } from "../components/providers/gitCommit";
-import { githubRepositoryProvider, type GitHubRepositoryInputs, type GitHubRepositoryOutputs } from "../components/providers/githubRepository";
+import type * as pulumi from "@pulumi/pulumi";
+import { gitCommitProvider } from "../components/providers/gitCommit";
+import { githubRepositoryProvider } from "../components/providers/githubRepository";
+import { tenantSeedProvider } from "../components/providers/tenantSeed";
 import { startFakeGitHub, type FakeGitHub } from "../test/fakeGitHub";
 import { runProgram, type Registered } from "../test/mocks";
 
@@ -26,6 +28,13 @@ const DYNAMIC = "pulumi-nodejs:dynamic/flux-multi-tenancy:";
 const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
 const BRANCH_DEFAULT = "github:index/branchDefault:BranchDefault";
 const GITHUB_PROVIDER = "pulumi:providers:github";
+
+/** The program's own GitHub providers, by resource type: run as they are. */
+const DYNAMIC_PROVIDERS: Record<string, pulumi.dynamic.ResourceProvider> = {
+  [`${DYNAMIC}GitHubRepository`]: githubRepositoryProvider,
+  [`${DYNAMIC}GitCommit`]: gitCommitProvider,
+  [`${DYNAMIC}TenantSeed`]: tenantSeedProvider,
+};
 
 /**
  * What the pulumi-github provider (the Terraform GitHub provider, bridged) sends per operation, from
@@ -100,25 +109,20 @@ class Engine {
   }
 
   async create(r: Registered, resources: readonly Registered[]) {
-    const inputs = this.inputs(r);
+    const provider = DYNAMIC_PROVIDERS[r.type];
     let state: Record<string, any>;
-    if (r.type === `${DYNAMIC}GitHubRepository`) state = (await githubRepositoryProvider.create(inputs as GitHubRepositoryInputs)).outs!;
-    else if (r.type === `${DYNAMIC}GitCommit`) state = (await gitCommitProvider.create(inputs as GitCommitInputs)).outs!;
+    if (provider) state = (await provider.create(this.inputs(r))).outs!;
     else if (r.type === DEPLOY_KEY || r.type === BRANCH_DEFAULT) state = await this.model.create(r, this.owner(r, resources));
     else return;
     this.live.set(key(r), { r, state });
   }
 
-  /** Refresh: `read` on every resource in the state. */
+  /** Refresh: `read` on every resource in the state (a provider without one keeps its state unread). */
   async refresh(resources: readonly Registered[]) {
     for (const l of this.live.values()) {
-      if (l.r.type === `${DYNAMIC}GitHubRepository`) {
-        l.state = (await githubRepositoryProvider.read!("id", l.state as GitHubRepositoryOutputs)).props!;
-      } else if (l.r.type === `${DYNAMIC}GitCommit`) {
-        l.state = (await gitCommitProvider.read!("id", l.state as GitCommitOutputs)).props!;
-      } else {
-        await this.model.read(l.r.type, l.state, this.owner(l.r, resources));
-      }
+      const provider = DYNAMIC_PROVIDERS[l.r.type];
+      if (!provider) await this.model.read(l.r.type, l.state, this.owner(l.r, resources));
+      else if (provider.read) l.state = (await provider.read("id", l.state)).props!;
     }
   }
 
@@ -126,13 +130,11 @@ class Engine {
   async diffAndUpdate(r: Registered, update: boolean): Promise<boolean> {
     const l = this.live.get(key(r))!;
     const news = this.inputs(r);
+    const provider = DYNAMIC_PROVIDERS[r.type];
     let changes: boolean;
-    if (r.type === `${DYNAMIC}GitHubRepository`) {
-      changes = (await githubRepositoryProvider.diff!("id", l.state as GitHubRepositoryOutputs, news)).changes ?? false;
-      if (changes && update) l.state = (await githubRepositoryProvider.update!("id", l.state as GitHubRepositoryOutputs, news)).outs!;
-    } else if (r.type === `${DYNAMIC}GitCommit`) {
-      changes = (await gitCommitProvider.diff!("id", l.state as GitCommitOutputs, news)).changes ?? false;
-      if (changes && update) l.state = (await gitCommitProvider.update!("id", l.state as GitCommitOutputs, news)).outs!;
+    if (provider) {
+      changes = (await provider.diff!("id", l.state, news)).changes ?? false;
+      if (changes && update) l.state = (await provider.update!("id", l.state, news)).outs!;
     } else {
       changes = Object.entries(r.inputs).some(([k, v]) => JSON.stringify(l.state[k]) !== JSON.stringify(v));
       if (changes) throw new Error(`${key(r)}: the budget has no model for updating this resource`);
@@ -142,8 +144,7 @@ class Engine {
 }
 
 const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
-const isGitHub = (r: Registered) =>
-  r.type.startsWith(DYNAMIC + "GitHubRepository") || r.type.startsWith(DYNAMIC + "GitCommit") || r.type === DEPLOY_KEY || r.type === BRANCH_DEFAULT;
+const isGitHub = (r: Registered) => r.type in DYNAMIC_PROVIDERS || r.type === DEPLOY_KEY || r.type === BRANCH_DEFAULT;
 
 /**
  * Runs the program for `raw(n)` and `raw(n + 1)` under mocks, then drives its GitHub resources against a
@@ -177,7 +178,7 @@ export async function measureGitHubBudget(
       for (const r of before.filter(isGitHub)) if (await engine.diffAndUpdate(r, false)) noopChanges.push(key(r));
     });
 
-    const fleet = before.find((r) => r.type === `${DYNAMIC}GitCommit` && r.inputs.mode === "fleet")!;
+    const fleet = before.find((r) => r.type === `${DYNAMIC}GitCommit`)!;
     const commitsBefore = gh.commitsOn(fleet.inputs.owner, fleet.inputs.repository, fleet.inputs.branch);
     const addOne = await count(async () => {
       await engine.configure(after);
@@ -188,6 +189,9 @@ export async function measureGitHubBudget(
       }
     });
     const fleetCommits = gh.commitsOn(fleet.inputs.owner, fleet.inputs.repository, fleet.inputs.branch) - commitsBefore;
+    // Every request the budget counted is one GitHub describes (the pulumi-github replays too).
+    const violations = gh.takeViolations();
+    if (violations.length > 0) throw new Error(`requests outside GitHub's API description:\n  ${violations.join("\n  ")}`);
     return { tenants: n, fresh, noopPreview, addOne: { ...addOne, fleetCommits }, noopChanges };
   } finally {
     await gh.close();

@@ -71,7 +71,6 @@ export class FleetRepository extends pulumi.ComponentResource {
         repository: repo ? repo.name : args.repository,
         branch: args.branch,
         files: args.files,
-        mode: "fleet",
         message: `flux-multi-tenancy: ${args.environment}`,
         overwriteShared: args.overwriteShared ?? false,
         token: pulumi.secret(args.token),

@@ -7,8 +7,8 @@ import { tenantGitSecretName, tenantSource } from "../manifests/tenants";
 import { renderTenantStarter } from "../manifests/tenantStarter";
 import { DeployKey } from "./deployKey";
 import { WAIT_SECONDS } from "./fluxBootstrap";
-import { GitCommitResource } from "./providers/gitCommit";
 import { GitHubRepositoryResource } from "./providers/githubRepository";
+import { TenantSeedResource } from "./providers/tenantSeed";
 import { FluxReadyResource } from "./providers/flux";
 
 export interface TenantArgs {
@@ -67,21 +67,21 @@ export class Tenant extends pulumi.ComponentResource {
             { parent: this },
           )
         : undefined;
-      // Seeds a created repository once with a starter layout that reconciles; checks access to an adopted one.
-      const seed = new GitCommitResource(
+      // Seeds a created repository once with a starter layout that reconciles (only while it holds nothing but GitHub's
+      // first commit, never over a path that exists); checks access to an adopted one. Stacks from before the seed had
+      // its own type keep their seed under the alias: no write, no replacement.
+      const seed = new TenantSeedResource(
         `${name}-seed`,
         {
           owner: repo.owner,
           repository: created ? created.name : repo.name,
           branch: tenant.branch,
           files: repo.create ? renderTenantStarter(tenant) : {},
-          mode: "seed",
           message: `flux-multi-tenancy: starter layout for ${tenant.name}`,
-          overwriteShared: false,
           token: pulumi.secret(args.token),
           apiUrl: "",
         },
-        { parent: this },
+        { parent: this, aliases: [{ type: "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit" }] },
       );
       const key = new DeployKey(
         `${name}-flux`,

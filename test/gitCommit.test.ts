@@ -15,7 +15,6 @@ function inputs(gh: FakeGitHub, files: FileTree, extra: Partial<GitCommitInputs>
     repository: REPO,
     branch: "main",
     files: { ...files },
-    mode: "fleet",
     message: "flux-multi-tenancy: test",
     overwriteShared: false,
     token: "t",
@@ -184,39 +183,6 @@ describe("GitHub commit provider", () => {
     assert.equal(await contains(first.commitSha, first.commitSha), true);
     assert.equal(await contains("0".repeat(40), first.commitSha), false, "an unknown commit is not contained");
     assert.equal(githubContains({ repository: "", token: "", apiUrl: "" }), undefined);
-  });
-
-  it("seed mode commits a starter layout once and never rewrites it", async () => {
-    gh.createRepo(OWNER, "dev-team", { files: { "README.md": "x" } });
-    const seeded = await up(gh, { "base/a.yaml": "a: 1\n" }, undefined, { repository: "dev-team", mode: "seed" });
-    assert.equal(seeded.commits, 1);
-    const diff = await gitCommitProvider.diff!("id", seeded, inputs(gh, { "base/a.yaml": "a: 2\n" }, { repository: "dev-team", mode: "seed" }));
-    assert.equal(diff.changes, false);
-    await gitCommitProvider.delete!("id", seeded);
-    assert.equal(gh.files(OWNER, "dev-team", "main").get("base/a.yaml"), "a: 1\n", "destroy leaves the tenant's repository alone");
-  });
-
-  it("seeding a repository that has a first commit is one write: every file of the layout in one GraphQL commit", async () => {
-    gh.createRepo(OWNER, "dev-team", { files: { "README.md": "x" } });
-    const files = { "base/a.yaml": "a: 1\n", "base/b.yaml": "b: 1\n", "staging/kustomization.yaml": "resources: [../base]\n" };
-    const writes = gh.writes().length;
-    const seeded = await up(gh, files, undefined, { repository: "dev-team", mode: "seed" });
-    assert.deepEqual(gh.writes().slice(writes), ["POST /graphql (mutation)"]);
-    assert.equal(seeded.commits, 1);
-    assert.equal(gh.commitsOn(OWNER, "dev-team", "main"), 1);
-    assert.deepEqual(Object.fromEntries(gh.files(OWNER, "dev-team", "main")), { "README.md": "x", ...files });
-    // Found again (a tenant removed and added back): nothing left to write.
-    const again = await up(gh, files, undefined, { repository: "dev-team", mode: "seed" });
-    assert.equal(again.commits, 0);
-    assert.equal(again.commitSha, seeded.commitSha);
-  });
-
-  it("a seed that loses the race for the branch plans again on the new head", async () => {
-    gh.createRepo(OWNER, "dev-team", { files: { "README.md": "x" } });
-    gh.raceOnce(OWNER, "dev-team", "main");
-    const seeded = await up(gh, { "base/a.yaml": "a: 1\n" }, undefined, { repository: "dev-team", mode: "seed" });
-    assert.equal(seeded.commits, 1);
-    assert.deepEqual([...gh.files(OWNER, "dev-team", "main").keys()].sort(), ["OTHER.md", "README.md", "base/a.yaml"]);
   });
 
   it("refresh of the fleet commit is one read when nothing drifted", async () => {

@@ -147,7 +147,6 @@ describe("GitHub repositories and the client", () => {
       repository: "fleet",
       branch: "flux",
       files: { "clusters/staging/a.yaml": "a: 1\n" },
-      mode: "fleet",
       message: "m",
       overwriteShared: false,
       token: "t",

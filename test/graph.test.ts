@@ -64,12 +64,12 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-dev-team-ready",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxSync flux-sync",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit fleet-commit",
-        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-dev-team-seed",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository fleet-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-dev-team-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:KindCluster cluster-kind",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey fleet-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-dev-team-flux-identity",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-dev-team-seed",
         "pulumi:providers:github github-my-org",
         "pulumi:providers:kubernetes cluster-provider",
       ]);
@@ -219,11 +219,12 @@ describe("resource graph", () => {
 
     it("commits the whole rendered tree once, and seeds the tenant repository with its starter layout", () => {
       const commit = get(resources, "fleet-commit").inputs;
-      assert.equal(commit.mode, "fleet");
       assert.ok("clusters/staging/flux-system/gotk-sync.yaml" in commit.files);
       assert.ok("tenants/base/dev-team/sync.yaml" in commit.files);
+      // Stacks from before the seed had its own type find their seed under the old type: no write, no replacement.
+      assert.equal(get(resources, "tenant-dev-team-seed").aliases.length, 1);
+      assert.match(get(resources, "tenant-dev-team-seed").aliases[0], /flux-multi-tenancy:GitCommit/);
       const seed = get(resources, "tenant-dev-team-seed").inputs;
-      assert.equal(seed.mode, "seed");
       assert.deepEqual(Object.keys(seed.files).sort(), [
         "base/kustomization.yaml",
         "base/podinfo-release.yaml",
@@ -301,9 +302,9 @@ describe("resource graph", () => {
         "github:index/repositoryDeployKey:RepositoryDeployKey tenant-team-b-flux-deploy-key",
         "kubernetes:core/v1:Secret tenant-team-b-git-secret",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-b-ready",
-        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit tenant-team-b-seed",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-team-b-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-b-flux-identity",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-team-b-seed",
       ]);
       assert.ok(
         shape(before).every((s) => shape(after).includes(s)),

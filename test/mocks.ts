@@ -22,6 +22,8 @@ export interface Registered {
   readonly additionalSecretOutputs: string[];
   readonly retainOnDelete: boolean;
   readonly replacementTrigger: unknown;
+  /** Aliases as the SDK sent them: URNs, or alias specs (JSON). */
+  readonly aliases: string[];
 }
 
 export const registered: Registered[] = [];
@@ -55,6 +57,8 @@ type Request = {
   getAdditionalsecretoutputsList(): string[];
   getRetainondelete(): boolean | undefined;
   getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+  getAliasesList(): { toObject(): Record<string, unknown> }[];
+  getAliasurnsList(): string[];
 };
 
 const original = MockMonitor.prototype.registerResource;
@@ -91,6 +95,7 @@ MockMonitor.prototype.registerResource = function (this: MockMonitor, req: Reque
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         retainOnDelete: req.getRetainondelete() ?? false,
         replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+        aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map((a) => JSON.stringify(a.toObject()))],
       });
     }
     callback(err, res);

@@ -16,7 +16,6 @@ import {
   uninstallFromCluster,
   waitReady,
 } from "../components/providers/flux";
-import { gitCommitProvider } from "../components/providers/gitCommit";
 import { CommandError } from "../components/providers/exec";
 import type { Kubectl } from "../components/providers/kubectl";
 import { bootstrapObjects, GITHUB_KNOWN_HOSTS, type KubeObject } from "../manifests";
@@ -510,23 +509,5 @@ describe("github.com known_hosts", () => {
       const fingerprint = createHash("sha256").update(Buffer.from(key, "base64")).digest("base64").replace(/=+$/, "");
       assert.equal(fingerprint, published[type], type);
     }
-  });
-});
-
-describe("seeded repositories", () => {
-  it("are never rewritten: seed diffs show no change", async () => {
-    const seed = {
-      owner: "o",
-      repository: "r",
-      branch: "main",
-      files: { a: "1" },
-      mode: "seed" as const,
-      message: "m",
-      overwriteShared: false,
-      token: "",
-      apiUrl: "",
-    };
-    const out = { ...seed, commitSha: "x", revision: "main@sha1:x", paths: ["a"], commits: 1 };
-    assert.deepEqual(await gitCommitProvider.diff!("id", out, { ...seed, files: { a: "2", b: "3" } }), { changes: false });
   });
 });

@@ -1,4 +1,5 @@
-// Dynamic provider committing a file tree to a GitHub branch: one commit per up for all changed files.
+// Dynamic provider committing this stack's fleet files to a GitHub branch: one commit per up for all changed files.
+// (A tenant repository's starter layout is another resource with the opposite rule: tenantSeed.ts.)
 import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import { githubClient, status } from "./github";
@@ -6,19 +7,12 @@ import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCa
 import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
 import { type DynamicArgs, onlyCredentialsChanged } from "./exec";
 
-/**
- * `fleet`: this stack's files in the shared fleet repository (written, updated, deleted with the
- * stack, shared files guarded). `seed`: a starter layout committed once to a new repository, which
- * then belongs to its users (never rewritten, never deleted).
- */
-export type CommitMode = "fleet" | "seed";
-
 export interface GitCommitInputs {
   readonly owner: string;
   readonly repository: string;
   readonly branch: string;
+  /** This stack's files: written, updated, deleted with the stack; shared files guarded. */
   readonly files: Record<string, string>;
-  readonly mode: CommitMode;
   /** Commit message subject. */
   readonly message: string;
   /** Write shared files even where another stack reads a different version (a deliberate change). */
@@ -63,7 +57,7 @@ function noAdminError(owner: string, repo: string): Error {
 }
 
 /** The repository as GitHub reports it, checked for what the program needs: it exists, and the token may add deploy keys. */
-async function accessibleRepository(gh: Octokit, owner: string, repo: string): Promise<{ default_branch: string }> {
+export async function accessibleRepository(gh: Octokit, owner: string, repo: string): Promise<{ default_branch: string }> {
   let data;
   try {
     data = (await gh.rest.repos.get({ owner, repo })).data;
@@ -81,7 +75,7 @@ async function checkAccess(gh: Octokit, owner: string, repo: string): Promise<{ 
 }
 
 /** Path -> blob SHA of the files of a tree listing, under `roots` (all by default). */
-function blobShas(entries: readonly { type?: string; path?: string; sha?: string }[], roots: readonly string[] = [""]): Map<string, string> {
+export function blobShas(entries: readonly { type?: string; path?: string; sha?: string }[], roots: readonly string[] = [""]): Map<string, string> {
   return new Map(entries.filter((e) => e.type === "blob" && e.path !== undefined && roots.some((r) => e.path!.startsWith(r))).map((e) => [e.path!, e.sha!]));
 }
 
@@ -103,12 +97,7 @@ async function hasCommits(gh: Octokit, owner: string, repo: string, defaultBranc
  * Brings the branch to `desired` in one commit (none when nothing differs): the planned writes and
  * deletes go into one tree on top of the current head; a push that loses a race is planned again.
  */
-export async function syncTree(
-  inputs: GitCommitInputs,
-  desired: Record<string, string>,
-  previous: readonly string[],
-  guardShared: boolean,
-): Promise<SyncResult> {
+export async function syncTree(inputs: GitCommitInputs, desired: Record<string, string>, previous: readonly string[]): Promise<SyncResult> {
   const gh = githubClient(inputs);
   const { owner, repository: repo, branch } = inputs;
   const access = await checkAccess(gh, owner, repo);
@@ -138,10 +127,10 @@ export async function syncTree(
     const commit = (await gh.rest.git.getCommit({ owner, repo, commit_sha: head })).data;
     const tree = (await gh.rest.git.getTree({ owner, repo, tree_sha: commit.tree.sha, recursive: "true" })).data;
     if (tree.truncated) throw new Error(`${owner}/${repo} has more files than GitHub lists in one tree; the fleet repository must stay below that size`);
-    const current = blobShas(tree.tree, inputs.mode === "fleet" ? FLEET_ROOTS : undefined);
+    const current = blobShas(tree.tree, FLEET_ROOTS);
     const texts = new Map<string, string>();
     const ours = new Set([...Object.keys(desired), ...previous]);
-    for (const p of guardShared ? referenceCandidates(current.keys(), ours) : []) {
+    for (const p of referenceCandidates(current.keys(), ours)) {
       const blob = (await gh.rest.git.getBlob({ owner, repo, file_sha: current.get(p)! })).data;
       texts.set(p, Buffer.from(blob.content, "base64").toString("utf8"));
     }
@@ -184,54 +173,12 @@ export async function syncTree(
 }
 
 /** A GraphQL answer refusing the commit because the branch moved since it was read. */
-function isStaleHead(e: unknown): boolean {
+export function isStaleHead(e: unknown): boolean {
   return ((e as { errors?: { type?: string }[] }).errors ?? []).some((x) => x.type === "STALE_DATA");
-}
-
-/**
- * Seeds an existing branch in one write: GraphQL's createCommitOnBranch takes every file of the
- * starter layout in one request, where the Git data API needs three writes (tree, commit, ref).
- * Reads: the repository (access check), the branch head, its commit and tree. Undefined when the branch is
- * not there (an empty repository, a branch to start) or the server has no GraphQL API: syncTree
- * handles those.
- */
-async function seedInOneWrite(inputs: GitCommitInputs): Promise<SyncResult | undefined> {
-  const gh = githubClient(inputs);
-  const { owner, repository: repo, branch } = inputs;
-  await accessibleRepository(gh, owner, repo);
-  for (let attempt = 1; ; attempt++) {
-    const head = await headOf(gh, owner, repo, branch);
-    if (head === undefined) return undefined;
-    const commit = (await gh.rest.git.getCommit({ owner, repo, commit_sha: head })).data;
-    const tree = (await gh.rest.git.getTree({ owner, repo, tree_sha: commit.tree.sha, recursive: "true" })).data;
-    const plan = planFleetCommit({ desired: inputs.files, previous: [], current: blobShas(tree.tree), texts: new Map() });
-    const writes = Object.entries(commitWrites(plan, inputs.files, false));
-    if (writes.length === 0) return { commitSha: head, commits: 0 };
-    try {
-      const result = await gh.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(
-        `mutation ($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid } } }`,
-        {
-          input: {
-            branch: { repositoryNameWithOwner: `${owner}/${repo}`, branchName: branch },
-            message: { headline: commitMessage(inputs.message, writes.length) },
-            expectedHeadOid: head,
-            fileChanges: { additions: writes.map(([path, text]) => ({ path, contents: Buffer.from(text, "utf8").toString("base64") })) },
-          },
-        },
-      );
-      return { commitSha: result.createCommitOnBranch.commit.oid, commits: 1 };
-    } catch (e) {
-      if (status(e) === 404) return undefined; // no GraphQL API on this server
-      // Someone pushed between the read and the commit: plan again on the new head.
-      if (!isStaleHead(e) || attempt >= MAX_ATTEMPTS) throw e;
-      await raceBackoff(attempt);
-    }
-  }
 }
 
 export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs, GitCommitOutputs> = {
   async diff(_id, olds, news) {
-    if (news.mode === "seed") return { changes: false }; // seeded once; the repository is its users' now
     // A new token alone is recorded (update without a write), so refresh and destroy use the current one.
     const keys: (keyof GitCommitInputs)[] = ["owner", "repository", "branch", "message", "apiUrl", "token"];
     const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
@@ -239,14 +186,12 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     return { changes, replaces };
   },
   async create(inputs) {
-    const seeded = inputs.mode === "seed" && Object.keys(inputs.files).length > 0 ? await seedInOneWrite(inputs) : undefined;
-    const result = seeded ?? (await syncTree(inputs, inputs.files, [], inputs.mode === "fleet"));
+    const result = await syncTree(inputs, inputs.files, []);
     return { id: `${inputs.owner}/${inputs.repository}/${inputs.branch}`, outs: commitOutputs(inputs, result, Object.keys(inputs.files)) };
   },
   async read(id, props) {
     const p = props as GitCommitOutputs;
-    // A seeded repository is its tenant's: what they change there is theirs.
-    if (p.mode === "seed" || !p.paths?.length) return { id, props: p };
+    if (!p.paths?.length) return { id, props: p };
     const gh = githubClient(p);
     // One request when nothing drifted: the branch's tree by the branch's name (no ref, no commit read first).
     let tree;
@@ -265,16 +210,15 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
     if (onlyCredentialsChanged<GitCommitInputs>(olds, news, ["token"])) return { outs: { ...olds, token: news.token, commits: 0 } };
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
     const previous = olds.branch === news.branch ? olds.paths : [];
-    const result = await syncTree(news, news.files, previous, true);
+    const result = await syncTree(news, news.files, previous);
     return { outs: commitOutputs(news, result, Object.keys(news.files)) };
   },
   async delete(_id, props) {
-    if (props.mode === "seed") return;
-    await syncTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths, true);
+    await syncTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths);
   },
 };
 
-/** A tree of files committed to a GitHub branch in one commit per change. */
+/** This stack's fleet files committed to a GitHub branch, in one commit per change. */
 export class GitCommitResource extends pulumi.dynamic.Resource {
   declare public readonly commitSha: pulumi.Output<string>;
   declare public readonly revision: pulumi.Output<string>;
