@@ -268,6 +268,22 @@ const GITHUB_REPO = /^[A-Za-z0-9._-]{1,100}$/;
 const GIT_REF = /^(?!\/|.*\/\/|.*\.\.|.*\.lock$|.*\/$)[^\s~^:?*[\\]+$/;
 const GIT_URL = /^(https?|ssh):\/\/[^\s]+$/;
 
+/**
+ * The URL with its credentials masked, when it carries any: a user or token in an https:// or oci:// URL, a password
+ * in an ssh:// URL (its user, such as git, is not a secret). Undefined for a URL without credentials.
+ */
+export function maskedCredentials(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const carries = u.protocol === "ssh:" ? u.password !== "" : u.username !== "" || u.password !== "";
+  if (!carries) return undefined;
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, u.protocol === "ssh:" ? `$1${u.username}:***@` : "$1***@");
+}
+
 type Raw = Record<string, unknown>;
 
 /** Collects problems while reading one stack's raw config. */
@@ -279,6 +295,17 @@ class Reader {
   fail(key: string, value: unknown, why: string, fix: string): void {
     const shown = value === undefined ? "(unset)" : JSON.stringify(value);
     this.problems.push(`${PROJECT}:${key}: ${shown} ${why}; ${fix}.`);
+  }
+
+  /**
+   * Refuses a URL carrying credentials (they would be committed to the fleet repository in clear, and shown in
+   * every diff), with its credentials masked in the message; true when it did.
+   */
+  credentials(key: string, value: unknown, fix: string): boolean {
+    const masked = typeof value === "string" ? maskedCredentials(value) : undefined;
+    if (masked === undefined) return false;
+    this.fail(key, masked, "carries credentials in the URL, which would be committed to the fleet repository in clear", fix);
+    return true;
   }
 
   /** The object at a top-level key, defaults merged per field; unknown fields are reported. */
@@ -626,7 +653,13 @@ function readFleet(r: Reader): FleetConfig {
         r.fail(`fleet.${field}`, given[field], "is a GitHub setting, unused with fleet.provider git", "remove it: fleet.url names the repository");
       }
     }
-    const url = sshUrl(r, "fleet.url", f.url, 'the fleet repository\'s SSH URL, e.g. "ssh://git@git.example.com/platform/fleet.git"');
+    const url = sshUrl(
+      r,
+      "fleet.url",
+      f.url,
+      'the fleet repository\'s SSH URL, e.g. "ssh://git@git.example.com/platform/fleet.git"',
+      "remove the password: the program pushes with the key in flux-multi-tenancy:fleetSshKey (pulumi config set --secret)",
+    );
     return { provider, url, owner: "", repository: "", branch, visibility: "private", create: false };
   }
   if (typeof f.url === "string" && f.url.trim() !== "") {
@@ -653,9 +686,9 @@ function readFleet(r: Reader): FleetConfig {
 }
 
 /** An ssh:// URL naming a repository on a host: what Flux clones with an SSH key. */
-function sshUrl(r: Reader, key: string, value: unknown, what: string): string {
+function sshUrl(r: Reader, key: string, value: unknown, what: string, credentialsFix: string): string {
   const s = r.string(key, value);
-  if (s === "") return s;
+  if (s === "" || r.credentials(key, value, credentialsFix)) return "";
   let u: URL | undefined;
   try {
     u = new URL(s);
@@ -734,6 +767,15 @@ function readPolicies(r: Reader): PoliciesConfig {
   const allowedSourcePrefixes = r.stringList("policies.allowedSourcePrefixes", p.allowedSourcePrefixes);
   for (const [i, prefix] of allowedSourcePrefixes.entries()) {
     const key = `policies.allowedSourcePrefixes[${i}]`;
+    if (
+      r.credentials(
+        key,
+        prefix,
+        "remove them: a prefix is matched against tenant sources' URLs, which carry no credentials (a source's credentials go in the Secret its spec.secretRef names)",
+      )
+    ) {
+      continue;
+    }
     if (!GIT_URL.test(prefix) && !/^[\w.-]+@[\w.-]+:/.test(prefix) && !/^oci:\/\/\S+$/.test(prefix)) {
       r.fail(
         key,
@@ -836,11 +878,25 @@ function readTenantRepository(r: Reader, key: string, value: unknown, fleet: Fle
     r.unknownFields(key, v, ["url", "deployKey"]);
     const deployKey = r.boolean(`${key}.deployKey`, v.deployKey ?? false);
     if (deployKey) {
-      const url = sshUrl(r, `${key}.url`, v.url, `an ssh:// URL for a deploy key, e.g. "ssh://git@git.example.com/${tenant}/apps.git"`);
+      const url = sshUrl(
+        r,
+        `${key}.url`,
+        v.url,
+        `an ssh:// URL for a deploy key, e.g. "ssh://git@git.example.com/${tenant}/apps.git"`,
+        "remove the password: Flux reads with the deploy key the program generates",
+      );
       return { type: "url", url, deployKey };
     }
     const url = r.string(`${key}.url`, v.url);
-    if (url !== "" && !GIT_URL.test(url)) {
+    if (
+      r.credentials(
+        `${key}.url`,
+        v.url,
+        `remove them, and give ${tenant} read access another way: { url: "ssh://...", deployKey: true } (the program makes the key), or a GitHub repository ({ owner, name })`,
+      )
+    ) {
+      return { type: "url", url: "", deployKey };
+    } else if (url !== "" && !GIT_URL.test(url)) {
       r.fail(`${key}.url`, v.url, "is not a Git URL", 'use an https:// or ssh:// URL, e.g. "https://github.com/fluxcd/flux2-multi-tenancy"');
     } else if (url.startsWith("http://")) {
       r.fail(`${key}.url`, v.url, "is plain http://, which anyone on the way can read and change", "use the repository's https:// or ssh:// URL");

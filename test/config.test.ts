@@ -215,6 +215,29 @@ describe("config", () => {
         `flux-multi-tenancy:tenants[0].repository.url: "http://git.example.com/dev-team.git" is plain http://, which anyone on the way can read and change; use the repository's https:// or ssh:// URL.`,
       ],
       [
+        "credentials inside a URL are refused: a token in a tenant's https URL (masked in the message)",
+        tenants(tenant("dev-team", "apps", { repository: { url: "https://bot:ghp_secret123@github.com/my-org/dev-team" } })),
+        `flux-multi-tenancy:tenants[0].repository.url: "https://***@github.com/my-org/dev-team" carries credentials in the URL, which would be committed to the fleet repository in clear; remove them, and give dev-team read access another way: { url: "ssh://...", deployKey: true } (the program makes the key), or a GitHub repository ({ owner, name }).`,
+      ],
+      [
+        "credentials inside a URL are refused: a token alone in an https URL",
+        tenants(tenant("dev-team", "apps", { repository: { url: "https://ghp_secret123@github.com/my-org/dev-team" } })),
+        `flux-multi-tenancy:tenants[0].repository.url: "https://***@github.com/my-org/dev-team" carries credentials in the URL, which would be committed to the fleet repository in clear; remove them, and give dev-team read access another way: { url: "ssh://...", deployKey: true } (the program makes the key), or a GitHub repository ({ owner, name }).`,
+      ],
+      [
+        "credentials inside a URL are refused: an allowlist prefix",
+        set("policies", "allowedSourcePrefixes", ["https://user:token@github.com/my-org/", "oci://robot:pw@ghcr.io/my-org/"]),
+        [
+          `flux-multi-tenancy:policies.allowedSourcePrefixes[0]: "https://***@github.com/my-org/" carries credentials in the URL, which would be committed to the fleet repository in clear; remove them: a prefix is matched against tenant sources' URLs, which carry no credentials (a source's credentials go in the Secret its spec.secretRef names).`,
+          `flux-multi-tenancy:policies.allowedSourcePrefixes[1]: "oci://***@ghcr.io/my-org/" carries credentials in the URL, which would be committed to the fleet repository in clear; remove them: a prefix is matched against tenant sources' URLs, which carry no credentials (a source's credentials go in the Secret its spec.secretRef names).`,
+        ].join("\n"),
+      ],
+      [
+        "credentials inside a URL are refused: a password in an ssh URL (the user is no secret)",
+        tenants(tenant("dev-team", "apps", { repository: { url: "ssh://git:hunter2@git.example.com/dev-team.git", deployKey: true } })),
+        `flux-multi-tenancy:tenants[0].repository.url: "ssh://git:***@git.example.com/dev-team.git" carries credentials in the URL, which would be committed to the fleet repository in clear; remove the password: Flux reads with the deploy key the program generates.`,
+      ],
+      [
         "a tenant source the allowlist would refuse",
         tenants(tenant("dev-team", "apps", { repository: { owner: "other-org", name: "apps", create: false } })),
         `flux-multi-tenancy:tenants[0].repository: "ssh://git@github.com/other-org/apps" is not admitted by policies.allowedSourcePrefixes (https://github.com/my-org/, ssh://git@github.com/my-org/, https://stefanprodan.github.io/podinfo/), so the source allowlist would refuse its GitRepository; add a prefix that admits it, or move the repository under an admitted one.`,
