@@ -41,6 +41,12 @@ export function isSecureValue(v: unknown): boolean {
  */
 export async function readStackConfig(projectDir: string, stack: string): Promise<{ project: string; raw: RawConfig }> {
   const projectFile = await readYaml(path.join(projectDir, "Pulumi.yaml"));
+  const stackFile = await readYaml(path.join(projectDir, `Pulumi.${stack}.yaml`));
+  return stackConfigOf(projectFile, stackFile);
+}
+
+/** The program's config from a parsed Pulumi.yaml and Pulumi.<stack>.yaml, as readStackConfig reads them from files. */
+export function stackConfigOf(projectFile: Record<string, unknown>, stackFile: Record<string, unknown>): { project: string; raw: RawConfig } {
   const project = String(projectFile.name ?? "");
   const raw: RawConfig = {};
   const declared = (projectFile.config ?? {}) as Record<string, unknown>;
@@ -55,7 +61,6 @@ export async function readStackConfig(projectDir: string, stack: string): Promis
       raw[name] = decl;
     }
   }
-  const stackFile = await readYaml(path.join(projectDir, `Pulumi.${stack}.yaml`));
   for (const [key, value] of Object.entries((stackFile.config ?? {}) as Record<string, unknown>)) {
     if (!key.startsWith(`${project}:`)) continue;
     raw[key.slice(project.length + 1)] = value;
