@@ -1,10 +1,14 @@
 // The cluster-side dynamic providers' logic, against a scripted kubectl and fake kind/kubectl executables.
 import { strict as assert } from "assert";
 import { createHash } from "crypto";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { kindClusterGone, kindClusterProvider, kindConfig } from "../components/providers/kindCluster";
+import { clusterProbeProvider } from "../components/providers/clusterProbe";
+import { kindClusterIdentity, kindClusterProvider, kindConfig } from "../components/providers/kindCluster";
 import {
   fluxInstallProvider,
   type FluxInstallInputs,
@@ -285,18 +289,22 @@ describe("Flux providers", () => {
         other.calls.map((c) => c.split(" ")[0]),
         ["get"],
       );
-      // Credentials refused: a kind cluster its host no longer lists is gone; anything else is loud.
+      // Credentials refused: kind is asked about a kind cluster (gone, or made again: skipped); anything else is loud.
       const denied = scripted(() => refused);
-      await uninstallFromCluster(denied.kubectl, { ...state, kindHost: os.hostname() }, async (name, host) => name === "staging" && host === os.hostname());
+      const kind = { ...state, kindHost: os.hostname() };
+      await uninstallFromCluster(denied.kubectl, kind, async (name, host, uid) => {
+        assert.deepEqual([name, host, uid], ["staging", os.hostname(), "uid-1"]);
+        return { verdict: "gone", why: "kind no longer lists staging" };
+      });
       await assert.rejects(
-        uninstallFromCluster(denied.kubectl, { ...state, kindHost: os.hostname() }, async () => false),
+        uninstallFromCluster(denied.kubectl, kind, async () => ({ verdict: "unknown", why: "the kind cluster staging does not answer: x" })),
         {
           message:
-            "cannot uninstall Flux: the cluster staging does not answer (error: You must be logged in to the server (Unauthorized)). Bring it back, or give the program current credentials (pulumi up stores them) and destroy again; if the cluster is gone for good, drop Flux from the state with pulumi state delete on the FluxInstall resource.",
+            "cannot uninstall Flux: the cluster staging does not answer (error: You must be logged in to the server (Unauthorized)); the kind cluster staging does not answer: x. Bring it back, or give the program current credentials (pulumi up stores them) and destroy again; if the cluster is gone for good, drop Flux from the state with pulumi state delete on the FluxInstall resource.",
         },
       );
       await assert.rejects(
-        uninstallFromCluster(denied.kubectl, state, async () => true),
+        uninstallFromCluster(denied.kubectl, state, async () => ({ verdict: "gone", why: "x" })),
         /does not answer/,
         "a cluster that is not kind is never taken for gone",
       );
@@ -351,22 +359,30 @@ describe("kind cluster provider", () => {
   let bin: string;
   let log: string;
   let clusters: string;
+  let uid: string;
   let savedPath: string | undefined;
 
-  /** Fake kind and kubectl on PATH, keeping their clusters in a file. */
+  /**
+   * Fake kind and kubectl on PATH. kind keeps its clusters in a file and gives each new cluster a new kube-system
+   * UID; a kubeconfig names the cluster it was issued for, and kubectl gets no answer with one issued for a cluster
+   * that is gone (as a real kubeconfig's server address and certificates die with their cluster).
+   */
   beforeEach(() => {
     bin = fs.mkdtempSync(path.join(os.tmpdir(), "kind-bin-"));
     log = path.join(bin, "calls.log");
     clusters = path.join(bin, "clusters");
+    uid = path.join(bin, "uid");
     fs.writeFileSync(clusters, "");
+    fs.writeFileSync(uid, "uid-0");
     fs.writeFileSync(
       path.join(bin, "kind"),
       `#!/bin/sh
 echo "kind $*" >> "${log}"
+[ -f "${bin}/docker-down" ] && { echo "ERROR: failed to list clusters: command docker ps failed" >&2; exit 1; }
 case "$1 $2" in
   "get clusters") cat "${clusters}";;
-  "create cluster") echo "$4" >> "${clusters}";;
-  "get kubeconfig") echo "apiVersion: v1"; echo "kind: Config"; echo "current-context: kind-$4";;
+  "create cluster") echo "$4" >> "${clusters}"; echo "uid-$(wc -l < "${log}" | tr -d ' ')" > "${uid}";;
+  "get kubeconfig") echo "apiVersion: v1"; echo "kind: Config"; echo "current-context: kind-$4"; echo "# issued for: $(cat "${uid}")";;
   "delete cluster") grep -vx "$4" "${clusters}" > "${clusters}.new"; mv "${clusters}.new" "${clusters}";;
 esac
 `,
@@ -376,9 +392,13 @@ esac
       path.join(bin, "kubectl"),
       `#!/bin/sh
 echo "kubectl $*" >> "${log}"
+issued=$(sed -n 's/^# issued for: //p' "$2")
+if [ ! -s "${clusters}" ] || [ "$issued" != "$(cat "${uid}")" ] || [ -f "${bin}/api-down" ]; then
+  echo "The connection to the server 127.0.0.1:40123 was refused - did you specify the right host or port?" >&2; exit 1
+fi
 case "$*" in
   *--raw=/readyz*) echo ok;;
-  *"get namespace kube-system"*) printf 'uid-1234';;
+  *"get namespace kube-system"*) cat "${uid}";;
 esac
 `,
       { mode: 0o755 },
@@ -396,7 +416,7 @@ esac
   it("creates the cluster with its node image and workers, and waits for the API", async () => {
     const result = await kindClusterProvider.create(inputs);
     assert.equal(result.id, "staging");
-    assert.equal(result.outs?.clusterUid, "uid-1234");
+    assert.equal(result.outs?.clusterUid, fs.readFileSync(uid, "utf8").trim());
     assert.match(result.outs!.kubeconfig, /current-context: kind-staging/);
     const calls = fs.readFileSync(log, "utf8");
     assert.match(calls, /^kind create cluster --name staging --image kindest\/node:v1\.33\.1 --config \S+kind\.yaml --wait 60s$/m);
@@ -414,6 +434,91 @@ esac
     assert.equal((await kindClusterProvider.read!("staging", created.outs)).id, "staging");
     fs.writeFileSync(clusters, "");
     assert.equal((await kindClusterProvider.read!("staging", created.outs)).id, "");
+  });
+
+  it("a cluster of that name with another identity is another cluster: made again out of band, refresh drops it", async () => {
+    const created = (await kindClusterProvider.create(inputs)).outs!;
+    fs.writeFileSync(clusters, "");
+    execFileSync("kind", ["create", "cluster", "--name", "staging"]);
+    assert.notEqual(fs.readFileSync(uid, "utf8").trim(), created.clusterUid);
+    assert.equal((await kindClusterProvider.read!("staging", created)).id, "");
+    assert.deepEqual(await kindClusterIdentity("staging", os.hostname(), created.clusterUid), {
+      verdict: "gone",
+      why: `the kind cluster now named staging is another one (kube-system ${fs.readFileSync(uid, "utf8").trim()}, not ${created.clusterUid}): it was made again`,
+    });
+  });
+
+  it("a kind cluster deleted out of band: the next up makes it again, the old Flux install's delete proves the old cluster gone, and later ups work", async () => {
+    // First up: the cluster, and Flux installed into it with the kubeconfig kind gave.
+    const first = (await kindClusterProvider.create(inputs)).outs!;
+    const install: FluxInstallInputs = {
+      kubeconfig: first.kubeconfig,
+      clusterUid: first.clusterUid,
+      version: "v2.9.4",
+      clusterName: "staging",
+      kindHost: first.host,
+      foundation: [],
+      components: [],
+      timeoutSeconds: 60,
+    };
+    // Deleted out of band; refresh (on its own host) drops it, and the next up makes it again under the same name.
+    execFileSync("kind", ["delete", "cluster", "--name", "staging"]);
+    assert.equal((await kindClusterProvider.read!("staging", first)).id, "");
+    const second = (await kindClusterProvider.create(inputs)).outs!;
+    assert.notEqual(second.clusterUid, first.clusterUid);
+    // The new cluster means a new install; the old one's delete runs with the old credentials, which reach nothing,
+    // and kind says the cluster now under that name is another one: the delete is skipped, not failed.
+    assert.deepEqual((await fluxInstallProvider.diff!("id", install, { ...install, kubeconfig: second.kubeconfig, clusterUid: second.clusterUid })).replaces, [
+      "clusterUid",
+    ]);
+    const calls = fs.readFileSync(log, "utf8").split("\n").length;
+    await fluxInstallProvider.delete!("id", install);
+    const after = fs
+      .readFileSync(log, "utf8")
+      .split("\n")
+      .slice(calls - 1);
+    assert.ok(!after.some((c) => / delete /.test(c)), `nothing deleted in the new cluster: ${after.join("; ")}`);
+    // Later refreshes find the cluster the stack made, under its identity.
+    assert.equal((await kindClusterProvider.read!("staging", second)).id, "staging");
+  });
+
+  it("a kind cluster whose recorded kubeconfig no longer works is uninstalled with the one kind gives now", async () => {
+    const created = (await kindClusterProvider.create(inputs)).outs!;
+    const stale = created.kubeconfig.replace(/# issued for: .*/, "# issued for: an-earlier-certificate");
+    const found = await kindClusterIdentity("staging", os.hostname(), created.clusterUid);
+    assert.equal(found.verdict, "same");
+    const install = {
+      kubeconfig: stale,
+      clusterUid: created.clusterUid,
+      version: "v2.9.4",
+      clusterName: "staging",
+      kindHost: created.host,
+      foundation: [],
+      components: [],
+      timeoutSeconds: 1,
+    };
+    await fluxInstallProvider.delete!("id", install);
+    assert.match(fs.readFileSync(log, "utf8"), /kubectl --kubeconfig \S+ delete namespace flux-system/);
+  });
+
+  it("a refresh that cannot ask keeps the state and says why: Docker down, a listed cluster that does not answer", async () => {
+    const created = (await kindClusterProvider.create(inputs)).outs!;
+    const said: string[] = [];
+    const saved = console.error;
+    console.error = (m: string) => said.push(m);
+    try {
+      fs.writeFileSync(path.join(bin, "api-down"), "");
+      assert.deepEqual(await kindClusterProvider.read!("staging", created), { id: "staging", props: created });
+      fs.writeFileSync(path.join(bin, "docker-down"), "");
+      assert.deepEqual(await kindClusterProvider.read!("staging", created), { id: "staging", props: created });
+    } finally {
+      console.error = saved;
+    }
+    assert.match(
+      said[0],
+      /^kind cluster staging: kept as it is in the state, since the kind cluster staging does not answer: The connection to the server .* was refused/,
+    );
+    assert.match(said[1], /^kind cluster staging: kept as it is in the state, since kind could not list its clusters: ERROR: failed to list clusters/);
   });
 
   it("replaces on any change of name, image or workers, deleting first; delete is idempotent", async () => {
@@ -439,14 +544,19 @@ esac
     });
   });
 
-  it("proves a kind cluster gone only on its own host, when its kind no longer lists it", async () => {
-    await kindClusterProvider.create(inputs);
-    assert.equal(await kindClusterGone("staging", os.hostname()), false, "listed: not gone");
+  it("proves a kind cluster gone only on its own host, from an answer: not listed, or another identity", async () => {
+    const created = (await kindClusterProvider.create(inputs)).outs!;
+    assert.equal((await kindClusterIdentity("staging", os.hostname(), created.clusterUid)).verdict, "same", "listed, answering as itself");
+    fs.writeFileSync(path.join(bin, "api-down"), "");
+    assert.equal((await kindClusterIdentity("staging", os.hostname(), created.clusterUid)).verdict, "unknown", "listed, not answering: no proof");
     fs.writeFileSync(clusters, "");
-    assert.equal(await kindClusterGone("staging", os.hostname()), true);
-    assert.equal(await kindClusterGone("staging", "build-box-7"), false, "another host proves nothing");
+    assert.deepEqual(await kindClusterIdentity("staging", os.hostname(), created.clusterUid), {
+      verdict: "gone",
+      why: `kind on ${os.hostname()} no longer lists staging`,
+    });
+    assert.equal((await kindClusterIdentity("staging", "build-box-7", created.clusterUid)).verdict, "unknown", "another host proves nothing");
     process.env.PATH = `${bin}-none`;
-    assert.equal(await kindClusterGone("staging", os.hostname()), false, "no kind CLI proves nothing");
+    assert.equal((await kindClusterIdentity("staging", os.hostname(), created.clusterUid)).verdict, "unknown", "no kind CLI proves nothing");
   });
 
   it("keeps the state on refresh where kind is not installed (a preview on another machine)", async () => {
@@ -458,6 +568,54 @@ esac
   it("says how to get a missing CLI", async () => {
     process.env.PATH = bin.replace(/$/, "-none");
     await assert.rejects(kindClusterProvider.create(inputs), /kind is not on PATH; install it/);
+  });
+});
+
+describe("cluster probe (existing and cloud clusters)", () => {
+  const kubeconfigFor = (server: string) =>
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${server}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n`;
+
+  it("any failed probe is not 'cluster deleted': a cluster that cannot be asked keeps its state and says why (the real kubectl, nothing listening)", async function () {
+    requireKubectl(this);
+    const props = { kubeconfig: kubeconfigFor("https://127.0.0.1:9"), timeoutSeconds: 1, clusterUid: "uid-1" };
+    const said: string[] = [];
+    const saved = console.error;
+    console.error = (m: string) => said.push(m);
+    try {
+      assert.deepEqual(await clusterProbeProvider.read!("uid-1", props), { id: "uid-1", props });
+    } finally {
+      console.error = saved;
+    }
+    assert.match(said[0], /^cluster probe: kept as it is in the state, since the cluster's API did not answer: .*(refused|connect)/s);
+  });
+
+  it("a cluster answering with another kube-system UID is another cluster: refresh drops the probe", async function () {
+    requireKubectl(this);
+    // An API server's answers, as far as kubectl asks for a namespace: discovery, then the object.
+    const answers: Record<string, object> = {
+      "/api": { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [] },
+      "/apis": { kind: "APIGroupList", apiVersion: "v1", groups: [] },
+      "/api/v1": {
+        kind: "APIResourceList",
+        groupVersion: "v1",
+        resources: [{ name: "namespaces", singularName: "namespace", namespaced: false, kind: "Namespace", verbs: ["get", "list"], shortNames: ["ns"] }],
+      },
+      "/api/v1/namespaces/kube-system": { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: "uid-2" } },
+    };
+    const server = http.createServer((req, res) => {
+      const answer = answers[new URL(req.url ?? "/", "http://x").pathname];
+      res.writeHead(answer ? 200 : 404, { "content-type": "application/json" });
+      res.end(JSON.stringify(answer ?? { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const props = { kubeconfig: kubeconfigFor(`http://127.0.0.1:${port}`), timeoutSeconds: 1, clusterUid: "uid-1" };
+      assert.equal((await clusterProbeProvider.read!("uid-1", props)).id, "", "rebuilt: another identity");
+      assert.equal((await clusterProbeProvider.read!("uid-2", { ...props, clusterUid: "uid-2" })).id, "uid-2", "the same cluster");
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // Dynamic provider that waits for an existing cluster's API and reads its identity (kube-system UID).
 import * as pulumi from "@pulumi/pulumi";
-import { clusterUid, waitForApi, withKubectl } from "./kubectl";
+import { probeCluster, waitForApi, withKubectl } from "./kubectl";
 
 export interface ClusterProbeInputs {
   readonly kubeconfig: string;
@@ -24,9 +24,15 @@ export const clusterProbeProvider: pulumi.dynamic.ResourceProvider<ClusterProbeI
     return { outs: { ...news, clusterUid: uid } };
   },
   async read(id, props) {
-    // Refresh notices a cluster that is gone or was rebuilt (another kube-system UID).
-    const uid = props ? await withKubectl(props.kubeconfig, clusterUid) : undefined;
-    return uid === id && props ? { id, props } : { id: "", props: {} as ClusterProbeOutputs };
+    // Refresh notices a cluster that was rebuilt: it answers with another kube-system UID. Only such an answer is
+    // proof; a probe that could not ask (a timeout, a network blip, missing cloud credentials in a fork's pull
+    // request) keeps the state and says why, so a preview does not plan Flux's reinstall on a cluster that is there.
+    const probe = await withKubectl(props!.kubeconfig, probeCluster);
+    if (probe.uid === undefined) {
+      console.error(`cluster probe: kept as it is in the state, since the cluster's API did not answer: ${probe.error}`);
+      return { id, props: props! };
+    }
+    return probe.uid === id ? { id, props: props! } : { id: "", props: {} as ClusterProbeOutputs };
   },
 };
 

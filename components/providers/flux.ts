@@ -5,7 +5,7 @@ import type { KubeObject } from "../../manifests/yaml";
 import { type DynamicArgs, onlyCredentialsChanged, sleep } from "./exec";
 import { githubClient } from "./github";
 import { gitContains } from "./gitPush";
-import { kindClusterGone } from "./kindCluster";
+import { kindClusterIdentity } from "./kindCluster";
 import { applyObjects, type Kubectl, probeCluster, withKubectl } from "./kubectl";
 
 // ---------------------------------------------------------------------------------------------
@@ -108,17 +108,24 @@ export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInp
 
 /**
  * Delete's decision, with the credentials of the current up (not those of the create): uninstall from the
- * cluster Flux was installed in; skip one proven to be another (a new kube-system UID, or a kind cluster its
- * own host no longer lists); otherwise fail loudly, since skipping would leave Flux running unseen.
+ * cluster Flux was installed in; skip one proven to be another (a new kube-system UID, a kind cluster its own host
+ * no longer lists, or one kind made again under the same name); otherwise fail loudly, since skipping would leave
+ * Flux running unseen. A kind cluster whose recorded credentials no longer work is asked through kind itself.
  */
-export async function uninstallFromCluster(k: Kubectl, props: FluxInstallInputs, gone = kindClusterGone): Promise<void> {
+export async function uninstallFromCluster(k: Kubectl, props: FluxInstallInputs, identify = kindClusterIdentity): Promise<void> {
   const probe = await probeCluster(k);
   if (probe.uid === props.clusterUid) return uninstallFlux(k, props);
   if (probe.uid !== undefined) return;
   // "" for any cluster but kind: an unreachable cloud or existing cluster is never taken for gone.
-  if (props.kindHost && props.clusterName && (await gone(props.clusterName, props.kindHost))) return;
+  let why = "";
+  if (props.kindHost && props.clusterName) {
+    const found = await identify(props.clusterName, props.kindHost, props.clusterUid);
+    if (found.verdict === "gone") return;
+    if (found.verdict === "same") return withKubectl(found.kubeconfig, (current) => uninstallFlux(current, props));
+    why = `; ${found.why}`;
+  }
   throw new Error(
-    `cannot uninstall Flux: the cluster ${props.clusterName || "(unnamed)"} does not answer (${probe.error}). ` +
+    `cannot uninstall Flux: the cluster ${props.clusterName || "(unnamed)"} does not answer (${probe.error})${why}. ` +
       "Bring it back, or give the program current credentials (pulumi up stores them) and destroy again; " +
       "if the cluster is gone for good, drop Flux from the state with pulumi state delete on the FluxInstall resource.",
   );

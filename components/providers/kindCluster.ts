@@ -3,7 +3,7 @@ import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../manifests/yaml";
 import { CommandError, run, withTempFile } from "./exec";
-import { waitForApi, withKubectl } from "./kubectl";
+import { probeCluster, waitForApi, withKubectl } from "./kubectl";
 
 export interface KindClusterInputs {
   readonly name: string;
@@ -22,16 +22,36 @@ export interface KindClusterOutputs extends KindClusterInputs {
 }
 
 /**
- * Whether the kind cluster `name` made on `host` is proven gone: this is that host and its kind no
- * longer lists it. From another host nothing can be told; a missing kind CLI proves nothing either.
+ * What the cluster now under a kind name is, against the one recorded (`uid`, its kube-system UID): the same
+ * cluster (with the kubeconfig kind gives for it now), gone (its host's kind no longer lists the name, or the
+ * name answers with another UID: a cluster made again under that name is another cluster), or unknown, with why:
+ * another host, no kind CLI or Docker to ask, a listed cluster that does not answer. Only an answer is proof.
  */
-export async function kindClusterGone(name: string, host: string): Promise<boolean> {
-  if (host !== os.hostname()) return false;
+export async function kindClusterIdentity(
+  name: string,
+  host: string,
+  uid: string,
+): Promise<{ verdict: "same"; kubeconfig: string } | { verdict: "gone"; why: string } | { verdict: "unknown"; why: string }> {
+  if (host !== os.hostname()) return { verdict: "unknown", why: `the kind cluster ${name} lives on host ${host}, and this is ${os.hostname()}` };
+  let clusters: string[];
   try {
-    return !(await kindClusters()).includes(name);
-  } catch {
-    return false;
+    clusters = await kindClusters();
+  } catch (e) {
+    return { verdict: "unknown", why: `kind could not list its clusters: ${e instanceof CommandError ? e.stderr.trim() : String(e)}` };
   }
+  if (!clusters.includes(name)) return { verdict: "gone", why: `kind on ${host} no longer lists ${name}` };
+  let kubeconfig: string;
+  try {
+    kubeconfig = await kubeconfigOf(name);
+  } catch (e) {
+    return { verdict: "unknown", why: `kind has no kubeconfig for ${name}: ${e instanceof CommandError ? e.stderr.trim() : String(e)}` };
+  }
+  const probe = await withKubectl(kubeconfig, probeCluster);
+  if (probe.uid === undefined) return { verdict: "unknown", why: `the kind cluster ${name} does not answer: ${probe.error}` };
+  if (uid !== "" && probe.uid !== uid) {
+    return { verdict: "gone", why: `the kind cluster now named ${name} is another one (kube-system ${probe.uid}, not ${uid}): it was made again` };
+  }
+  return { verdict: "same", kubeconfig };
 }
 
 /** Everything that makes a different cluster: any change replaces it. */
@@ -79,26 +99,20 @@ export const kindClusterProvider: pulumi.dynamic.ResourceProvider<KindClusterInp
   },
 
   async read(id, props) {
-    let clusters: string[];
-    try {
-      clusters = await kindClusters();
-    } catch (e) {
-      // Without the kind CLI (a preview on another machine) nothing can be said: keep the state.
-      if (e instanceof CommandError && e.code === "ENOENT") return { id, props: props as KindClusterOutputs };
-      throw e;
-    }
     const p = props as KindClusterOutputs;
-    if (!clusters.includes(id)) {
-      // Elsewhere the cluster is not listed because it lives on its own host: say so instead of planning a new one.
-      if (p.host && p.host !== os.hostname()) {
-        throw new Error(
-          `the kind cluster ${id} lives on host ${p.host}, and this is ${os.hostname()}: run this stack from ${p.host} (a preview elsewhere: pulumi preview --refresh=false)`,
-        );
-      }
-      // Deleted out of band on its own host: refresh drops it and the next up recreates it.
-      return { id: "", props: {} as KindClusterOutputs };
+    const found = await kindClusterIdentity(id, p.host ?? os.hostname(), p.clusterUid ?? "");
+    if (found.verdict === "same") return { id, props: { ...p, kubeconfig: found.kubeconfig } };
+    // Deleted out of band on its own host, or made again by someone else: refresh drops it and the next up makes its own.
+    if (found.verdict === "gone") return { id: "", props: {} as KindClusterOutputs };
+    // Elsewhere the cluster is not listed because it lives on its own host: say so instead of planning a new one.
+    if (p.host && p.host !== os.hostname()) {
+      throw new Error(
+        `the kind cluster ${id} lives on host ${p.host}, and this is ${os.hostname()}: run this stack from ${p.host} (a preview elsewhere: pulumi preview --refresh=false)`,
+      );
     }
-    return { id, props: { ...(props as KindClusterOutputs), kubeconfig: await kubeconfigOf(id) } };
+    // Nothing could be asked (no kind CLI, Docker down, a cluster that does not answer): the state stands, and says why.
+    console.error(`kind cluster ${id}: kept as it is in the state, since ${found.why}`);
+    return { id, props: p };
   },
 
   async update(_id, olds, news) {

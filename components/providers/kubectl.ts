@@ -36,7 +36,7 @@ export async function waitForApi(kubectl: Kubectl, timeoutMs: number, intervalMs
   }
 }
 
-/** The kube-system UID when the API answers, undefined when the cluster is unreachable or gone. */
+/** The kube-system UID when the API answers, undefined when the cluster did not answer. */
 export async function clusterUid(kubectl: Kubectl): Promise<string | undefined> {
   return (await probeCluster(kubectl)).uid;
 }
