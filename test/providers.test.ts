@@ -37,6 +37,30 @@ function scripted(answer: (args: readonly string[]) => string | Error): { kubect
   return { kubectl, calls };
 }
 
+/**
+ * A kubectl in front of a Flux object that handles reconcile requests as Flux does: after an annotate, the
+ * object `answer` gives reports the request as handled (`status.lastHandledReconcileAt`), unless `handles` says not yet.
+ */
+function fluxObject(
+  answer: (args: readonly string[]) => string | Error | object,
+  handles: (poll: number) => boolean = () => true,
+): { kubectl: Kubectl; calls: string[] } {
+  let requested = "";
+  let handled = "";
+  let polls = 0;
+  return scripted((a) => {
+    const r = answer(a);
+    if (a[0] === "annotate") {
+      if (!(r instanceof Error)) requested = a[a.length - 1].replace(/^reconcile\.fluxcd\.io\/requestedAt=/, "");
+      return r instanceof Error ? r : "";
+    }
+    if (typeof r === "string" || r instanceof Error) return r;
+    if (handles(++polls)) handled = requested;
+    const o = r as { status?: object };
+    return JSON.stringify({ ...o, status: { ...o.status, ...(handled ? { lastHandledReconcileAt: handled } : {}) } });
+  });
+}
+
 const crd = (name: string): KubeObject => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name } });
 
 describe("Flux providers", () => {
@@ -63,7 +87,7 @@ describe("Flux providers", () => {
     });
 
     it("a wait that times out fails with Flux's own status message", async () => {
-      const { kubectl, calls } = scripted((a) => (a[0] === "get" ? JSON.stringify(obj("False")) : ""));
+      const { kubectl, calls } = fluxObject(() => obj("False"));
       await assert.rejects(
         waitReady(
           kubectl,
@@ -78,14 +102,10 @@ describe("Flux providers", () => {
     it("a source whose key the host refuses stops the wait at once, saying which key to register", async () => {
       const refused =
         "failed to checkout and determine revision: unable to clone 'ssh://git@git.example.com/fleet.git': ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain";
-      const { kubectl } = scripted((a) =>
-        a[0] === "get"
-          ? JSON.stringify({
-              ...obj("False"),
-              status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] },
-            })
-          : "",
-      );
+      const { kubectl } = fluxObject(() => ({
+        ...obj("False"),
+        status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] },
+      }));
       const inputs = { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "", timeoutSeconds: 600 };
       await assert.rejects(waitReady(kubectl, { ...inputs, hint: "Register this public key: ecdsa-sha2-nistp384 AAAA" }, 1), {
         message: `GitRepository flux-system/flux-system cannot read its repository: GitOperationFailed: ${refused}\nRegister this public key: ecdsa-sha2-nistp384 AAAA`,
@@ -98,13 +118,13 @@ describe("Flux providers", () => {
       let polls = 0;
       const at: number[] = [];
       const start = Date.now();
-      const { kubectl, calls } = scripted((a) => {
+      const { kubectl, calls } = fluxObject((a) => {
         if (a[0] === "annotate")
           return polls < 2 ? new CommandError("kubectl annotate", 'Error from server (NotFound): kustomizations "team-a" not found', 1) : "";
         polls++;
         at.push(Date.now() - start);
         if (polls < 2) return "";
-        return JSON.stringify(obj("True", { lastAppliedRevision: polls < 5 ? "main@sha1:old" : "main@sha1:new" }));
+        return obj("True", { lastAppliedRevision: polls < 5 ? "main@sha1:old" : "main@sha1:new" });
       });
       await waitReady(
         kubectl,
@@ -124,10 +144,10 @@ describe("Flux providers", () => {
 
     it("an object still not Ready is asked again after a while: a failure that passed is retried now, not at the interval", async () => {
       let polls = 0;
-      const { kubectl, calls } = scripted((a) => {
+      const { kubectl, calls } = fluxObject((a) => {
         if (a[0] === "annotate") return "";
         polls++;
-        return JSON.stringify(polls < 12 ? obj("False") : obj("True", { lastAppliedRevision: "main@sha1:new" }));
+        return polls < 12 ? obj("False") : obj("True", { lastAppliedRevision: "main@sha1:new" });
       });
       await waitReady(
         kubectl,
@@ -140,12 +160,60 @@ describe("Flux providers", () => {
       assert.ok(asked >= 3 && asked <= 8, `asked ${asked} times over ${polls} polls`);
     });
 
+    it("waits accept no Ready from before they asked: Ready counts once Flux handled this wait's own request (lastHandledReconcileAt)", async () => {
+      // A key rotated on an SSH host: the GitRepository is still Ready from the old key until Flux handles the request,
+      // then it cannot authenticate. However soon the first poll comes, the wait stops with the key to register.
+      const refused = "unable to clone: ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey]";
+      const inputs = { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "", timeoutSeconds: 30 };
+      for (const handledAtPoll of [1, 2, 4]) {
+        let polls = 0;
+        const { kubectl } = fluxObject(
+          (a) => {
+            if (a[0] !== "get") return "";
+            polls++;
+            return polls < handledAtPoll
+              ? obj("True", { artifact: { revision: "main@sha1:abc" }, lastHandledReconcileAt: "2026-01-01T00:00:00Z" })
+              : {
+                  ...obj("False"),
+                  status: { observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] },
+                };
+          },
+          (poll) => poll >= handledAtPoll,
+        );
+        await assert.rejects(waitReady(kubectl, { ...inputs, hint: "Register this public key: ecdsa-sha2-nistp384 NEW" }, 1), {
+          message: `GitRepository flux-system/flux-system cannot read its repository: GitOperationFailed: ${refused}\nRegister this public key: ecdsa-sha2-nistp384 NEW`,
+        });
+      }
+      // A stale failure from before the request (the key registered since) does not stop the wait either: Flux's answer to this request does.
+      let polls = 0;
+      const { kubectl } = fluxObject(
+        () =>
+          ++polls < 3
+            ? {
+                ...obj("False"),
+                status: { observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] },
+              }
+            : obj("True"),
+        (poll) => poll >= 3,
+      );
+      assert.equal(await waitReady(kubectl, { ...inputs, hint: "Register this public key" }, 1), "ReconciliationSucceeded: kustomize build failed: x");
+      // Never handled: a timeout that says so.
+      const never = fluxObject(
+        () => obj("True"),
+        () => false,
+      );
+      await assert.rejects(waitReady(never.kubectl, { ...inputs, timeoutSeconds: 0 }, 1), {
+        message:
+          "GitRepository flux-system/flux-system is not Ready after 0s: Flux has not handled the reconcile request yet (last: ReconciliationSucceeded: kustomize build failed: x)",
+      });
+    });
+
     it("a wait returns once Flux reports Ready at the revision", async () => {
       let polls = 0;
-      const { kubectl } = scripted((a) => {
+      const { kubectl } = fluxObject((a) => {
         if (a[0] !== "get") return "";
         polls++;
-        return JSON.stringify(obj("True", { artifact: { revision: polls < 3 ? "main@sha1:old" : "main@sha1:new" } }));
+        return obj("True", { artifact: { revision: polls < 3 ? "main@sha1:old" : "main@sha1:new" } });
       });
       const message = await waitReady(
         kubectl,
@@ -157,7 +225,7 @@ describe("Flux providers", () => {
     });
 
     it("accepts Flux Ready at a later commit that contains this one (another stack pushed meanwhile)", async () => {
-      const { kubectl } = scripted((a) => (a[0] === "get" ? JSON.stringify(obj("True", { artifact: { revision: "main@sha1:later" } })) : ""));
+      const { kubectl } = fluxObject(() => obj("True", { artifact: { revision: "main@sha1:later" } }));
       const asked: string[] = [];
       const contains = async (base: string, head: string) => (asked.push(`${base}..${head}`), head === "later");
       const inputs = {

@@ -220,6 +220,8 @@ interface FluxStatus {
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
     artifact?: { revision?: string };
     lastAppliedRevision?: string;
+    /** The last `reconcile.fluxcd.io/requestedAt` value Flux finished a reconcile for. */
+    lastHandledReconcileAt?: string;
   };
 }
 
@@ -290,12 +292,17 @@ export async function waitReady(
   const id = `${KINDS[plural] ?? plural} ${inputs.namespace}/${inputs.name}`;
   // Ask Flux to reconcile now (what `flux reconcile` does) instead of waiting out the interval or the
   // dependency requeue: the previous level is Ready, so this one can go. An object that does not exist
-  // yet (a tenant's, until its parent applies it) is asked as soon as it appears.
-  const poke = () =>
-    k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`]).then(
-      () => true,
+  // yet (a tenant's, until its parent applies it) is asked as soon as it appears. Each request carries its own
+  // time, and what Flux reports counts only once it handled one of them (`status.lastHandledReconcileAt`, as
+  // `flux reconcile` waits for): a Ready from before (a key rotated since, a commit not yet read) is not an answer.
+  const requests = new Set<string>();
+  const poke = () => {
+    const at = new Date().toISOString();
+    return k(["annotate", "--overwrite", "-n", inputs.namespace, inputs.resource, inputs.name, `reconcile.fluxcd.io/requestedAt=${at}`]).then(
+      () => (requests.add(at), true),
       () => false,
     );
+  };
   // When Flux was last asked; undefined while the object was not there to ask.
   let askedAt = (await poke()) ? Date.now() : undefined;
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
@@ -306,16 +313,18 @@ export async function waitReady(
     delay = Math.min(delay * 2, intervalMs);
     const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
     const obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
-    const last = readiness(obj, inputs.revision);
+    const handled = requests.has(obj?.status?.lastHandledReconcileAt ?? "");
+    const status = readiness(obj, inputs.revision);
+    const last = handled || !obj ? status : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };
     if (last.ready) return last.message;
     if (obj && (askedAt === undefined || Date.now() - askedAt >= requestAgainMs)) askedAt = (await poke()) ? Date.now() : undefined;
     // Another stack may have pushed on top of this commit: Ready there includes this one.
-    if (last.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(last.other)))) {
-      return `Ready at ${last.other}, which contains ${inputs.revision}`;
+    if (handled && status.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(status.other)))) {
+      return `Ready at ${status.other}, which contains ${inputs.revision}`;
     }
     // A key nobody registered yet will not start working by waiting: say which to register, now.
-    if (inputs.hint && plural === "gitrepositories" && AUTHENTICATION_FAILED.test(last.message)) {
-      throw new Error(`${id} cannot read its repository: ${last.message}\n${inputs.hint}`);
+    if (handled && inputs.hint && plural === "gitrepositories" && AUTHENTICATION_FAILED.test(status.message)) {
+      throw new Error(`${id} cannot read its repository: ${status.message}\n${inputs.hint}`);
     }
     if (Date.now() >= deadline) throw new Error(`${id} is not Ready after ${inputs.timeoutSeconds}s: ${last.message}`);
   }
