@@ -168,10 +168,105 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
   };
   const dir = INFRASTRUCTURE_DIRS.kyvernoPolicies;
   return {
-    [`${dir}/kustomization.yaml`]: kustomizeFile(["verify-flux-images.yaml", "verify-git-repositories.yaml"]),
+    [`${dir}/kustomization.yaml`]: kustomizeFile(["protect-tenants.yaml", "verify-flux-images.yaml", "verify-git-repositories.yaml"]),
+    [`${dir}/protect-tenants.yaml`]: toYamlDocuments(kyvernoTenantProtection()),
     [`${dir}/verify-flux-images.yaml`]: toYaml(images),
     [`${dir}/verify-git-repositories.yaml`]: toYaml(sources),
   };
+}
+
+/**
+ * The tenant's reconciler and Namespace as Kyverno protects them, the same guarantees as the native policies:
+ * no Pod runs as the reconciler, no token Secret of it exists, and only an account allowed to change namespaces
+ * cluster-wide changes or deletes a tenant's Namespace (asked of the API server with a SubjectAccessReview,
+ * which counts only cluster-wide grants; Kyverno may create those through the aggregated ClusterRole here).
+ */
+function kyvernoTenantProtection(): KubeObject[] {
+  const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
+  const label = `"${TENANT_LABEL}"`;
+  // The tenant's reconciler account is named as its Namespace's tenant label says.
+  const reconciler = { name: "reconciler", apiCall: { urlPath: "/api/v1/namespaces/{{ request.namespace }}", jmesPath: `metadata.labels.${label} || ''` } };
+  const policy: KubeObject = {
+    apiVersion: API.kyverno,
+    kind: "ClusterPolicy",
+    metadata: { name: "protect-tenants" },
+    spec: {
+      background: false,
+      webhookConfiguration: { failurePolicy: "Fail", timeoutSeconds: 30 },
+      rules: [
+        {
+          name: "no-pod-as-reconciler",
+          match: { any: [{ resources: { kinds: ["Pod"], operations: ["CREATE"], namespaceSelector: tenantNamespaces } }] },
+          context: [reconciler],
+          validate: {
+            failureAction: "Enforce",
+            message: "Pods may not run as the tenant's Flux reconciler service account",
+            deny: { conditions: { all: [{ key: "{{ request.object.spec.serviceAccountName || '' }}", operator: "Equals", value: "{{ reconciler }}" }] } },
+          },
+        },
+        {
+          name: "no-reconciler-token-secret",
+          match: { any: [{ resources: { kinds: ["Secret"], operations: ["CREATE", "UPDATE"], namespaceSelector: tenantNamespaces } }] },
+          context: [reconciler],
+          validate: {
+            failureAction: "Enforce",
+            message: "a token Secret of the tenant's Flux reconciler service account is not allowed: its token would let any Pod act as the reconciler",
+            deny: {
+              conditions: {
+                all: [
+                  { key: "{{ request.object.type || '' }}", operator: "Equals", value: SA_TOKEN_SECRET },
+                  { key: `{{ request.object.metadata.annotations."${SA_NAME_ANNOTATION}" || '' }}`, operator: "Equals", value: "{{ reconciler }}" },
+                ],
+              },
+            },
+          },
+        },
+        {
+          name: "tenant-namespace-is-the-platforms",
+          match: { any: [{ resources: { kinds: ["Namespace"], operations: ["UPDATE", "DELETE"] } }] },
+          // The labels the Namespace had: a request removing the tenant label is judged too.
+          preconditions: { all: [{ key: `{{ request.oldObject.metadata.labels.${label} || '' }}`, operator: "NotEquals", value: "" }] },
+          context: [
+            {
+              name: "sar",
+              apiCall: {
+                urlPath: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                method: "POST",
+                data: [
+                  { key: "apiVersion", value: "authorization.k8s.io/v1" },
+                  { key: "kind", value: "SubjectAccessReview" },
+                  {
+                    key: "spec",
+                    value: {
+                      resourceAttributes: {
+                        resource: "namespaces",
+                        verb: "{{ request.operation == 'DELETE' && 'delete' || 'update' }}",
+                        name: "{{ request.oldObject.metadata.name }}",
+                      },
+                      user: "{{ request.userInfo.username }}",
+                      groups: "{{ request.userInfo.groups }}",
+                    },
+                  },
+                ],
+              },
+            },
+          ],
+          validate: {
+            failureAction: "Enforce",
+            message: "a tenant's Namespace is the platform's: only an account allowed to change namespaces cluster-wide may change or delete it",
+            deny: { conditions: { any: [{ key: "{{ sar.status.allowed }}", operator: "NotEquals", value: true }] } },
+          },
+        },
+      ],
+    },
+  };
+  const subjectAccessReviews: KubeObject = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name: "kyverno:tenant-namespace-reviews", labels: { "rbac.kyverno.io/aggregate-to-admission-controller": "true" } },
+    rules: [{ apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }],
+  } as KubeObject;
+  return [policy, subjectAccessReviews];
 }
 
 type Rule = { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] };
@@ -183,16 +278,19 @@ const TENANT_NAMESPACES = { matchExpressions: [{ key: TENANT_LABEL, operator: "E
 
 /**
  * A ValidatingAdmissionPolicy and its binding. With `param`, the policy reads the ConfigMap of that
- * name in flux-system as `params` (through its `variables`), and a missing ConfigMap denies.
+ * name in flux-system as `params` (through its `variables`), and a missing ConfigMap denies. `matchConditions`
+ * narrow what it judges beyond its rules and namespaces; `variables` name values its validations share.
  */
 function policyPair(
   name: string,
   rules: Rule[],
-  namespaceSelector: object,
+  namespaceSelector: object | undefined,
   validations: { expression: string; message: string; messageExpression?: string }[],
   actions: string[],
   param?: { configMap: string; variables: { name: string; expression: string }[] },
+  extra: { matchConditions?: { name: string; expression: string }[]; variables?: { name: string; expression: string }[] } = {},
 ): KubeObject[] {
+  const variables = [...(param?.variables ?? []), ...(extra.variables ?? [])];
   return [
     {
       apiVersion: API.admission,
@@ -201,8 +299,9 @@ function policyPair(
       spec: {
         failurePolicy: "Fail",
         ...(param ? { paramKind: { apiVersion: "v1", kind: "ConfigMap" } } : {}),
-        matchConstraints: { namespaceSelector, resourceRules: rules },
-        ...(param ? { variables: param.variables } : {}),
+        matchConstraints: { ...(namespaceSelector ? { namespaceSelector } : {}), resourceRules: rules },
+        ...(extra.matchConditions ? { matchConditions: extra.matchConditions } : {}),
+        ...(variables.length > 0 ? { variables } : {}),
         validations,
       },
     },
@@ -261,6 +360,20 @@ function celString(s: string): string {
   return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
+/** A Secret holding a service account's token, and the annotation naming the account (filled in by Kubernetes). */
+const SA_TOKEN_SECRET = "kubernetes.io/service-account-token";
+const SA_NAME_ANNOTATION = "kubernetes.io/service-account.name";
+
+/**
+ * Whether the requester may change or delete the Namespace as the platform may: asked of the API server's own
+ * authorizer for namespaces cluster-wide. A request on a Namespace object is authorized against RoleBindings
+ * inside that namespace too, and a tenant's reconciler is cluster-admin there; a cluster-wide check counts only
+ * ClusterRoleBindings (Flux's kustomize-controller, cluster admins), never a binding inside the namespace.
+ */
+const TENANT_NAMESPACE_WRITER =
+  "request.operation == 'DELETE' ? authorizer.group('').resource('namespaces').name(oldObject.metadata.name).check('delete').allowed() : " +
+  "(authorizer.group('').resource('namespaces').name(oldObject.metadata.name).check('update').allowed() || authorizer.group('').resource('namespaces').name(oldObject.metadata.name).check('patch').allowed())";
+
 /**
  * infrastructure/admission-policies/: the same guarantees with native ValidatingAdmissionPolicies
  * (no engine to install): tenant sources (Git, OCI, Helm, image) from the allowlist only, no Bucket sources in tenant
@@ -287,6 +400,48 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
       NOT_FLUX_SYSTEM,
       [{ expression: "!has(object.spec.kubeConfig)", message: ".spec.kubeConfig is not allowed: tenants reconcile into their own cluster only" }],
       ["Deny"],
+    ),
+    "deny-reconciler-tokens.yaml": policyPair(
+      "deny-reconciler-tokens",
+      [
+        { apiGroups: [""], apiVersions: ["v1"], operations: WRITE, resources: ["secrets"] },
+        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["serviceaccounts/token"] },
+      ],
+      TENANT_NAMESPACES,
+      [
+        {
+          expression: `request.resource.resource != 'secrets' || object.type != ${celString(SA_TOKEN_SECRET)} || !has(object.metadata.annotations) || !(${celString(SA_NAME_ANNOTATION)} in object.metadata.annotations) || object.metadata.annotations[${celString(SA_NAME_ANNOTATION)}] != variables.reconciler`,
+          message: "a token Secret of the tenant's Flux reconciler service account is not allowed: its token would let any Pod act as the reconciler",
+        },
+        {
+          expression: "request.subResource != 'token' || request.name != variables.reconciler",
+          message: "tokens of the tenant's Flux reconciler service account are not issued: no one but Flux acts as the reconciler",
+        },
+      ],
+      ["Deny"],
+      undefined,
+      { variables: [{ name: "reconciler", expression: `namespaceObject.metadata.labels[${celString(TENANT_LABEL)}]` }] },
+    ),
+    "protect-tenant-namespaces.yaml": policyPair(
+      "protect-tenant-namespaces",
+      [{ apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE", "DELETE"], resources: ["namespaces"] }],
+      // Not a namespace selector: for a Namespace update it reads the new labels, so removing the tenant label would
+      // take the Namespace out of the policy's reach. The labels it had before decide.
+      undefined,
+      [
+        {
+          expression: TENANT_NAMESPACE_WRITER,
+          message: "a tenant's Namespace is the platform's: only an account allowed to change namespaces cluster-wide may change or delete it",
+          messageExpression: `'Namespace ' + oldObject.metadata.name + ' belongs to tenant ' + oldObject.metadata.labels[${celString(TENANT_LABEL)}] + ': only an account allowed to ' + (request.operation == 'DELETE' ? 'delete' : 'update') + ' namespaces cluster-wide may change or delete it, not one bound inside it'`,
+        },
+      ],
+      ["Deny"],
+      undefined,
+      {
+        matchConditions: [
+          { name: "tenant-namespace", expression: `has(oldObject.metadata.labels) && ${celString(TENANT_LABEL)} in oldObject.metadata.labels` },
+        ],
+      },
     ),
     "deny-reconciler-pods.yaml": policyPair(
       "deny-reconciler-pods",

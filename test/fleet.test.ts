@@ -41,6 +41,14 @@ function without(objects: unknown[], dotted: string): unknown[] {
 }
 
 const ALLOWLIST_FILE = "infrastructure/kyverno-policies/verify-git-repositories.yaml";
+/** Kyverno's tenant protections, which the reference does not have (a deliberate difference). */
+const PROTECT_TENANTS_FILE = "infrastructure/kyverno-policies/protect-tenants.yaml";
+
+/** Built objects without the tenant protections the reference lacks. */
+function withoutTenantProtection<T extends { kind?: unknown; metadata?: unknown }>(objects: T[]): T[] {
+  const ours = ["ClusterPolicy/protect-tenants", "ClusterRole/kyverno:tenant-namespace-reviews"];
+  return objects.filter((o) => !ours.includes(`${String(o.kind)}/${(o.metadata as { name?: string } | undefined)?.name}`));
+}
 
 /**
  * Deliberate differences in the allowlist: its message names the configured prefixes instead of the
@@ -106,7 +114,8 @@ describe("fleet repository tree", () => {
           const other = env === "staging" ? "production" : "staging";
           return !f.startsWith(`clusters/${other}/`) && !f.startsWith(`tenants/${other}/`);
         });
-        assert.deepEqual(Object.keys(tree).sort(), [...refFiles, `clusters/${env}/flux-system/gotk-components.yaml`].sort());
+        // Deliberate: protect-tenants.yaml (no Pod or token of a tenant's reconciler; a tenant's Namespace is the platform's).
+        assert.deepEqual(Object.keys(tree).sort(), [...refFiles, `clusters/${env}/flux-system/gotk-components.yaml`, PROTECT_TENANTS_FILE].sort());
       });
 
       it("every file holds the same objects, API versions aside", () => {
@@ -134,6 +143,13 @@ describe("fleet repository tree", () => {
             expected = withoutAllowlistMessage(expected);
             actual = withoutAllowlistMessage(actual);
           }
+          if (file === "infrastructure/kyverno-policies/kustomization.yaml") {
+            // Deliberate: the tenant protections beside the reference's policies.
+            actual = (actual as { resources: string[] }[]).map((k) => ({
+              ...k,
+              resources: k.resources.filter((r) => r !== path.basename(PROTECT_TENANTS_FILE)),
+            }));
+          }
           assert.deepEqual(comparable(actual), comparable(expected), file);
         }
       });
@@ -151,7 +167,9 @@ describe("fleet repository tree", () => {
           const dir = path.dirname(file);
           if (dir.endsWith("flux-system")) continue; // the reference has no gotk-components.yaml to build
           const [actual, expected] = [ours, refDir].map((root) =>
-            withoutAllowlistMessage(root === refDir ? modernKyverno(kustomizeBuild(path.join(root, dir))) : kustomizeBuild(path.join(root, dir))),
+            withoutAllowlistMessage(
+              root === refDir ? modernKyverno(kustomizeBuild(path.join(root, dir))) : withoutTenantProtection(kustomizeBuild(path.join(root, dir))),
+            ),
           );
           assert.deepEqual(comparable(actual), comparable(expected), dir);
         }
@@ -292,6 +310,29 @@ describe("fleet repository tree", () => {
   });
 
   describe("policy engines", () => {
+    it("kyverno: the same tenant protections as vap: no Pod or token Secret of the reconciler, a tenant's Namespace the platform's", async () => {
+      const tree = render(await stackConfig("staging"));
+      const [policy, role] = parseYamlDocuments(tree[PROTECT_TENANTS_FILE], PROTECT_TENANTS_FILE) as Record<string, any>[];
+      assert.equal(policy.spec.background, false, "request data is only there at admission");
+      const rules = Object.fromEntries((policy.spec.rules as Record<string, any>[]).map((r) => [r.name, r]));
+      assert.deepEqual(Object.keys(rules), ["no-pod-as-reconciler", "no-reconciler-token-secret", "tenant-namespace-is-the-platforms"]);
+      for (const r of Object.values(rules) as Record<string, any>[]) assert.equal(r.validate.failureAction, "Enforce");
+      // The reconciler is the account its Namespace's tenant label names.
+      assert.equal(rules["no-pod-as-reconciler"].context[0].apiCall.jmesPath, `metadata.labels."toolkit.fluxcd.io/tenant" || ''`);
+      // The Namespace rule reads the labels the Namespace had (removing the tenant label is judged too) and asks the API
+      // server whether the requester may change namespaces cluster-wide: a binding inside the namespace does not count.
+      const ns = rules["tenant-namespace-is-the-platforms"];
+      assert.deepEqual(ns.match.any[0].resources, { kinds: ["Namespace"], operations: ["UPDATE", "DELETE"] });
+      assert.equal(ns.preconditions.all[0].key, `{{ request.oldObject.metadata.labels."toolkit.fluxcd.io/tenant" || '' }}`);
+      const sar = ns.context[0].apiCall;
+      assert.equal(sar.urlPath, "/apis/authorization.k8s.io/v1/subjectaccessreviews");
+      const spec = sar.data.find((d: { key: string }) => d.key === "spec").value;
+      assert.equal(spec.resourceAttributes.namespace, undefined, "cluster-wide");
+      assert.equal(spec.user, "{{ request.userInfo.username }}");
+      assert.deepEqual(role.metadata.labels, { "rbac.kyverno.io/aggregate-to-admission-controller": "true" });
+      assert.deepEqual(role.rules, [{ apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }]);
+    });
+
     it("vap: admission policies instead of Kyverno, tenants after them", async () => {
       const config = await stackConfig("staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap" }));
       const tree = render(config);
@@ -299,9 +340,16 @@ describe("fleet repository tree", () => {
       const policies = treeObjects(tree)
         .filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicy")
         .map(({ obj }) => (obj.metadata as { name: string }).name);
-      assert.deepEqual(policies.sort(), ["deny-bucket-sources", "deny-reconciler-pods", "deny-remote-clusters", "restrict-tenant-sources"]);
+      assert.deepEqual(policies.sort(), [
+        "deny-bucket-sources",
+        "deny-reconciler-pods",
+        "deny-reconciler-tokens",
+        "deny-remote-clusters",
+        "protect-tenant-namespaces",
+        "restrict-tenant-sources",
+      ]);
       const bindings = treeObjects(tree).filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding");
-      assert.equal(bindings.length, 4);
+      assert.equal(bindings.length, 6);
       for (const { obj } of bindings) assert.deepEqual((obj.spec as { validationActions: string[] }).validationActions, ["Deny"]);
       const named = (kind: string, name: string) =>
         treeObjects(tree).find(({ obj }) => obj.kind === kind && (obj.metadata as { name: string }).name === name)!.obj as Record<string, any>;

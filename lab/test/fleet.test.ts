@@ -10,7 +10,7 @@ import { renderFleet, type FileTree } from "../../manifests";
 import { bootstrapObjects, type BootstrapObjects } from "../../manifests/fluxBuild";
 import { seededKustomizations } from "../../manifests/clusters";
 import { gitSshSecretData } from "../../manifests/knownHosts";
-import { FLUX_NAMESPACE, FLUX_SYSTEM } from "../../manifests/labels";
+import { FLUX_NAMESPACE, FLUX_SYSTEM, TENANT_LABEL } from "../../manifests/labels";
 import { tenantGitSecretName } from "../../manifests/tenants";
 import { toYaml } from "../../manifests/yaml";
 import { type DeploymentObject, hostProcess } from "../fluxControllers";
@@ -487,6 +487,57 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       );
     });
 
+    it("with vap: the reconciler's token, neither as a Secret from a tenant commit nor from the TokenRequest API as the tenant", async () => {
+      // A legacy token Secret of the reconciler account, which Kubernetes would fill in and any Pod could mount.
+      const secret = {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "reconciler-token", namespace: TENANT, annotations: { "kubernetes.io/service-account.name": TENANT } },
+        type: "kubernetes.io/service-account-token",
+      };
+      const revision = await push({ "token.yaml": toYaml(secret) });
+      assert.match(
+        await refusal(TENANT_KS, revision),
+        /ValidatingAdmissionPolicy 'deny-reconciler-tokens' .*denied request: a token Secret of the tenant's Flux reconciler service account is not allowed/,
+      );
+      assert.equal(await getJson(session.state, ["secret", "-n", TENANT, "reconciler-token"]), undefined);
+      // As the tenant's account itself, through the API: its RoleBinding (cluster-admin in the namespace) allows it; the policy does not.
+      await assert.rejects(
+        kubectl(session.state, ["create", "token", TENANT, "-n", TENANT, `--as=system:serviceaccount:${TENANT}:${TENANT}`]),
+        /ValidatingAdmissionPolicy 'deny-reconciler-tokens' .*denied request: tokens of the tenant's Flux reconciler service account are not issued/,
+      );
+    });
+
+    it("the tenant cannot change or delete its own Namespace: not by the API as its reconciler, not by a commit carrying the Namespace", async () => {
+      const as = `--as=system:serviceaccount:${TENANT}:${TENANT}`;
+      // Kubernetes authorizes a request on a Namespace against the RoleBindings inside it, where the reconciler is cluster-admin.
+      await assert.rejects(
+        kubectl(session.state, ["label", "namespace", TENANT, `${TENANT_LABEL}-`, as]),
+        /ValidatingAdmissionPolicy 'protect-tenant-namespaces' .*denied request: Namespace team-a belongs to tenant team-a: only an account allowed to update namespaces cluster-wide may change or delete it, not one bound inside it/,
+      );
+      await assert.rejects(
+        kubectl(session.state, ["delete", "namespace", TENANT, "--wait=false", as]),
+        /ValidatingAdmissionPolicy 'protect-tenant-namespaces' .*denied request: Namespace team-a belongs to tenant team-a: only an account allowed to delete namespaces cluster-wide/,
+      );
+      // Through Flux: the tenant's commit carries its Namespace with other labels (out of the policies' reach, a laxer Pod Security level).
+      const namespace = {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: TENANT, labels: { [TENANT_LABEL]: "nobody", "pod-security.kubernetes.io/enforce": "privileged" } },
+      };
+      const revision = await push({ "namespace.yaml": toYaml(namespace) });
+      assert.match(
+        await refusal(TENANT_KS, revision),
+        /ValidatingAdmissionPolicy 'protect-tenant-namespaces' .*denied request: Namespace team-a belongs to tenant team-a: only an account allowed to update namespaces cluster-wide/,
+      );
+      const labels = (await getJson<{ metadata: { labels: Record<string, string> } }>(session.state, ["namespace", TENANT]))!.metadata.labels;
+      assert.equal(labels[TENANT_LABEL], TENANT);
+      assert.equal(labels["pod-security.kubernetes.io/enforce"], undefined);
+      // The platform still can: a cluster admin labels it (and Flux's own apply of tenants/ keeps working, below).
+      await kubectl(session.state, ["label", "namespace", TENANT, "lab.example/checked=yes"]);
+      await kubectl(session.state, ["label", "namespace", TENANT, "lab.example/checked-"]);
+    });
+
     it("after the refusals the tenant's own workloads reconcile again, and what it tried is gone", async () => {
       const revision = await push({});
       await waitReadyAt(KUSTOMIZATIONS, TENANT, TENANT, revision);
@@ -496,6 +547,47 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
           (await getJson(session.state, [KUSTOMIZATIONS, "-n", TENANT, name])) ? { seen: "present" } : { value: true },
         );
       }
+    });
+  });
+
+  describe("a key rotated on an SSH host", () => {
+    it("stops the program's wait every time, with the key to register: Flux's answer to the wait's own request counts, not the Ready from before", async () => {
+      const t = config.tenants.find((x) => x.name === "team-a")!;
+      const secret = (key: { privateKey: string; publicKey: string }) =>
+        applySecret(session.state, t.namespace, tenantGitSecretName(t), gitSshSecretData(key.privateKey, key.publicKey, config.knownHosts));
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        // From Ready with the registered key, as after the up before the rotation.
+        await secret(tenantKeys[t.name]);
+        await waitReadyAt(GIT_REPOSITORIES, t.namespace, t.name, "");
+        // deployKeyRotation: a new key in the Secret, not yet registered on the host.
+        const rotated = await sshKeyPair(keys, `team-a-rotated-${attempt}`);
+        await secret(rotated);
+        const hint = `Register this public key, read-only, on its Git host, then run pulumi up again:\n  ${t.repository.type === "url" ? t.repository.url : ""}: ${rotated.publicKey}`;
+        await assert.rejects(
+          fluxReadyProvider.create!({
+            kubeconfig,
+            resource: GIT_REPOSITORIES,
+            namespace: t.namespace,
+            name: t.name,
+            revision: "",
+            timeoutSeconds: WAIT_SECONDS,
+            repository: "",
+            token: "",
+            apiUrl: "",
+            gitUrl: "",
+            sshKey: "",
+            knownHosts: "",
+            hint,
+          }),
+          (e: Error) => {
+            assert.match(e.message, /^GitRepository team-a\/team-a cannot read its repository: .*unable to authenticate/s, `attempt ${attempt}`);
+            assert.ok(e.message.endsWith(hint), `attempt ${attempt}: ${e.message}`);
+            return true;
+          },
+        );
+      }
+      await secret(tenantKeys[t.name]);
+      await waitReadyAt(GIT_REPOSITORIES, t.namespace, t.name, "");
     });
   });
 
