@@ -93,6 +93,11 @@ export interface FluxConfig {
   readonly path: string;
   /** Local install manifest for air-gapped use; "" downloads the release's install.yaml. */
   readonly manifests: string;
+  /**
+   * SHA-256 of the install manifest (hex): what it must be, for a release whose objects the program has no digests
+   * pinned for (or with components it has none for); "" checks the manifest against the pinned digests.
+   */
+  readonly manifestsSha256: string;
   /** Value of `--default-service-account` on kustomize- and helm-controller. */
   readonly defaultServiceAccount: string;
   /**
@@ -196,6 +201,7 @@ export const DEFAULTS = {
     components: [...FLUX_COMPONENTS],
     componentsExtra: [] as string[],
     manifests: "",
+    manifestsSha256: "",
     defaultServiceAccount: "default",
     workloadIdentityLockdown: false,
   },
@@ -628,6 +634,15 @@ function readFlux(r: Reader, environment: string): FluxConfig {
     r.fail("flux.path", f.path, "is not under clusters/, where the shared-file rule and destroy look for a stack's files", fix);
   }
   const manifests = r.string("flux.manifests", f.manifests, true);
+  const manifestsSha256 = r.string("flux.manifestsSha256", f.manifestsSha256, true).toLowerCase();
+  if (manifestsSha256 !== "" && !/^[0-9a-f]{64}$/.test(manifestsSha256)) {
+    r.fail(
+      "flux.manifestsSha256",
+      f.manifestsSha256,
+      "is not a SHA-256 digest",
+      'give the 64 hex digits of the install manifest\'s SHA-256 (sha256sum install.yaml), or ""',
+    );
+  }
   const defaultServiceAccount = r.dns1123("flux.defaultServiceAccount", f.defaultServiceAccount);
   const workloadIdentityLockdown = r.boolean("flux.workloadIdentityLockdown", f.workloadIdentityLockdown);
   if (workloadIdentityLockdown && FLUX_VERSION.test(version) && olderThan(version, MIN_WORKLOAD_IDENTITY_FLUX)) {
@@ -638,7 +653,7 @@ function readFlux(r: Reader, environment: string): FluxConfig {
       `set flux.version to ${MIN_WORKLOAD_IDENTITY_FLUX} or later, or leave the lockdown off`,
     );
   }
-  return { version, components, componentsExtra, path: fluxPath ?? "", manifests, defaultServiceAccount, workloadIdentityLockdown };
+  return { version, components, componentsExtra, path: fluxPath ?? "", manifests, manifestsSha256, defaultServiceAccount, workloadIdentityLockdown };
 }
 
 function readFleet(r: Reader): FleetConfig {

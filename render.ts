@@ -7,7 +7,7 @@ import { InstallManifestUnavailable, loadInstallManifest } from "./lib/fluxRelea
 import { isSecureValue, readStackConfig, StackFileError } from "./lib/stackFiles";
 import { type FileTree, InstallManifestError, renderFleet } from "./manifests";
 
-const USAGE = "usage: npm run render -- --stack <name> --out <dir> [--flux-manifests <file>] [--clean]";
+const USAGE = "usage: npm run render -- --stack <name> --out <dir> [--flux-manifests <file> [--flux-manifests-sha256 <hex>]] [--clean]";
 
 /** A mistake the user can fix; printed as one message, without a stack trace. */
 class UsageError extends Error {}
@@ -17,6 +17,8 @@ export interface RenderOptions {
   readonly projectDir: string;
   /** Overrides flux.manifests. */
   readonly fluxManifests?: string;
+  /** Overrides flux.manifestsSha256. */
+  readonly fluxManifestsSha256?: string;
   readonly cacheDir?: string;
   readonly baseUrl?: string;
 }
@@ -34,6 +36,7 @@ export async function renderStack(opts: RenderOptions): Promise<{ tree: FileTree
     // Resolve against the working directory, where the user typed it.
     raw.flux = { ...flux, manifests: path.resolve(opts.fluxManifests) };
   }
+  if (opts.fluxManifestsSha256 !== undefined) raw.flux = { ...((raw.flux ?? {}) as Record<string, unknown>), manifestsSha256: opts.fluxManifestsSha256 };
   const config = parseConfig(raw, { stack: opts.stack, project });
   const manifest = await loadInstallManifest(config.flux, {
     baseDir: opts.projectDir,
@@ -75,6 +78,7 @@ export async function main(argv: string[], projectDir = __dirname): Promise<numb
         stack: { type: "string" },
         out: { type: "string" },
         "flux-manifests": { type: "string" },
+        "flux-manifests-sha256": { type: "string" },
         clean: { type: "boolean", default: false },
       },
       strict: true,
@@ -97,6 +101,7 @@ export async function main(argv: string[], projectDir = __dirname): Promise<numb
       stack: values.stack,
       projectDir,
       fluxManifests: values["flux-manifests"],
+      fluxManifestsSha256: values["flux-manifests-sha256"],
     });
     await writeTree(tree, out, values.clean ?? false);
     console.log(`rendered ${Object.keys(tree).length} files for stack ${values.stack} (Flux ${version} from ${source}) into ${values.out}`);

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readStackConfig } from "../lib/stackFiles";
-import { syntheticInstallManifest } from "../test/helpers";
+import { localManifest, syntheticInstallManifest } from "../test/helpers";
 
 let manifest: string | undefined;
 
@@ -20,7 +20,7 @@ export function benchManifest(): string {
 /** Raw config of the staging stack with `n` generated tenants. */
 export async function benchStack(n: number): Promise<Record<string, unknown>> {
   const { raw } = await readStackConfig(path.resolve(__dirname, ".."), "staging");
-  return { ...raw, flux: { manifests: benchManifest() }, tenants: generatedTenants(n) };
+  return { ...raw, flux: localManifest(benchManifest()), tenants: generatedTenants(n) };
 }
 /** Generated tenants team-0..team-<n-1>, each with a repository the program creates and seeds. */
 export function generatedTenants(n: number): { name: string; namespace: string }[] {

@@ -22,7 +22,7 @@ function fixture(version: string): string {
 export async function labInstallManifest(version = FLUX_VERSION): Promise<InstallManifest & { file?: string }> {
   const given = process.env.FLUX_LAB_MANIFEST || (fs.existsSync(fixture(version)) ? fixture(version) : "");
   try {
-    const m = await loadInstallManifest({ version, manifests: given });
+    const m = await loadInstallManifest({ ...DEFAULTS.flux, version, manifests: given });
     return { ...m, file: given ? m.source : undefined };
   } catch (e) {
     throw new LabError(`${(e as Error).message}\nFor the lab, FLUX_LAB_MANIFEST may name Flux ${version}'s install.yaml (or a gotk-components.yaml of it).`);

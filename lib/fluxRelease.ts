@@ -3,6 +3,8 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { FluxConfig } from "../config";
+import { PINNED_OBJECT_DIGESTS } from "../manifests/fluxDigests";
+import { verifyInstallManifest } from "../manifests/fluxInstall";
 
 export const FLUX_RELEASES_URL = "https://github.com/fluxcd/flux2/releases/download";
 
@@ -20,6 +22,8 @@ export interface FetchOptions {
   /** Directory a relative flux.manifests path is resolved from; default the working directory. */
   readonly baseDir?: string;
   readonly timeoutMs?: number;
+  /** Digests to check against (default: the program's pins). */
+  readonly pins?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** A manifest could neither be read nor downloaded. */
@@ -40,30 +44,54 @@ export function releaseUrl(version: string, baseUrl = FLUX_RELEASES_URL): string
   return `${baseUrl.replace(/\/+$/, "")}/${version}/install.yaml`;
 }
 
+/** What loading a manifest needs of flux config: the release, where it comes from, and what to check it against. */
+export type ManifestChoice = Pick<FluxConfig, "version" | "manifests" | "components" | "componentsExtra" | "manifestsSha256">;
+
 /**
  * The install manifest for flux.version: the local file flux.manifests when set, else the cached
  * download, else a fresh download (kept in the cache; a release never changes, so the cache
- * never expires). Never resolves "latest".
+ * never expires). Never resolves "latest". Whichever it is, it is checked to be the release (its SHA-256
+ * as given in flux.manifestsSha256, or its objects against the digests pinned for the release) before
+ * anything uses it; a download that does not match is not cached.
  */
-export async function loadInstallManifest(flux: Pick<FluxConfig, "version" | "manifests">, opts: FetchOptions = {}): Promise<InstallManifest> {
-  if (flux.manifests) {
-    const file = path.resolve(opts.baseDir ?? process.cwd(), flux.manifests);
-    try {
-      return { text: await fs.readFile(file, "utf8"), source: file };
-    } catch (e) {
-      throw new InstallManifestUnavailable(
-        `flux-multi-tenancy:flux.manifests: cannot read "${flux.manifests}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of Flux's install.yaml for ${flux.version}, or set it to "" to download ${releaseUrl(flux.version)}.`,
-      );
-    }
-  }
-  const cached = path.join(opts.cacheDir ?? defaultCacheDir(), "flux", flux.version, "install.yaml");
+export async function loadInstallManifest(flux: ManifestChoice, opts: FetchOptions = {}): Promise<InstallManifest> {
+  const verify = (m: InstallManifest, key: string): InstallManifest => {
+    verifyInstallManifest(m.text, {
+      version: flux.version,
+      components: [...flux.components, ...flux.componentsExtra],
+      sha256: flux.manifestsSha256,
+      source: m.source,
+      key,
+      pins: opts.pins ?? PINNED_OBJECT_DIGESTS,
+    });
+    return m;
+  };
+  return flux.manifests
+    ? verify(await readGiven(flux, opts), "flux-multi-tenancy:flux.manifests")
+    : fetchRelease(flux, opts, (m) => verify(m, "flux-multi-tenancy:flux.version"));
+}
+
+async function readGiven(flux: ManifestChoice, opts: FetchOptions): Promise<InstallManifest> {
+  const file = path.resolve(opts.baseDir ?? process.cwd(), flux.manifests);
   try {
-    return { text: await fs.readFile(cached, "utf8"), source: cached };
+    return { text: await fs.readFile(file, "utf8"), source: file };
+  } catch (e) {
+    throw new InstallManifestUnavailable(
+      `flux-multi-tenancy:flux.manifests: cannot read "${flux.manifests}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of Flux's install.yaml for ${flux.version}, or set it to "" to download ${releaseUrl(flux.version)}.`,
+    );
+  }
+}
+
+async function fetchRelease(flux: ManifestChoice, opts: FetchOptions, verify: (m: InstallManifest) => InstallManifest): Promise<InstallManifest> {
+  const cached = path.join(opts.cacheDir ?? defaultCacheDir(), "flux", flux.version, "install.yaml");
+  let text: string | undefined;
+  try {
+    text = await fs.readFile(cached, "utf8");
   } catch {
     // not cached yet
   }
+  if (text !== undefined) return verify({ text, source: cached });
   const url = releaseUrl(flux.version, opts.baseUrl);
-  let text: string;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000), redirect: "follow" });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -74,9 +102,10 @@ export async function loadInstallManifest(flux: Pick<FluxConfig, "version" | "ma
       `flux-multi-tenancy:flux.version: cannot download ${url} (${reason}) and no copy is cached at ${cached}; on a machine without network set flux-multi-tenancy:flux.manifests (or --flux-manifests for render) to a local copy of that file.`,
     );
   }
+  const downloaded = verify({ text, source: url });
   await fs.mkdir(path.dirname(cached), { recursive: true });
   const partial = `${cached}.${process.pid}.partial`;
   await fs.writeFile(partial, text);
   await fs.rename(partial, cached);
-  return { text, source: url };
+  return downloaded;
 }

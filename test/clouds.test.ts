@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { type Registered, registered, runProgram } from "./mocks";
-import { PROJECT_DIR, stackRaw, syntheticInstallManifest } from "./helpers";
+import { localManifest, PROJECT_DIR, stackRaw, syntheticInstallManifest } from "./helpers";
 
 let manifest: string;
 before(() => {
@@ -16,7 +16,7 @@ before(() => {
 
 async function production(cluster: Record<string, unknown>) {
   const raw = structuredClone(await stackRaw("production")) as Record<string, any>;
-  raw.flux = { manifests: manifest };
+  raw.flux = localManifest(manifest);
   raw.cluster = cluster;
   return runProgram("production", raw);
 }
@@ -80,7 +80,7 @@ describe("cloud clusters", () => {
   let existing: Registered[];
   before(async () => {
     const raw = structuredClone(await stackRaw("production")) as Record<string, any>;
-    raw.flux = { manifests: manifest };
+    raw.flux = localManifest(manifest);
     existing = (await runProgram("production", raw, { kubeconfig: "apiVersion: v1\n" })).resources;
   });
 
@@ -200,10 +200,10 @@ describe("cloud clusters", () => {
       const { stackRaw } = require("./test/helpers");
       (async () => {
         const raw = await stackRaw("staging");
-        await runProgram("staging", { ...raw, flux: { manifests: ${JSON.stringify(manifest)} } });
+        await runProgram("staging", { ...raw, flux: ${JSON.stringify(localManifest(manifest))} });
         const clouds = () => Object.keys(require.cache).filter((k) => /node_modules\\/@pulumi\\/(aws|eks|gcp|azure-native)\\//.test(k)).length;
         const afterKind = clouds();
-        await runProgram("staging", { ...raw, cluster: { provider: "eks", eks: { region: "eu-west-1" } }, flux: { manifests: ${JSON.stringify(manifest)} } });
+        await runProgram("staging", { ...raw, cluster: { provider: "eks", eks: { region: "eu-west-1" } }, flux: ${JSON.stringify(localManifest(manifest))} });
         console.log(JSON.stringify([afterKind, clouds() > 0]));
         process.exit(0);
       })();`;

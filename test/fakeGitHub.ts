@@ -84,6 +84,9 @@ export interface FakeGitHub {
 const started = new Set<FakeGitHub>();
 const orphaned: string[] = [];
 
+/** What every fake in this process checked: requests and answers, and the operations they reached. */
+export const checked = { requests: 0, answers: 0, graphql: 0, operations: new Set<string>() };
+
 /** Every violation not yet claimed, from running and closed fakes alike, cleared. */
 export function takeUnclaimedViolations(): string[] {
   return [...orphaned.splice(0), ...[...started].flatMap((f) => f.takeViolations())];
@@ -278,6 +281,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     return { clientMutationId: input.clientMutationId ?? null, commit: { oid: sha, url: `https://github.com/${key}/commit/${sha}` } };
   };
   const answerGraphQL = async (request: { query?: unknown; variables?: unknown }, send: (status: number, data: unknown) => void) => {
+    checked.graphql++;
     const problems = checkGraphQL(request.query, request.variables);
     if (problems.length > 0) {
       violations.push(...problems);
@@ -314,9 +318,14 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       requests.push(`${req.method} ${pathname}${graphqlKind}`);
       const method = req.method ?? "GET";
       const matched = description.match(method, pathname);
+      checked.requests++;
+      if (matched) checked.operations.add(GitHubDescription.label(matched));
       const docs = (matched?.route.operation as { externalDocs?: { url?: string } } | undefined)?.externalDocs?.url ?? "https://docs.github.com/rest";
       const send = (status: number, data?: unknown, headers: Record<string, string> = {}) => {
-        if (pathname !== "/graphql") violations.push(...description.checkResponse(method, pathname, status, data));
+        if (pathname !== "/graphql") {
+          checked.answers++;
+          violations.push(...description.checkResponse(method, pathname, status, data));
+        }
         res.writeHead(status, data === undefined ? headers : { "content-type": "application/json; charset=utf-8", ...headers });
         res.end(data === undefined ? undefined : JSON.stringify(data));
       };

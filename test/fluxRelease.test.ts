@@ -4,8 +4,25 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { InstallManifestUnavailable, loadInstallManifest, releaseUrl } from "../lib/fluxRelease";
-import { syntheticInstallManifest } from "./helpers";
+import { createHash } from "crypto";
+import { DEFAULTS } from "../config";
+import { InstallManifestUnavailable, loadInstallManifest, type ManifestChoice, releaseUrl } from "../lib/fluxRelease";
+import { PINNED_OBJECT_DIGESTS } from "../manifests/fluxDigests";
+import { InstallManifestError, objectDigests } from "../manifests/fluxInstall";
+import { fluxFixture, requirePath, syntheticInstallManifest } from "./helpers";
+
+/** flux config choosing `version` from `manifests` ("" downloads), default components. */
+const choice = (version: string, manifests: string, extra: Partial<ManifestChoice> = {}): ManifestChoice => ({
+  ...DEFAULTS.flux,
+  version,
+  manifests,
+  ...extra,
+});
+
+/** Pins made from a manifest, as the program's are made from the releases' real objects. */
+function pinsOf(version: string, text: string): Record<string, Record<string, string>> {
+  return { [version]: Object.fromEntries([...objectDigests(text)].map(([k, v]) => [k, v.sha256])) };
+}
 
 /** A release server on loopback that counts its requests. */
 async function releaseServer(files: Record<string, string>) {
@@ -34,10 +51,11 @@ describe("Flux install manifest source", () => {
     const text = syntheticInstallManifest("v2.9.4");
     const server = await releaseServer({ "/releases/v2.9.4/install.yaml": text });
     try {
-      const first = await loadInstallManifest({ version: "v2.9.4", manifests: "" }, { cacheDir, baseUrl: server.baseUrl });
+      const pins = pinsOf("v2.9.4", text);
+      const first = await loadInstallManifest(choice("v2.9.4", ""), { cacheDir, baseUrl: server.baseUrl, pins });
       assert.equal(first.text, text);
       assert.equal(first.source, `${server.baseUrl}/v2.9.4/install.yaml`);
-      const second = await loadInstallManifest({ version: "v2.9.4", manifests: "" }, { cacheDir, baseUrl: server.baseUrl });
+      const second = await loadInstallManifest(choice("v2.9.4", ""), { cacheDir, baseUrl: server.baseUrl, pins });
       assert.equal(second.text, text);
       assert.equal(second.source, path.join(cacheDir, "flux", "v2.9.4", "install.yaml"));
       assert.deepEqual(server.requests, ["/releases/v2.9.4/install.yaml"]);
@@ -48,15 +66,97 @@ describe("Flux install manifest source", () => {
 
   it("reads a local manifest without any network", async () => {
     const file = path.join(cacheDir, "install.yaml");
-    fs.writeFileSync(file, "local");
-    const got = await loadInstallManifest({ version: "v2.9.4", manifests: "install.yaml" }, { cacheDir, baseDir: cacheDir, baseUrl: "http://127.0.0.1:9" });
-    assert.deepEqual(got, { text: "local", source: file });
+    const text = syntheticInstallManifest("v2.9.4");
+    fs.writeFileSync(file, text);
+    const got = await loadInstallManifest(choice("v2.9.4", "install.yaml"), {
+      cacheDir,
+      baseDir: cacheDir,
+      baseUrl: "http://127.0.0.1:9",
+      pins: pinsOf("v2.9.4", text),
+    });
+    assert.deepEqual(got, { text, source: file });
   });
+
+  it("the install manifest is trusted by its digests, not its label: a download, a cached copy and a given file are each checked", async () => {
+    const text = syntheticInstallManifest("v2.9.4");
+    const pins = pinsOf("v2.9.4", text);
+    // The same release label, one flag changed in one controller.
+    const tampered = text.replace("- --watch-all-namespaces=true", "- --watch-all-namespaces=true\n        - --no-remote-bases=false");
+    assert.notEqual(tampered, text);
+    const server = await releaseServer({ "/releases/v2.9.4/install.yaml": tampered });
+    const differs = (source: string, key: string) => (e: Error) => {
+      assert.ok(e instanceof InstallManifestError);
+      assert.match(
+        e.message,
+        new RegExp(
+          `^${key}: ${source.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is not Flux v2\\.9\\.4 as released: Deployment/flux-system/\\S+ differ from the release's objects \\(pinned SHA-256\\)`,
+        ),
+      );
+      return true;
+    };
+    try {
+      await assert.rejects(
+        loadInstallManifest(choice("v2.9.4", ""), { cacheDir, baseUrl: server.baseUrl, pins }),
+        differs(`${server.baseUrl}/v2.9.4/install.yaml`, "flux-multi-tenancy:flux.version"),
+      );
+      assert.deepEqual(fs.readdirSync(cacheDir), [], "a download that does not match is not cached");
+      const cached = path.join(cacheDir, "flux", "v2.9.4", "install.yaml");
+      fs.mkdirSync(path.dirname(cached), { recursive: true });
+      fs.writeFileSync(cached, tampered);
+      await assert.rejects(
+        loadInstallManifest(choice("v2.9.4", ""), { cacheDir, baseUrl: server.baseUrl, pins }),
+        differs(cached, "flux-multi-tenancy:flux.version"),
+      );
+      const given = path.join(cacheDir, "given.yaml");
+      fs.writeFileSync(given, tampered);
+      await assert.rejects(loadInstallManifest(choice("v2.9.4", given), { cacheDir, pins }), differs(given, "flux-multi-tenancy:flux.manifests"));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("an unknown release needs its digest in config, which the file's bytes must match", async () => {
+    const file = path.join(cacheDir, "install.yaml");
+    const text = syntheticInstallManifest("v2.9.9");
+    fs.writeFileSync(file, text);
+    await assert.rejects(loadInstallManifest(choice("v2.9.9", file), { cacheDir, pins: {} }), {
+      message: `flux-multi-tenancy:flux.manifestsSha256: Flux v2.9.9 has no digests pinned in this program (it pins ), so ${file} cannot be checked; set flux.manifestsSha256 to the SHA-256 of that release's install.yaml (the release's flux_2.9.9_checksums.txt lists it).`,
+    });
+    const sha = createHash("sha256").update(text).digest("hex");
+    assert.equal((await loadInstallManifest(choice("v2.9.9", file, { manifestsSha256: sha }), { cacheDir, pins: {} })).text, text);
+    const wrong = "0".repeat(64);
+    await assert.rejects(loadInstallManifest(choice("v2.9.9", file, { manifestsSha256: wrong }), { cacheDir, pins: {} }), {
+      message: `flux-multi-tenancy:flux.manifestsSha256: ${file} has SHA-256 ${sha}, not ${wrong}: it is not the manifest you checked; get Flux v2.9.9's install.yaml again and compare it with the release's checksums file, or correct flux.manifestsSha256.`,
+    });
+    // A manifest of another release is named as such, before any digest.
+    await assert.rejects(loadInstallManifest(choice("v2.9.4", file), { cacheDir }), /is Flux v2\.9\.9 but flux\.version is v2\.9\.4/);
+  });
+
+  for (const version of ["v2.9.4", "v2.7.5"]) {
+    it(`the pinned digests are the objects of Flux ${version} as flux bootstrap wrote them (the real manifest passes; extras need a digest)`, async function () {
+      const file = requirePath(this, fluxFixture(`gotk-components-${version}.yaml`), `the Flux ${version} fixture`);
+      const text = fs.readFileSync(file, "utf8");
+      assert.deepEqual(pinsOf(version, text), { [version]: PINNED_OBJECT_DIGESTS[version] });
+      assert.equal((await loadInstallManifest(choice(version, file), { cacheDir })).text, text);
+      const extras = text.replace(/app\.kubernetes\.io\/component: helm-controller/g, "app.kubernetes.io/component: source-watcher");
+      fs.writeFileSync(path.join(cacheDir, "x.yaml"), extras);
+      await assert.rejects(
+        loadInstallManifest(
+          choice(version, path.join(cacheDir, "x.yaml"), {
+            components: ["source-controller", "kustomize-controller", "notification-controller"],
+            componentsExtra: ["source-watcher"],
+          }),
+          { cacheDir },
+        ),
+        /^InstallManifestError: flux-multi-tenancy:flux\.manifestsSha256: .* holds objects this program has no digest of for Flux v\d\.\d\.\d \(|is not Flux .* as released/,
+      );
+    });
+  }
 
   it("says how to work offline when neither a download nor a cached copy exists", async () => {
     const server = await releaseServer({});
     try {
-      await assert.rejects(loadInstallManifest({ version: "v2.9.4", manifests: "" }, { cacheDir, baseUrl: server.baseUrl }), (e: Error) => {
+      await assert.rejects(loadInstallManifest(choice("v2.9.4", ""), { cacheDir, baseUrl: server.baseUrl }), (e: Error) => {
         assert.ok(e instanceof InstallManifestUnavailable);
         assert.equal(
           e.message,
@@ -71,7 +171,7 @@ describe("Flux install manifest source", () => {
   });
 
   it("names the missing local file and the alternative", async () => {
-    await assert.rejects(loadInstallManifest({ version: "v2.9.4", manifests: "missing.yaml" }, { baseDir: cacheDir }), {
+    await assert.rejects(loadInstallManifest(choice("v2.9.4", "missing.yaml"), { baseDir: cacheDir }), {
       message: `flux-multi-tenancy:flux.manifests: cannot read "missing.yaml" (ENOENT); give the path of Flux's install.yaml for v2.9.4, or set it to "" to download https://github.com/fluxcd/flux2/releases/download/v2.9.4/install.yaml.`,
     });
   });

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { measureGitHubBudget, type GitHubBudget } from "../bench/githubBudget";
 import { generatedTenants } from "../bench/stack";
-import { stackRaw, syntheticInstallManifest } from "./helpers";
+import { localManifest, stackRaw, syntheticInstallManifest } from "./helpers";
 
 describe("GitHub API budget", () => {
   const budgets = new Map<number, GitHubBudget>();
@@ -18,7 +18,7 @@ describe("GitHub API budget", () => {
     fs.writeFileSync(manifest, syntheticInstallManifest("v2.9.4"));
     const raw = await stackRaw("staging");
     for (const n of [1, 20]) {
-      budgets.set(n, await measureGitHubBudget(n, (count) => ({ ...raw, flux: { manifests: manifest }, tenants: generatedTenants(count) })));
+      budgets.set(n, await measureGitHubBudget(n, (count) => ({ ...raw, flux: localManifest(manifest), tenants: generatedTenants(count) })));
     }
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { type Registered, registered, runProgram } from "./mocks";
-import { stackRaw, syntheticInstallManifest } from "./helpers";
+import { localManifest, stackRaw, syntheticInstallManifest } from "./helpers";
 import { githubRepositoryProvider } from "../components/providers/githubRepository";
 import { gitCommitProvider } from "../components/providers/gitCommit";
 
@@ -21,7 +21,7 @@ before(() => {
 /** Runs a shipped stack file (optionally changed) under mocks, with a local install manifest. */
 async function run(stack: string, patch: (raw: Record<string, any>) => void = () => undefined) {
   const raw = structuredClone(await stackRaw(stack)) as Record<string, any>;
-  raw.flux = { ...(raw.flux ?? {}), manifests: manifest };
+  raw.flux = { ...(raw.flux ?? {}), ...localManifest(manifest) };
   patch(raw);
   const secrets: Record<string, string> = raw.cluster?.provider === "existing" ? { kubeconfig: KUBECONFIG } : {};
   return runProgram(stack, raw, secrets);
@@ -429,7 +429,7 @@ describe("resource graph", () => {
 
     it("pushes with the user's key, generates Flux's key for the user to register, and touches GitHub not at all", async () => {
       const raw = structuredClone(await stackRaw("staging")) as Record<string, any>;
-      raw.flux = { ...(raw.flux ?? {}), manifests: manifest };
+      raw.flux = { ...(raw.flux ?? {}), ...localManifest(manifest) };
       gitFleet(raw);
       const { resources, outputs } = await runProgram("staging", raw, { fleetSshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\npush\n" });
       assert.deepEqual(

@@ -1,5 +1,6 @@
 // Shared test helpers: stack configs, a synthetic Flux install manifest, the optional shared fixtures.
 import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -52,6 +53,14 @@ export const ALL_COMPONENTS = [...FLUX_COMPONENTS, ...FLUX_COMPONENTS_EXTRA];
  * A small install manifest shaped like Flux's: the labelled namespace, then per component a
  * ServiceAccount and a Deployment whose first container has args (what the lockdown patches).
  */
+/**
+ * flux config for a local install manifest the program has no digests pinned for (a synthetic one): the file and
+ * its SHA-256, as a user gives a manifest they checked.
+ */
+export function localManifest(file: string): { manifests: string; manifestsSha256: string } {
+  return { manifests: file, manifestsSha256: createHash("sha256").update(fs.readFileSync(file)).digest("hex") };
+}
+
 export function syntheticInstallManifest(version = "v2.9.4", components: readonly string[] = ALL_COMPONENTS): string {
   const labels = (extra: string) =>
     `  labels:\n    app.kubernetes.io/instance: flux-system\n    app.kubernetes.io/part-of: flux\n${extra}    app.kubernetes.io/version: ${version}\n`;

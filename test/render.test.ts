@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main, renderStack } from "../render";
-import { fluxFixture, PROJECT_DIR, requirePath, syntheticInstallManifest } from "./helpers";
+import { fluxFixture, localManifest, PROJECT_DIR, requirePath, syntheticInstallManifest } from "./helpers";
 
 function listFiles(dir: string): string[] {
   return fs
@@ -32,18 +32,26 @@ async function run(argv: string[], projectDir = PROJECT_DIR): Promise<{ code: nu
 describe("render command", () => {
   let tmp: string;
   let manifest: string;
+  /** A local manifest the program has no pins for (synthetic): given with its SHA-256, as a user gives one they checked. */
+  let given: string[];
   beforeEach(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
     manifest = path.join(tmp, "install.yaml");
     fs.writeFileSync(manifest, syntheticInstallManifest("v2.9.4"));
+    given = ["--flux-manifests", manifest, "--flux-manifests-sha256", localManifest(manifest).manifestsSha256];
   });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it("writes exactly the tree the program renders, offline from a local manifest", async () => {
     const out = path.join(tmp, "out");
-    const result = await run(["--stack", "staging", "--out", out, "--flux-manifests", manifest]);
+    const result = await run(["--stack", "staging", "--out", out, ...given]);
     assert.equal(result.code, 0, result.err);
-    const { tree } = await renderStack({ stack: "staging", projectDir: PROJECT_DIR, fluxManifests: manifest });
+    const { tree } = await renderStack({
+      stack: "staging",
+      projectDir: PROJECT_DIR,
+      fluxManifests: manifest,
+      fluxManifestsSha256: localManifest(manifest).manifestsSha256,
+    });
     assert.deepEqual(listFiles(out), Object.keys(tree).sort());
     for (const [file, text] of Object.entries(tree)) assert.equal(fs.readFileSync(path.join(out, file), "utf8"), text, file);
     assert.equal(result.out, `rendered ${Object.keys(tree).length} files for stack staging (Flux v2.9.4 from ${manifest}) into ${out}`);
@@ -69,7 +77,7 @@ describe("render command", () => {
       "config:\n  flux-multi-tenancy:fleet:\n    owner: my-org\n  flux-multi-tenancy:policies:\n    engine: none\n  flux-multi-tenancy:tenants:\n    - name: Dev_Team\n",
     );
     const out = path.join(tmp, "out");
-    const result = await run(["--stack", "bad", "--out", out, "--flux-manifests", manifest], project);
+    const result = await run(["--stack", "bad", "--out", out, ...given], project);
     assert.equal(result.code, 1);
     assert.equal(
       result.err,
@@ -87,6 +95,14 @@ describe("render command", () => {
     assert.equal(fs.existsSync(out), false);
   });
 
+  it("a local manifest that is not the release (no digest given, none pinned that it matches): exit 1, nothing written", async () => {
+    const out = path.join(tmp, "out");
+    const result = await run(["--stack", "staging", "--out", out, "--flux-manifests", manifest]);
+    assert.equal(result.code, 1);
+    assert.match(result.err, /^render: flux-multi-tenancy:flux\.manifests: .* is not Flux v2\.9\.4 as released: /);
+    assert.equal(fs.existsSync(out), false);
+  });
+
   it("an unknown stack names the missing stack file", async () => {
     const result = await run(["--stack", "nope", "--out", path.join(tmp, "out"), "--flux-manifests", manifest]);
     assert.equal(result.code, 1);
@@ -100,11 +116,11 @@ describe("render command", () => {
     const out = path.join(tmp, "out");
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, "stale.yaml"), "old");
-    const refused = await run(["--stack", "staging", "--out", out, "--flux-manifests", manifest]);
+    const refused = await run(["--stack", "staging", "--out", out, ...given]);
     assert.equal(refused.code, 1);
     assert.equal(refused.err, `render: --out ${out} is not empty; choose an empty directory, or add --clean to replace its content.`);
     assert.ok(fs.existsSync(path.join(out, "stale.yaml")));
-    const cleaned = await run(["--stack", "staging", "--out", out, "--flux-manifests", manifest, "--clean"]);
+    const cleaned = await run(["--stack", "staging", "--out", out, ...given, "--clean"]);
     assert.equal(cleaned.code, 0, cleaned.err);
     assert.ok(!fs.existsSync(path.join(out, "stale.yaml")));
     assert.ok(fs.existsSync(path.join(out, "clusters/staging/tenants.yaml")));

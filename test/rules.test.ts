@@ -16,7 +16,7 @@ import {
 } from "../policy/rules";
 import { bootstrapObjects, renderTenantStarter } from "../manifests";
 import { outputsFor, runProgram } from "./mocks";
-import { render, stackConfig, stackRaw, syntheticInstallManifest } from "./helpers";
+import { localManifest, render, stackConfig, stackRaw, syntheticInstallManifest } from "./helpers";
 
 const ks = (ns: string, spec: object): ObjectView => ({ kind: "Kustomization", metadata: { name: "app", namespace: ns }, spec });
 const deployment = (name: string, args: string[]): ObjectView => ({
@@ -127,7 +127,7 @@ describe("tenant-isolation rules", () => {
 
       const manifest = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rules-")), "install.yaml");
       fs.writeFileSync(manifest, syntheticInstallManifest());
-      const raw = { ...(await stackRaw(stack)), flux: { manifests: manifest } } as Record<string, unknown>;
+      const raw = { ...(await stackRaw(stack)), flux: localManifest(manifest) } as Record<string, unknown>;
       const { resources } = await runProgram(stack, raw, stack === "production" ? { kubeconfig: "apiVersion: v1\n" } : {});
       const views: ResourceView[] = resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
       assert.ok(views.some((v) => v.type.endsWith("RepositoryDeployKey")));
