@@ -122,8 +122,8 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     return name === "team-a" ? plainTenantFiles(t.namespace, ENV) : helmTenantFiles(t.namespace, ENV, t.name, t.name);
   }
 
-  /** The program's wait; the time each took goes into `steps` when given. */
-  async function waitReadyAt(resource: string, namespace: string, name: string, revision: string, steps?: string[]) {
+  /** The program's wait (with the key to register as its hint, when given); the time each took goes into `steps` when given. */
+  async function waitReadyAt(resource: string, namespace: string, name: string, revision: string, steps?: string[], hint = "") {
     const t = Date.now();
     const r = await fluxReadyProvider.create!({
       kubeconfig,
@@ -138,7 +138,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       gitUrl: "",
       sshKey: "",
       knownHosts: "",
-      hint: "",
+      hint,
     });
     steps?.push(`${name === FLUX_SYSTEM && resource === GIT_REPOSITORIES ? "source" : name} ${((Date.now() - t) / 1000).toFixed(1)}s`);
     return r;
@@ -563,28 +563,11 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
         const rotated = await sshKeyPair(keys, `team-a-rotated-${attempt}`);
         await secret(rotated);
         const hint = `Register this public key, read-only, on its Git host, then run pulumi up again:\n  ${t.repository.type === "url" ? t.repository.url : ""}: ${rotated.publicKey}`;
-        await assert.rejects(
-          fluxReadyProvider.create!({
-            kubeconfig,
-            resource: GIT_REPOSITORIES,
-            namespace: t.namespace,
-            name: t.name,
-            revision: "",
-            timeoutSeconds: WAIT_SECONDS,
-            repository: "",
-            token: "",
-            apiUrl: "",
-            gitUrl: "",
-            sshKey: "",
-            knownHosts: "",
-            hint,
-          }),
-          (e: Error) => {
-            assert.match(e.message, /^GitRepository team-a\/team-a cannot read its repository: .*unable to authenticate/s, `attempt ${attempt}`);
-            assert.ok(e.message.endsWith(hint), `attempt ${attempt}: ${e.message}`);
-            return true;
-          },
-        );
+        await assert.rejects(waitReadyAt(GIT_REPOSITORIES, t.namespace, t.name, "", undefined, hint), (e: Error) => {
+          assert.match(e.message, /^GitRepository team-a\/team-a cannot read its repository: .*unable to authenticate/s, `attempt ${attempt}`);
+          assert.ok(e.message.endsWith(hint), `attempt ${attempt}: ${e.message}`);
+          return true;
+        });
       }
       await secret(tenantKeys[t.name]);
       await waitReadyAt(GIT_REPOSITORIES, t.namespace, t.name, "");
