@@ -1,7 +1,6 @@
 // The one reader of stack config: raw values in, a typed, validated, frozen StackConfig out.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { githubSshUrl } from "./manifests/fluxSystem";
 import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA, sourceAdmitted, STARTER_CHART_REPOSITORY } from "./manifests/labels";
 
 export { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA };
@@ -145,6 +144,18 @@ export interface GitHubTenantRepository {
   readonly owner: string;
   readonly name: string;
   readonly create: boolean;
+  /** The SSH URL Flux clones, on the configured GitHub host. */
+  readonly url: string;
+}
+
+/** The GitHub every GitHub repository of the stack is on: github.com, or a GitHub Enterprise Server. */
+export interface GitHubConfig {
+  /** Web and SSH host name: github.com, or the server's (github.example.com). */
+  readonly host: string;
+  /** REST API URL: "" on github.com (api.github.com), else https://<host>/api/v3 unless given; GraphQL is beside it. */
+  readonly apiUrl: string;
+  /** Port of the host's SSH service, where Flux clones. */
+  readonly sshPort: number;
 }
 
 /** Any Git URL: used as it is (e.g. a public HTTPS repository), or over SSH with a key the program generates. */
@@ -173,6 +184,7 @@ export interface StackConfig {
   readonly environment: string;
   readonly cluster: ClusterConfig;
   readonly flux: FluxConfig;
+  readonly github: GitHubConfig;
   readonly fleet: FleetConfig;
   readonly policies: PoliciesConfig;
   readonly reconcile: ReconcileConfig;
@@ -205,6 +217,7 @@ export const DEFAULTS = {
     defaultServiceAccount: "default",
     workloadIdentityLockdown: false,
   },
+  github: { host: "github.com", apiUrl: "", sshPort: 22 },
   fleet: { provider: "github", url: "", owner: "", repository: "fleet-infra", branch: "main", visibility: "private", create: true },
   policies: {
     engine: "kyverno",
@@ -436,14 +449,15 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
 
   const cluster = readCluster(r, environment);
   const flux = readFlux(r, environment);
-  const fleet = readFleet(r);
+  const github = readGitHub(r);
+  const fleet = readFleet(r, github);
   const beforePolicies = r.problems.length;
   const policies = readPolicies(r);
   const policiesValid = r.problems.length === beforePolicies;
   const reconcile = readReconcile(r);
-  const tenants = readTenants(r, fleet, environment, policies.engine);
+  const tenants = readTenants(r, fleet, github, environment, policies.engine);
   crossCheck(r, { flux, fleet, policies, tenants, policiesValid });
-  const knownHosts = readKnownHosts(r, raw.knownHosts ?? DEFAULTS.knownHosts, fleet, tenants);
+  const knownHosts = readKnownHosts(r, raw.knownHosts ?? DEFAULTS.knownHosts, fleet, github, tenants);
   // A date typed as 20261124 arrives as a number: any plain value rotates.
   const rotation = raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation;
   const deployKeyRotation = r.string("deployKeyRotation", typeof rotation === "number" && Number.isFinite(rotation) ? String(rotation) : rotation, true);
@@ -455,6 +469,7 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     environment,
     cluster,
     flux,
+    github,
     fleet,
     policies,
     reconcile,
@@ -656,7 +671,49 @@ function readFlux(r: Reader, environment: string): FluxConfig {
   return { version, components, componentsExtra, path: fluxPath ?? "", manifests, manifestsSha256, defaultServiceAccount, workloadIdentityLockdown };
 }
 
-function readFleet(r: Reader): FleetConfig {
+/** The SSH URL Flux clones a GitHub repository with (the deploy key authenticates it), on the configured host ("" while the host is refused). */
+export function githubSshUrl(github: Pick<GitHubConfig, "host" | "sshPort">, owner: string, repository: string): string {
+  if (!HOST_NAME.test(github.host)) return "";
+  return `ssh://git@${github.host}${github.sshPort === 22 ? "" : `:${github.sshPort}`}/${owner}/${repository}`;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function readGitHub(r: Reader): GitHubConfig {
+  const g = r.object("github", { ...DEFAULTS.github } as Raw);
+  const host = r.string("github.host", g.host).toLowerCase();
+  if (host !== "" && !HOST_NAME.test(host)) {
+    r.fail("github.host", g.host, "is not a host name", 'give the GitHub host alone, e.g. "github.example.com" (no scheme, port or path)');
+  }
+  const onGitHubCom = host === "github.com";
+  let apiUrl = r.string("github.apiUrl", g.apiUrl, true).replace(/\/+$/, "");
+  if (onGitHubCom && (apiUrl === "https://api.github.com" || apiUrl === "")) {
+    apiUrl = ""; // api.github.com, as every stack before this key
+  } else if (apiUrl === "") {
+    apiUrl = `https://${host}/api/v3`;
+  } else if (!r.credentials("github.apiUrl", apiUrl, "remove them: the program reads the token from github:token or GITHUB_TOKEN")) {
+    let u: URL | undefined;
+    try {
+      u = new URL(apiUrl);
+    } catch {
+      u = undefined;
+    }
+    if (!u || u.protocol !== "https:") {
+      r.fail(
+        "github.apiUrl",
+        g.apiUrl,
+        "is not an https:// URL, so the token would cross the network in clear",
+        `give the server's REST API URL, e.g. "https://${onGitHubCom ? "api.github.com" : `${host || "github.example.com"}/api/v3`}"`,
+      );
+    }
+  }
+  const sshPort = typeof g.sshPort === "number" && Number.isInteger(g.sshPort) && g.sshPort >= 1 && g.sshPort <= 65535 ? g.sshPort : 22;
+  if (sshPort !== g.sshPort)
+    r.fail("github.sshPort", g.sshPort, "is not a TCP port", "give the port of the host's SSH service (22 unless its admins moved it)");
+  return { host, apiUrl, sshPort };
+}
+
+function readFleet(r: Reader, github: GitHubConfig): FleetConfig {
   const given = r.raw.fleet;
   const f = r.object("fleet", { ...DEFAULTS.fleet } as Raw);
   const provider = r.oneOf("fleet.provider", f.provider, FLEET_PROVIDERS);
@@ -697,7 +754,7 @@ function readFleet(r: Reader): FleetConfig {
   }
   const visibility = r.oneOf("fleet.visibility", f.visibility, VISIBILITIES);
   const create = r.boolean("fleet.create", f.create);
-  return { provider, url: githubSshUrl(owner, repository), owner, repository, branch, visibility, create };
+  return { provider, url: githubSshUrl(github, owner, repository), owner, repository, branch, visibility, create };
 }
 
 /** An ssh:// URL naming a repository on a host: what Flux clones with an SSH key. */
@@ -726,7 +783,7 @@ export function knownHostsName(url: string): string {
 const KNOWN_HOSTS_LINE = /^(@\S+\s+)?(\S+)\s+(ssh-|ecdsa-|sk-)\S+\s+[A-Za-z0-9+/=]+(\s.*)?$/;
 
 /** known_hosts for the SSH hosts other than github.com: well formed, with a line for every such host Flux clones from. */
-function readKnownHosts(r: Reader, value: unknown, fleet: FleetConfig, tenants: readonly TenantConfig[]): string {
+function readKnownHosts(r: Reader, value: unknown, fleet: FleetConfig, github: GitHubConfig, tenants: readonly TenantConfig[]): string {
   const text = r.string("knownHosts", value, true);
   const lines = text
     .split("\n")
@@ -750,6 +807,9 @@ function readKnownHosts(r: Reader, value: unknown, fleet: FleetConfig, tenants: 
     if (t.repository.type === "url" && t.repository.deployKey && t.repository.url.startsWith("ssh://"))
       needed.push([`tenants[${i}].repository.url`, t.repository.url]);
   });
+  // A GitHub Enterprise Server's host keys are its own: only github.com's are built in.
+  const onGitHub = fleet.provider === "github" || tenants.some((t) => t.repository.type === "github");
+  if (onGitHub && github.host !== "github.com" && HOST_NAME.test(github.host)) needed.push(["github.host", githubSshUrl(github, "o", "r")]);
   // Hashed names cannot be matched without the host key; Flux reports a mismatch at its first clone.
   if (hashed) return lines.join("\n") + (lines.length > 0 ? "\n" : "");
   for (const [key, url] of needed) {
@@ -832,7 +892,7 @@ function readReconcile(r: Reader): ReconcileConfig {
 
 const TENANT_FIELDS = ["name", "namespace", "repository", "branch", "path"];
 
-function readTenants(r: Reader, fleet: FleetConfig, environment: string, engine: PolicyEngine): TenantConfig[] {
+function readTenants(r: Reader, fleet: FleetConfig, github: GitHubConfig, environment: string, engine: PolicyEngine): TenantConfig[] {
   const value = r.raw.tenants ?? DEFAULTS.tenants;
   if (!Array.isArray(value)) {
     r.fail("tenants", value, "is not a list", "set a YAML list of tenants ([] for none)");
@@ -852,7 +912,7 @@ function readTenants(r: Reader, fleet: FleetConfig, environment: string, engine:
     if (platformNamespace(namespace, engine)) {
       r.fail(`${key}.namespace`, namespace, "is reserved for the platform", "give the tenant a namespace of its own");
     }
-    const repository = readTenantRepository(r, `${key}.repository`, t.repository, fleet, name);
+    const repository = readTenantRepository(r, `${key}.repository`, t.repository, fleet, github, name);
     const branch = gitBranch(r, `${key}.branch`, t.branch ?? "main");
     const tenantPath =
       r.repoPath(`${key}.path`, t.path ?? `./${environment}`, true, `use a directory inside the tenant repository, e.g. "./${environment}"`) ?? "";
@@ -874,7 +934,7 @@ function readTenants(r: Reader, fleet: FleetConfig, environment: string, engine:
   return tenants;
 }
 
-function readTenantRepository(r: Reader, key: string, value: unknown, fleet: FleetConfig, tenant: string): TenantRepository {
+function readTenantRepository(r: Reader, key: string, value: unknown, fleet: FleetConfig, github: GitHubConfig, tenant: string): TenantRepository {
   if (value === undefined && fleet.provider === "git") {
     r.fail(
       key,
@@ -928,7 +988,7 @@ function readTenantRepository(r: Reader, key: string, value: unknown, fleet: Fle
     r.fail(`${key}.name`, v.name, "is not a GitHub repository name", "use letters, digits, '.', '_' and '-'");
   }
   const create = r.boolean(`${key}.create`, v.create ?? true);
-  return { type: "github", owner, name, create };
+  return { type: "github", owner, name, create, url: githubSshUrl(github, owner, name) };
 }
 
 /** The repository a URL names, for comparing: scheme, user and `.git` aside, host lower-cased. */
@@ -958,7 +1018,7 @@ function crossCheck(
   const enforced = c.policiesValid && engine !== "none" && validationFailureAction === "Enforce" && allowedSourcePrefixes.length > 0;
   c.tenants.forEach((t, i) => {
     const repo = t.repository;
-    const url = repo.type === "github" ? githubSshUrl(repo.owner, repo.name) : repo.url;
+    const url = repo.url;
     // What is already refused (a bad URL, a second tenant of one name) is not reported again here.
     if (!GIT_URL.test(url) || url.startsWith("http://") || c.tenants.findIndex((o) => o.name === t.name) !== i) return;
     const key = repositoryKey(url);

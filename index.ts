@@ -1,5 +1,4 @@
 // Wiring only: read the stack config, render the fleet tree, build the components, export what a stack reports.
-import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { createCluster, DeployKey, FleetRepository, FluxBootstrap, SshFleetRepository, Tenant } from "./components";
 import { tenantSource } from "./manifests/tenants";
@@ -18,18 +17,10 @@ function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: Return
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
   const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
 
-  // One explicit GitHub provider per owner; the token comes from github:token or GITHUB_TOKEN.
+  // Every GitHub object goes through the program's own client: github:token when the stack has one, else GITHUB_TOKEN.
   const token = new pulumi.Config("github").getSecret("token") ?? pulumi.output("");
-  const owners = [
-    ...(config.fleet.provider === "github" ? [config.fleet.owner] : []),
-    ...config.tenants.flatMap((t) => (t.repository.type === "github" ? [t.repository.owner] : [])),
-  ];
-  const githubProviders = new Map(
-    [...new Set(owners)].map((owner) => [
-      owner,
-      new github.Provider(`github-${owner}`, { owner, token: token.apply((t) => t || undefined) as pulumi.Output<string> }),
-    ]),
-  );
+  // A GitHub Enterprise Server's host keys are in knownHosts; github.com's are built in (and a github.com stack's Secrets stay as they were).
+  const githubKnownHosts = config.github.host === "github.com" ? "" : config.knownHosts;
 
   const k8sCluster = createCluster("cluster", config.cluster, kubeconfig);
   // The fleet on GitHub (repository and deploy key through the API), or on any Git server over SSH.
@@ -46,7 +37,9 @@ function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: Return
           overwriteShared: overwriteSharedFiles,
           keyRotation: config.deployKeyRotation,
           token,
-          githubProvider: githubProviders.get(config.fleet.owner)!,
+          github: config.github,
+          url: config.fleet.url,
+          knownHosts: githubKnownHosts,
         })
       : new SshFleetRepository("fleet", {
           url: config.fleet.url,
@@ -113,7 +106,8 @@ function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: Return
         environment: config.environment,
         kubeconfig: k8sCluster.kubeconfig,
         k8sProvider: k8sCluster.provider,
-        githubProvider: t.repository.type === "github" ? githubProviders.get(t.repository.owner) : undefined,
+        github: config.github,
+        knownHosts: githubKnownHosts,
         tenantsReady: flux.tenantsReady,
         keyRotation: config.deployKeyRotation,
         token,

@@ -1,17 +1,28 @@
 // A Flux SSH key pair, registered as a read-only GitHub deploy key (or exported for registering on another Git host), and the Secret data it goes with.
-import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { gitSshSecretData } from "../manifests/knownHosts";
+import { GitHubDeployKeyResource } from "./providers/githubDeployKey";
 import { SshKeyResource } from "./providers/sshKey";
 
+/** Where a key is registered on GitHub, and how the program reaches it. */
+export interface GitHubRegistration {
+  /** GitHub user or organisation. */
+  readonly owner: string;
+  readonly repository: pulumi.Input<string>;
+  /** GitHub token; "" for GITHUB_TOKEN. */
+  readonly token: pulumi.Input<string>;
+  /** GitHub API URL; "" for api.github.com. */
+  readonly apiUrl: string;
+}
+
 export interface DeployKeyArgs {
-  /** GitHub repository name (in the provider's owner); unset for a key the user registers on another Git host. */
-  readonly repository?: pulumi.Input<string>;
+  /** The GitHub repository to register the key on, read-only; unset for a key the user registers on another Git host. */
+  readonly github?: GitHubRegistration;
   /** Title shown on GitHub. */
   readonly title: pulumi.Input<string>;
   /** Changing it replaces the key pair, the deploy key and every Secret holding them, in one up. */
   readonly rotation: pulumi.Input<string>;
-  /** known_hosts lines of Git hosts besides github.com; default none. */
+  /** known_hosts lines of the Git hosts besides github.com (a GitHub Enterprise Server's too); default none. */
   readonly knownHosts?: string;
   /** Resources the key must wait for (the repository check). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -26,11 +37,20 @@ export class DeployKey extends pulumi.ComponentResource {
   constructor(name: string, args: DeployKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flux-multi-tenancy:index:DeployKey", name, {}, opts);
     const key = new SshKeyResource(`${name}-identity`, { rotation: args.rotation }, { parent: this });
-    if (args.repository !== undefined) {
-      new github.RepositoryDeployKey(
+    if (args.github !== undefined) {
+      // Keys registered by pulumi-github before are taken over under the alias: no key is replaced.
+      new GitHubDeployKeyResource(
         `${name}-deploy-key`,
-        { repository: args.repository, title: args.title, key: key.publicKeyOpenssh, readOnly: true },
-        { parent: this, dependsOn: args.dependsOn },
+        {
+          owner: args.github.owner,
+          repository: args.github.repository,
+          title: args.title,
+          key: key.publicKeyOpenssh,
+          readOnly: true,
+          token: pulumi.secret(args.github.token),
+          apiUrl: args.github.apiUrl,
+        },
+        { parent: this, dependsOn: args.dependsOn, aliases: [{ type: "github:index/repositoryDeployKey:RepositoryDeployKey" }] },
       );
     }
     this.publicKey = key.publicKeyOpenssh;

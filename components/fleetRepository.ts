@@ -1,9 +1,9 @@
 // The fleet repository on GitHub: created (private) or adopted, this stack's files committed, a read-only deploy key for Flux.
-import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { githubSshUrl } from "../manifests/fluxSystem";
+import type { GitHubConfig } from "../config";
 import { DeployKey } from "./deployKey";
 import { GitCommitResource } from "./providers/gitCommit";
+import { GitHubDefaultBranchResource } from "./providers/githubDefaultBranch";
 import { GitHubRepositoryResource } from "./providers/githubRepository";
 
 export interface FleetRepositoryArgs {
@@ -24,10 +24,14 @@ export interface FleetRepositoryArgs {
   readonly overwriteShared?: boolean;
   /** Deploy key rotation trigger (default ""). */
   readonly keyRotation?: pulumi.Input<string>;
-  /** GitHub token for the commit provider; "" reads GITHUB_TOKEN. */
+  /** GitHub token (github:token); "" for GITHUB_TOKEN. */
   readonly token: pulumi.Input<string>;
-  /** The GitHub provider of `owner`. */
-  readonly githubProvider: github.Provider;
+  /** The GitHub the repository is on: github.com or a GitHub Enterprise Server. */
+  readonly github: GitHubConfig;
+  /** The SSH URL Flux clones (the fleet's, from config). */
+  readonly url: string;
+  /** known_hosts lines of other SSH hosts (a GitHub Enterprise Server's), for Flux's Secret. */
+  readonly knownHosts?: string;
 }
 
 export class FleetRepository extends pulumi.ComponentResource {
@@ -45,7 +49,6 @@ export class FleetRepository extends pulumi.ComponentResource {
 
   constructor(name: string, args: FleetRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flux-multi-tenancy:index:FleetRepository", name, {}, opts);
-    const gh = { parent: this, provider: args.githubProvider };
     // Created with a first commit (an empty repository takes no commits through the Git API), or found again when it
     // is the one this program created before; never deleted: every stack of the fleet may read it.
     const repo = args.create
@@ -57,13 +60,13 @@ export class FleetRepository extends pulumi.ComponentResource {
             visibility: args.visibility ?? "private",
             description: "Fleet repository: Flux multi-tenancy layout",
             token: pulumi.secret(args.token),
-            apiUrl: "",
+            apiUrl: args.github.apiUrl,
           },
           { parent: this },
         )
       : undefined;
-    this.url = githubSshUrl(args.owner, args.repository);
-    this.htmlUrl = pulumi.output(`https://github.com/${args.owner}/${args.repository}`);
+    this.url = args.url;
+    this.htmlUrl = pulumi.output(`https://${args.github.host}/${args.owner}/${args.repository}`);
     this.commit = new GitCommitResource(
       `${name}-commit`,
       {
@@ -74,23 +77,30 @@ export class FleetRepository extends pulumi.ComponentResource {
         message: `flux-multi-tenancy: ${args.environment}`,
         overwriteShared: args.overwriteShared ?? false,
         token: pulumi.secret(args.token),
-        apiUrl: "",
+        apiUrl: args.github.apiUrl,
       },
       { parent: this },
     );
     this.revision = this.commit.revision;
     if (repo) {
       // The branch Flux syncs is the repository's default (pull requests, the GitHub UI); the commit made it exist.
-      new github.BranchDefault(
+      // pulumi-github's default branch, set before, is taken over under the alias; kept on delete, as it was.
+      new GitHubDefaultBranchResource(
         `${name}-default-branch`,
-        { repository: repo.name, branch: args.branch },
-        { ...gh, dependsOn: [this.commit], retainOnDelete: true },
+        { owner: args.owner, repository: repo.name, branch: args.branch, token: pulumi.secret(args.token), apiUrl: args.github.apiUrl },
+        { parent: this, dependsOn: [this.commit], aliases: [{ type: "github:index/branchDefault:BranchDefault" }] },
       );
     }
     this.deployKey = new DeployKey(
       `${name}-flux`,
-      { repository: repo ? repo.name : args.repository, title: `flux-${args.environment}`, rotation: args.keyRotation ?? "", dependsOn: [this.commit] },
-      { parent: this, providers: [args.githubProvider] },
+      {
+        github: { owner: args.owner, repository: repo ? repo.name : args.repository, token: args.token, apiUrl: args.github.apiUrl },
+        title: `flux-${args.environment}`,
+        rotation: args.keyRotation ?? "",
+        knownHosts: args.knownHosts,
+        dependsOn: [this.commit],
+      },
+      { parent: this },
     );
     this.secretData = this.deployKey.secretData;
     this.registerOutputs({ url: this.url, htmlUrl: this.htmlUrl, revision: this.revision });

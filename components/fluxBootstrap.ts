@@ -102,7 +102,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
           ...(config.fleet.provider === "github"
             ? { repository: `${config.fleet.owner}/${config.fleet.repository}`, token: pulumi.secret(args.githubToken), gitUrl: "", sshKey: "" }
             : { repository: "", token: "", gitUrl: config.fleet.url, sshKey: pulumi.secret(args.fleetPushKey ?? "") }),
-          apiUrl: "",
+          apiUrl: config.fleet.provider === "github" ? config.github.apiUrl : "",
           knownHosts: config.knownHosts,
           hint,
         },

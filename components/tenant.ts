@@ -1,8 +1,7 @@
 // One tenant: its repository (created once and seeded, or adopted), a read-only deploy key, the SSH Secret Flux clones with, the wait.
-import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TenantConfig } from "../config";
+import type { GitHubConfig, TenantConfig } from "../config";
 import { tenantGitSecretName, tenantSource } from "../manifests/tenants";
 import { renderTenantStarter } from "../manifests/tenantStarter";
 import { DeployKey } from "./deployKey";
@@ -17,8 +16,10 @@ export interface TenantArgs {
   /** Secret kubeconfig, for the wait. */
   readonly kubeconfig: pulumi.Input<string>;
   readonly k8sProvider: k8s.Provider;
-  /** The GitHub provider of the tenant repository's owner (GitHub repositories only). */
-  readonly githubProvider?: github.Provider;
+  /** The GitHub of the stack's GitHub repositories: github.com or a GitHub Enterprise Server. */
+  readonly github: GitHubConfig;
+  /** known_hosts lines of other SSH hosts (a GitHub Enterprise Server's), for Flux's Secret. */
+  readonly knownHosts?: string;
   /** The wait for `tenants`: the tenant namespace exists after it. */
   readonly tenantsReady: pulumi.Resource;
   readonly keyRotation?: pulumi.Input<string>;
@@ -50,7 +51,6 @@ export class Tenant extends pulumi.ComponentResource {
     let waitAfter: pulumi.Resource[] = [args.tenantsReady];
 
     if (repo.type === "github") {
-      if (!args.githubProvider) throw new Error(`tenant ${tenant.name}: no GitHub provider for ${repo.owner}`);
       // The repository belongs to the tenant: removing the tenant or destroying the stack leaves it, and adding the
       // tenant again finds it (the program's own) instead of failing on a name that exists.
       const created = repo.create
@@ -62,7 +62,7 @@ export class Tenant extends pulumi.ComponentResource {
               visibility: "private",
               description: `Flux tenant ${tenant.name}`,
               token: pulumi.secret(args.token),
-              apiUrl: "",
+              apiUrl: args.github.apiUrl,
             },
             { parent: this },
           )
@@ -79,19 +79,20 @@ export class Tenant extends pulumi.ComponentResource {
           files: repo.create ? renderTenantStarter(tenant) : {},
           message: `flux-multi-tenancy: starter layout for ${tenant.name}`,
           token: pulumi.secret(args.token),
-          apiUrl: "",
+          apiUrl: args.github.apiUrl,
         },
         { parent: this, aliases: [{ type: "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit" }] },
       );
       const key = new DeployKey(
         `${name}-flux`,
         {
-          repository: created ? created.name : repo.name,
+          github: { owner: repo.owner, repository: created ? created.name : repo.name, token: args.token, apiUrl: args.github.apiUrl },
           title: `flux-${args.environment}-${tenant.name}`,
           rotation: args.keyRotation ?? "",
+          knownHosts: args.knownHosts,
           dependsOn: [seed],
         },
-        { parent: this, providers: [args.githubProvider] },
+        { parent: this },
       );
       // Flux creates the namespace (tenants/base/<tenant>/rbac.yaml); the Secret follows it.
       const secret = new k8s.core.v1.Secret(

@@ -29,11 +29,6 @@ export const WORKLOAD_IDENTITY_FLAGS: Readonly<Record<string, readonly string[]>
   "helm-controller": ["--default-kubeconfig-service-account"],
 };
 
-/** The SSH URL Flux clones a GitHub repository with (the deploy key authenticates it). */
-export function githubSshUrl(owner: string, repository: string): string {
-  return `ssh://git@github.com/${owner}/${repository}`;
-}
-
 /** GitRepository + Kustomization `flux-system`, as `flux bootstrap` writes them. */
 export function fluxSyncObjects(config: StackConfig): KubeObject[] {
   return [

@@ -1,6 +1,5 @@
 // tenants/base/<tenant>/ (shared by every environment) and tenants/<env>/ (this environment's overlay).
 import type { StackConfig, TenantConfig } from "../config";
-import { githubSshUrl } from "./fluxSystem";
 import { API, TENANT_LABEL } from "./labels";
 import { type KubeObject, toYaml, toYamlDocuments } from "./yaml";
 
@@ -18,7 +17,7 @@ export function tenantGitSecretName(tenant: TenantConfig): string {
 /** The URL Flux clones the tenant repository from, and whether it needs the deploy-key Secret. */
 export function tenantSource(tenant: TenantConfig): { url: string; secretName?: string } {
   const repo = tenant.repository;
-  if (repo.type === "github") return { url: githubSshUrl(repo.owner, repo.name), secretName: tenantGitSecretName(tenant) };
+  if (repo.type === "github") return { url: repo.url, secretName: tenantGitSecretName(tenant) };
   return repo.deployKey ? { url: repo.url, secretName: tenantGitSecretName(tenant) } : { url: repo.url };
 }
 

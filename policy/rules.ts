@@ -15,13 +15,13 @@ export type ObjectView = { kind?: string; metadata?: { name?: string; namespace?
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 const FLUX_NAMESPACE = "flux-system";
-const DEPLOY_KEY = "github:index/repositoryDeployKey:RepositoryDeployKey";
+const DEPLOY_KEY = "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey";
 const REPOSITORY = "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository";
 const SECRET = "kubernetes:core/v1:Secret";
 
 const id = (o: ObjectView) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 
-/** Deploy keys Flux clones with must not be able to push. */
+/** Deploy keys Flux clones with must not be able to push (as asked; after a write or refresh, as GitHub reports). */
 export function deployKeysReadOnly(r: ResourceView): string[] {
   return r.type === DEPLOY_KEY && r.props.readOnly !== true ? [`deploy key ${r.name} can push: set readOnly: true`] : [];
 }

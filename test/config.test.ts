@@ -54,7 +54,7 @@ describe("config", () => {
         {
           name: "dev-team",
           namespace: "apps",
-          repository: { type: "github", owner: "my-org", name: "dev-team", create: true },
+          repository: { type: "github", owner: "my-org", name: "dev-team", create: true, url: "ssh://git@github.com/my-org/dev-team" },
           branch: "main",
           path: "./staging",
         },
@@ -86,7 +86,7 @@ describe("config", () => {
       assert.equal(project.name, "flux-multi-tenancy");
       const own = Object.entries(project.config as Record<string, { description?: string; default?: unknown }>).filter(([k]) => !k.includes(":"));
       assert.deepEqual(own.map(([k]) => k).sort(), Object.keys(DEFAULTS).sort());
-      assert.deepEqual(project.config["pulumi:disable-default-providers"], ["kubernetes", "github"]);
+      assert.deepEqual(project.config["pulumi:disable-default-providers"], ["kubernetes"]);
       assert.equal(project.options.refresh, "always");
       for (const [key, decl] of own) {
         assert.ok(decl.description && decl.description.length > 20, `${key} has no description`);
@@ -114,7 +114,7 @@ describe("config", () => {
         {
           name: "team-a",
           namespace: "team-a",
-          repository: { type: "github", owner: "my-org", name: "team-a", create: true },
+          repository: { type: "github", owner: "my-org", name: "team-a", create: true, url: "ssh://git@github.com/my-org/team-a" },
           branch: "main",
           path: "./staging",
         },
@@ -354,7 +354,7 @@ describe("config", () => {
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, kubeconfig, fleetSshKey.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, github, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, kubeconfig, fleetSshKey.`,
       ],
       [
         "environment named base",
@@ -566,6 +566,75 @@ describe("config", () => {
           raw.policies = { ...(raw.policies as object), allowedSourcePrefixes: ["https://git.example.com/"] };
         },
         `flux-multi-tenancy:tenants[0].repository.url: "https://git.example.com/team-a/apps.git" is not an ssh:// URL of a repository; set an ssh:// URL for a deploy key, e.g. "ssh://git@git.example.com/team-a/apps.git".`,
+      ],
+    ];
+    for (const [name, patch, message] of cases) {
+      it(name, async () => assert.equal(await problem(patch), message));
+    }
+  });
+
+  describe("GitHub Enterprise Server", () => {
+    const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    const ghes =
+      (github: Record<string, unknown>, knownHosts = `github.example.com ${HOST_KEY}`) =>
+      (raw: RawConfig) => {
+        raw.github = github;
+        raw.knownHosts = knownHosts;
+        raw.policies = {
+          ...(raw.policies as object),
+          allowedSourcePrefixes: ["ssh://git@github.example.com/my-org/", "https://stefanprodan.github.io/podinfo/"],
+        };
+      };
+
+    it("github.com by default: api.github.com (no API URL recorded, as for every stack before the key), its built-in host keys", async () => {
+      const c = await stackConfig("staging");
+      assert.deepEqual(c.github, { host: "github.com", apiUrl: "", sshPort: 22 });
+      assert.equal(c.fleet.url, "ssh://git@github.com/my-org/fleet-infra");
+      const explicit = await stackConfig("staging", (raw) => (raw.github = { host: "github.com", apiUrl: "https://api.github.com/" }));
+      assert.equal(explicit.github.apiUrl, "");
+    });
+
+    it("a server's host names every SSH URL Flux clones, its API defaults to https://<host>/api/v3, and its host key comes from knownHosts", async () => {
+      const c = await stackConfig("staging", ghes({ host: "GitHub.example.com" }));
+      assert.deepEqual(c.github, { host: "github.example.com", apiUrl: "https://github.example.com/api/v3", sshPort: 22 });
+      assert.equal(c.fleet.url, "ssh://git@github.example.com/my-org/fleet-infra");
+      assert.equal(c.tenants[0].repository.type === "github" && c.tenants[0].repository.url, "ssh://git@github.example.com/my-org/dev-team");
+      const moved = await stackConfig("staging", (raw) => {
+        ghes({ host: "github.example.com", apiUrl: "https://api.example.com/v3", sshPort: 2222 }, `[github.example.com]:2222 ${HOST_KEY}`)(raw);
+        raw.policies = {
+          ...(raw.policies as object),
+          allowedSourcePrefixes: ["ssh://git@github.example.com:2222/my-org/", "https://stefanprodan.github.io/podinfo/"],
+        };
+      });
+      assert.equal(moved.fleet.url, "ssh://git@github.example.com:2222/my-org/fleet-infra");
+      assert.equal(moved.github.apiUrl, "https://api.example.com/v3");
+    });
+
+    const cases: [string, (raw: RawConfig) => void, string][] = [
+      [
+        "a server without its host key line",
+        ghes({ host: "github.example.com" }, ""),
+        `flux-multi-tenancy:knownHosts: (unset) has no line for github.example.com (the host of github.host); add that host's public key line, checked out of band (e.g. ssh-keyscan github.example.com on a trusted network, compared with the host's published fingerprint).`,
+      ],
+      [
+        "an API URL that is not https",
+        ghes({ host: "github.example.com", apiUrl: "http://github.example.com/api/v3" }),
+        `flux-multi-tenancy:github.apiUrl: "http://github.example.com/api/v3" is not an https:// URL, so the token would cross the network in clear; give the server's REST API URL, e.g. "https://github.example.com/api/v3".`,
+      ],
+      [
+        "a host given as a URL",
+        ghes({ host: "https://github.example.com" }),
+        `flux-multi-tenancy:github.host: "https://github.example.com" is not a host name; give the GitHub host alone, e.g. "github.example.com" (no scheme, port or path).`,
+      ],
+      [
+        "an SSH port that is no port",
+        ghes({ host: "github.example.com", sshPort: 70000 }),
+        `flux-multi-tenancy:github.sshPort: 70000 is not a TCP port; give the port of the host's SSH service (22 unless its admins moved it).`,
+      ],
+      [
+        "credentials in the API URL",
+        ghes({ host: "github.example.com", apiUrl: "https://bot:tok@github.example.com/api/v3" }),
+        `flux-multi-tenancy:github.apiUrl: "https://***@github.example.com/api/v3" carries credentials in the URL, which would be committed to the fleet repository in clear; remove them: the program reads the token from github:token or GITHUB_TOKEN.`,
       ],
     ];
     for (const [name, patch, message] of cases) {

@@ -496,6 +496,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           url: `https://api.github.com/repos/${key}/keys/${id}`,
         });
       }
+      if (method === "GET" && rest === "/keys") {
+        const page = Number(url.searchParams.get("page") ?? "1");
+        const perPage = Number(url.searchParams.get("per_page") ?? "30");
+        const all = [...repo.keys].map(([id, k]) => ({
+          ...example("GET", "/repos/{owner}/{repo}/keys/{key_id}", 200),
+          id,
+          ...k,
+          url: `https://api.github.com/repos/${key}/keys/${id}`,
+        }));
+        return send(200, all.slice((page - 1) * perPage, page * perPage));
+      }
       if ((r = /^\/keys\/(\d+)$/.exec(rest))) {
         const k = repo.keys.get(Number(r[1]));
         if (!k) return fail(404, "Not Found");

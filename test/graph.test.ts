@@ -6,6 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { type Registered, registered, runProgram } from "./mocks";
 import { localManifest, stackRaw, syntheticInstallManifest } from "./helpers";
+import { githubDefaultBranchProvider } from "../components/providers/githubDefaultBranch";
 import { githubRepositoryProvider } from "../components/providers/githubRepository";
 import { gitCommitProvider } from "../components/providers/gitCommit";
 
@@ -50,9 +51,6 @@ describe("resource graph", () => {
         "flux-multi-tenancy:index:FleetRepository fleet",
         "flux-multi-tenancy:index:FluxBootstrap flux",
         "flux-multi-tenancy:index:Tenant tenant-dev-team",
-        "github:index/branchDefault:BranchDefault fleet-default-branch",
-        "github:index/repositoryDeployKey:RepositoryDeployKey fleet-flux-deploy-key",
-        "github:index/repositoryDeployKey:RepositoryDeployKey tenant-dev-team-flux-deploy-key",
         "kubernetes:core/v1:Secret flux-git-secret",
         "kubernetes:core/v1:Secret tenant-dev-team-git-secret",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxInstall flux-install",
@@ -64,13 +62,15 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-dev-team-ready",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxSync flux-sync",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitCommit fleet-commit",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDefaultBranch fleet-default-branch",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey fleet-flux-deploy-key",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey tenant-dev-team-flux-deploy-key",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository fleet-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-dev-team-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:KindCluster cluster-kind",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey fleet-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-dev-team-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-dev-team-seed",
-        "pulumi:providers:github github-my-org",
         "pulumi:providers:kubernetes cluster-provider",
       ]);
     });
@@ -92,7 +92,6 @@ describe("resource graph", () => {
         fleet: "",
         flux: "",
         "tenant-dev-team": "",
-        "github-my-org": "",
         "cluster-kind": "cluster",
         "cluster-provider": "cluster",
         "fleet-repo": "fleet",
@@ -119,13 +118,25 @@ describe("resource graph", () => {
       });
     });
 
-    it("every Kubernetes resource uses the cluster's explicit provider; every GitHub resource the owner's", () => {
+    it("every Kubernetes resource uses the cluster's explicit provider; every GitHub object is the program's own resource, on its one client", () => {
       const k8s = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
       assert.equal(k8s.length, 2);
       for (const r of k8s) assert.equal(name(r.provider.split("::").slice(0, -1).join("::")), "cluster-provider", r.name);
-      const gh = resources.filter((r) => r.custom && r.type.startsWith("github:"));
-      assert.equal(gh.length, 3);
-      for (const r of gh) assert.match(r.provider, /::github-my-org::/, r.name);
+      assert.deepEqual(
+        resources.filter((r) => r.type.startsWith("github:") || r.type.startsWith("pulumi:providers:github")),
+        [],
+        "no pulumi-github resource or provider",
+      );
+      const gh = resources.filter((r) => /:GitHub(DeployKey|DefaultBranch|Repository)$/.test(r.type));
+      assert.equal(gh.length, 5);
+      for (const r of gh) assert.deepEqual([r.inputs.owner, r.inputs.apiUrl, r.secretInputs.includes("token")], ["my-org", "", true], r.name);
+    });
+
+    it("deploy keys and the default branch pulumi-github made before are taken over under aliases of their old types", () => {
+      assert.match(get(resources, "fleet-flux-deploy-key").aliases.join(), /github:index\/repositoryDeployKey:RepositoryDeployKey/);
+      assert.match(get(resources, "tenant-dev-team-flux-deploy-key").aliases.join(), /github:index\/repositoryDeployKey:RepositoryDeployKey/);
+      assert.match(get(resources, "fleet-default-branch").aliases.join(), /github:index\/branchDefault:BranchDefault/);
+      assert.equal(get(resources, "fleet-flux-deploy-key").inputs.readOnly, true);
     });
 
     it("orders cluster -> Flux install -> Secret -> sync -> each wait, in dependency order", () => {
@@ -152,7 +163,8 @@ describe("resource graph", () => {
       assert.ok(deps(get(resources, "fleet-commit")).includes("fleet-repo"));
       const defaultBranch = get(resources, "fleet-default-branch");
       assert.deepEqual({ branch: defaultBranch.inputs.branch, after: deps(defaultBranch).includes("fleet-commit") }, { branch: "main", after: true });
-      assert.equal(defaultBranch.retainOnDelete, true);
+      // Kept on delete, as pulumi-github's was (retainOnDelete): the provider has no delete.
+      assert.equal(githubDefaultBranchProvider.delete, undefined);
     });
 
     it("waits for the fleet revision the commit produced, and for each seeded Kustomization", () => {
@@ -299,9 +311,9 @@ describe("resource graph", () => {
       assert.deepEqual(added, [
         "flux-multi-tenancy:index:DeployKey tenant-team-b-flux",
         "flux-multi-tenancy:index:Tenant tenant-team-b",
-        "github:index/repositoryDeployKey:RepositoryDeployKey tenant-team-b-flux-deploy-key",
         "kubernetes:core/v1:Secret tenant-team-b-git-secret",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-b-ready",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey tenant-team-b-flux-deploy-key",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-team-b-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-b-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-team-b-seed",

@@ -106,14 +106,6 @@ const digest = (v: unknown) => createHash("sha1").update(JSON.stringify(v)).dige
 
 /** Outputs a real provider would give, derived from the inputs only (so runs are repeatable). */
 export function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
-  if (type === "github:index/repository:Repository") {
-    return {
-      ...inputs,
-      fullName: `owner/${inputs.name}`,
-      htmlUrl: `https://github.com/owner/${inputs.name}`,
-      sshCloneUrl: `git@github.com:owner/${inputs.name}.git`,
-    };
-  }
   if (type === "eks:index:Cluster") return { ...inputs, kubeconfigJson: JSON.stringify({ apiVersion: "v1", kind: "Config", "current-context": inputs.name }) };
   if (type === "gcp:container/cluster:Cluster") {
     return { ...inputs, endpoint: "203.0.113.10", masterVersion: `${inputs.minMasterVersion}.5-gke.100`, masterAuth: { clusterCaCertificate: "Q0E=" } };
@@ -121,6 +113,8 @@ export function outputsFor(type: string, name: string, inputs: Record<string, an
   if (type === "azure-native:containerservice:ManagedCluster") return { ...inputs, name: inputs.resourceName };
   if (type === "azure-native:resources:ResourceGroup") return { ...inputs, name: inputs.resourceGroupName };
   if (type.startsWith("pulumi-nodejs:dynamic")) {
+    if (type.endsWith(":GitHubDeployKey")) return { ...inputs, keyId: 1000 + registrations };
+    if (type.endsWith(":GitHubDefaultBranch")) return inputs;
     if ("nodeImage" in inputs)
       return {
         ...inputs,

@@ -27,10 +27,9 @@ const deployment = (name: string, args: string[]): ObjectView => ({
 
 describe("tenant-isolation rules", () => {
   it("deploy keys are read-only", () => {
-    assert.deepEqual(deployKeysReadOnly({ type: "github:index/repositoryDeployKey:RepositoryDeployKey", name: "k", props: { readOnly: true } }), []);
-    assert.deepEqual(deployKeysReadOnly({ type: "github:index/repositoryDeployKey:RepositoryDeployKey", name: "k", props: { readOnly: false } }), [
-      "deploy key k can push: set readOnly: true",
-    ]);
+    const DEPLOY_KEY = "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey";
+    assert.deepEqual(deployKeysReadOnly({ type: DEPLOY_KEY, name: "k", props: { readOnly: true } }), []);
+    assert.deepEqual(deployKeysReadOnly({ type: DEPLOY_KEY, name: "k", props: { readOnly: false } }), ["deploy key k can push: set readOnly: true"]);
   });
 
   it("repositories are judged private on what GitHub reports, not on what the program asked", () => {
@@ -130,7 +129,7 @@ describe("tenant-isolation rules", () => {
       const raw = { ...(await stackRaw(stack)), flux: localManifest(manifest) } as Record<string, unknown>;
       const { resources } = await runProgram(stack, raw, stack === "production" ? { kubeconfig: "apiVersion: v1\n" } : {});
       const views: ResourceView[] = resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
-      assert.ok(views.some((v) => v.type.endsWith("RepositoryDeployKey")));
+      assert.ok(views.some((v) => v.type.endsWith(":GitHubDeployKey")));
       assert.deepEqual(views.flatMap(deployKeysReadOnly), []);
       // As the stack policy sees them: with the outputs GitHub gave.
       const outputs = resources.map((r) => ({ type: r.type, name: r.name, props: { ...r.inputs, ...outputsFor(r.type, r.name, r.inputs) } }));
