@@ -5,8 +5,10 @@
 import { createHash } from "crypto";
 import { graphql, GraphQLError } from "graphql";
 import * as http from "http";
+import * as https from "https";
 import type { AddressInfo } from "net";
 import { checkGraphQL, GitHubDescription, githubGraphQLSchema, type Variant } from "./githubDescription";
+import { type GitObjects, MemoryObjects } from "./gitObjects";
 
 type Visibility = "public" | "private" | "internal";
 
@@ -16,9 +18,7 @@ interface Repo {
   description: string;
   visibility: Visibility;
   id: number;
-  refs: Map<string, string>;
-  commits: Map<string, { tree: string; parents: string[]; message: string }>;
-  trees: Map<string, Map<string, string>>; // tree sha -> path -> blob sha
+  git: GitObjects;
   keys: Map<number, { title: string; key: string; read_only: boolean }>;
 }
 
@@ -32,11 +32,24 @@ export interface OrganisationPolicy {
 export interface FakeGitHubOptions {
   /** The description requests and answers are held to: api.github.com (default), ghec (GitHub Enterprise Cloud), ghes-3.19, ... */
   readonly description?: Variant;
+  /** Where each repository's objects live (default: in memory). */
+  readonly objects?: (owner: string, name: string) => GitObjects;
+  /** Called with a repository's deploy keys whenever they change (the lab gives them to its SSH Git server). */
+  readonly keysChanged?: (owner: string, name: string, keys: readonly { key: string; read_only: boolean }[]) => void;
+  /** The REST API's path on the server ("" for api.github.com; "/api/v3" for GitHub Enterprise Server, GraphQL then at /api/graphql). */
+  readonly basePath?: string;
+  /** The web host in the URLs answers carry (github.com by default). */
+  readonly host?: string;
+  /** Serve HTTPS with this certificate and key (PEM), instead of plain HTTP. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Listen on this port (default: any free one). */
+  readonly port?: number;
 }
 
 export interface FakeGitHub {
+  /** The REST API's URL (with its base path); GraphQL is beside it, as Octokit finds it. */
   readonly url: string;
-  /** Every request, "METHOD /path". */
+  /** Every request, "METHOD /path" (the path below the base path). */
   readonly requests: string[];
   /** Write requests (POST, PATCH, PUT, DELETE; GraphQL mutations, as "POST /graphql <mutation>"). */
   writes(): string[];
@@ -92,10 +105,6 @@ export function takeUnclaimedViolations(): string[] {
   return [...orphaned.splice(0), ...[...started].flatMap((f) => f.takeViolations())];
 }
 
-const blobSha = (text: string) => {
-  const b = Buffer.from(text, "utf8");
-  return createHash("sha1").update(`blob ${b.length}\0`).update(b).digest("hex");
-};
 const objSha = (v: unknown) => createHash("sha1").update(JSON.stringify(v)).digest("hex");
 
 /** A GraphQL error as GitHub words it: a `type` beside the message. */
@@ -111,7 +120,7 @@ class GitHubGraphQLError extends Error {
 export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const description = GitHubDescription.load(opts.description);
   const repos = new Map<string, Repo>();
-  const blobs = new Map<string, string>();
+  const objectsOf = opts.objects ?? (() => new MemoryObjects());
   const requests: string[] = [];
   const violations: string[] = [];
   const moved = new Map<string, number>();
@@ -121,47 +130,42 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const limits: { kind: "secondary" | "primary"; resetSeconds: number }[] = [];
   const revokedTokens = new Set<string>();
   const state = { lazySize: false, user: "me", nextId: 1000 };
-  const newRepo = (defaultBranch = "main", admin = true, description = "", visibility: Visibility = "private"): Repo => ({
-    defaultBranch,
-    admin,
-    description,
-    visibility,
-    id: state.nextId++,
-    refs: new Map(),
-    commits: new Map(),
-    trees: new Map(),
-    keys: new Map(),
-  });
+  // The URLs answers carry: github.com's, or a GitHub Enterprise Server's (its API under /api/v3, GraphQL at /api/graphql).
+  const host = opts.host ?? "github.com";
+  const basePath = opts.basePath ?? "";
+  const webRoot = `https://${host}`;
+  const apiRoot = basePath ? `${webRoot}${basePath}` : "https://api.github.com";
+  const graphqlPath = basePath ? "/api/graphql" : "/graphql";
+  const newRepo = (owner: string, name: string, defaultBranch = "main", admin = true, description = "", visibility: Visibility = "private"): Repo => {
+    const git = objectsOf(owner, name);
+    git.setHead(defaultBranch);
+    return { defaultBranch, admin, description, visibility, id: state.nextId++, git, keys: new Map() };
+  };
 
-  const putTree = (repo: Repo, files: Map<string, string>) => {
-    const sha = objSha([...files].sort());
-    repo.trees.set(sha, files);
-    return sha;
-  };
-  const commit = (repo: Repo, files: Map<string, string>, parents: string[], message: string) => {
-    const tree = putTree(repo, files);
-    const sha = objSha({ tree, parents, message, n: repo.commits.size });
-    repo.commits.set(sha, { tree, parents, message });
-    return sha;
-  };
-  const putBlob = (text: string) => {
-    const sha = blobSha(text);
-    blobs.set(sha, text);
-    return sha;
+  const commit = (repo: Repo, files: ReadonlyMap<string, string>, parents: string[], message: string) =>
+    repo.git.putCommit(repo.git.putTree(files), parents, message);
+  /** A branch's files, path -> blob SHA (none for a branch that is not there). */
+  const filesOf = (repo: Repo, branch: string) => {
+    const head = repo.git.ref(branch);
+    return new Map(head ? repo.git.tree(repo.git.commit(head)!.tree) : []);
   };
   /** GitHub's auto_init: a first commit holding README.md. */
   const autoInit = (repo: Repo, name: string) => {
-    repo.refs.set(repo.defaultBranch, commit(repo, new Map([["README.md", putBlob(`# ${name}\n`)]]), [], "Initial commit"));
+    repo.git.setRef(repo.defaultBranch, commit(repo, new Map([["README.md", repo.git.putBlob(`# ${name}\n`)]]), [], "Initial commit"));
+  };
+  const keysChanged = (key: string, repo: Repo) => {
+    const [owner, name] = key.split("/");
+    opts.keysChanged?.(owner, name, [...repo.keys.values()]);
   };
   const bump = (key: string) => moved.set(key, (moved.get(key) ?? 0) + 1);
 
   // A race set up by raceOnce: another push lands on the branch first.
   const anotherPushFirst = (key: string, repo: Repo, branch: string) => {
     if (!races.delete(`${key}@${branch}`)) return;
-    const head = repo.refs.get(branch)!;
-    const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
-    files.set("OTHER.md", putBlob("other push\n"));
-    repo.refs.set(branch, commit(repo, files, [head], "other push"));
+    const head = repo.git.ref(branch)!;
+    const files = filesOf(repo, branch);
+    files.set("OTHER.md", repo.git.putBlob("other push\n"));
+    repo.git.setRef(branch, commit(repo, files, [head], "other push"));
   };
 
   // Answers, each built on the description's own example of that answer, with this fake's state laid over it.
@@ -172,14 +176,14 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     login,
     id: 1,
     type: isOrg(login) ? "Organization" : "User",
-    html_url: `https://github.com/${login}`,
-    url: `https://api.github.com/users/${login}`,
+    html_url: `${webRoot}/${login}`,
+    url: `${apiRoot}/users/${login}`,
   });
   const repository = (key: string, repo: Repo, template = "/repos/{owner}/{repo}", method = "GET", status = 200) => {
     const [owner, name] = key.split("/");
     const base = JSON.parse(JSON.stringify(example(method, template, status)).replaceAll("octocat/Hello-World", key));
     for (const k of ["parent", "source", "template_repository", "organization"]) delete base[k];
-    const empty = repo.refs.size === 0;
+    const empty = repo.git.branches().length === 0;
     return {
       ...base,
       id: repo.id,
@@ -192,12 +196,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       visibility: repo.visibility,
       description: repo.description,
       fork: false,
-      html_url: `https://github.com/${key}`,
-      url: `https://api.github.com/repos/${key}`,
-      clone_url: `https://github.com/${key}.git`,
-      git_url: `git://github.com/${key}.git`,
-      ssh_url: `git@github.com:${key}.git`,
-      svn_url: `https://github.com/${key}`,
+      html_url: `${webRoot}/${key}`,
+      url: `${apiRoot}/repos/${key}`,
+      clone_url: `${webRoot}/${key}.git`,
+      git_url: `git://${host}/${key}.git`,
+      ssh_url: `git@${host}:${key}.git`,
+      svn_url: `${webRoot}/${key}`,
       default_branch: repo.defaultBranch,
       size: empty || state.lazySize ? 0 : 1,
       permissions: { admin: repo.admin, maintain: repo.admin, push: true, triage: true, pull: true },
@@ -209,8 +213,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     ...example(method, template, status),
     ref: `refs/heads/${branch}`,
     node_id: `REF_${objSha(`${key}@${branch}`).slice(0, 12)}`,
-    url: `https://api.github.com/repos/${key}/git/refs/heads/${branch}`,
-    object: { type: "commit", sha, url: `https://api.github.com/repos/${key}/git/commits/${sha}` },
+    url: `${apiRoot}/repos/${key}/git/refs/heads/${branch}`,
+    object: { type: "commit", sha, url: `${apiRoot}/repos/${key}/git/commits/${sha}` },
   });
   const gitCommit = (key: string, sha: string, c: { tree: string; parents: string[]; message: string }, method: string, status: number) => {
     const template = method === "GET" ? "/repos/{owner}/{repo}/git/commits/{commit_sha}" : "/repos/{owner}/{repo}/git/commits";
@@ -219,42 +223,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       ...base,
       sha,
       node_id: `C_${sha.slice(0, 12)}`,
-      url: `https://api.github.com/repos/${key}/git/commits/${sha}`,
-      html_url: `https://github.com/${key}/commit/${sha}`,
+      url: `${apiRoot}/repos/${key}/git/commits/${sha}`,
+      html_url: `${webRoot}/${key}/commit/${sha}`,
       message: c.message,
-      tree: { sha: c.tree, url: `https://api.github.com/repos/${key}/git/trees/${c.tree}` },
+      tree: { sha: c.tree, url: `${apiRoot}/repos/${key}/git/trees/${c.tree}` },
       parents: c.parents.map((p) => ({
         sha: p,
-        url: `https://api.github.com/repos/${key}/git/commits/${p}`,
-        html_url: `https://github.com/${key}/commit/${p}`,
+        url: `${apiRoot}/repos/${key}/git/commits/${p}`,
+        html_url: `${webRoot}/${key}/commit/${p}`,
       })),
     };
   };
-  /** A tree listing as GitHub gives it: directories as `tree` entries, files as `blob`s; the top level only unless recursive. */
-  const treeEntries = (key: string, files: Map<string, string>, recursive: boolean) => {
-    const entries: { path: string; mode: string; type: string; sha: string; size?: number; url: string }[] = [];
-    const dirs = new Set<string>();
-    for (const [p, sha] of files) {
-      const parts = p.split("/");
-      for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
-      if (recursive || parts.length === 1) {
-        entries.push({
-          path: p,
-          mode: "100644",
-          type: "blob",
-          sha,
-          size: Buffer.byteLength(blobs.get(sha) ?? ""),
-          url: `https://api.github.com/repos/${key}/git/blobs/${sha}`,
-        });
-      }
-    }
-    for (const d of dirs) {
-      if (!recursive && d.includes("/")) continue;
-      const sha = objSha([...files].filter(([p]) => p.startsWith(`${d}/`)).sort());
-      entries.push({ path: d, mode: "040000", type: "tree", sha, url: `https://api.github.com/repos/${key}/git/trees/${sha}` });
-    }
-    return entries.sort((a, b) => a.path.localeCompare(b.path));
-  };
+  /** A tree listing as GitHub gives it, with each entry's API URL. */
+  const treeEntries = (key: string, repo: Repo, sha: string, recursive: boolean) =>
+    repo.git.treeEntries(sha, recursive)!.map((e) => ({ ...e, url: `${apiRoot}/repos/${key}/git/${e.type === "blob" ? "blobs" : "trees"}/${e.sha}` }));
 
   // GraphQL: createCommitOnBranch, the one mutation the providers use (one write for a whole tree of files), run by
   // graphql-js against GitHub's schema, so the answer has exactly the shape the document asks for.
@@ -265,20 +247,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const repo = repos.get(key);
     if (!repo) throw new GitHubGraphQLError("NOT_FOUND", `Could not resolve to a Repository with the name '${key}'.`);
     anotherPushFirst(key, repo, branch);
-    const head = repo.refs.get(branch);
+    const head = repo.git.ref(branch);
     if (!head) throw new GitHubGraphQLError("NOT_FOUND", `A ref named "${branch}" does not exist in ${key}`);
     if (head !== input.expectedHeadOid) {
       throw new GitHubGraphQLError("STALE_DATA", `Expected branch to point to "${input.expectedHeadOid}" but it did not. Pull and try again.`);
     }
-    const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
+    const files = filesOf(repo, branch);
     for (const a of (input.fileChanges?.additions ?? []) as { path: string; contents: string }[]) {
-      files.set(a.path, putBlob(Buffer.from(a.contents, "base64").toString("utf8")));
+      files.set(a.path, repo.git.putBlob(Buffer.from(a.contents, "base64").toString("utf8")));
     }
     for (const d of (input.fileChanges?.deletions ?? []) as { path: string }[]) files.delete(d.path);
     const sha = commit(repo, files, [head], input.message?.headline ?? "");
-    repo.refs.set(branch, sha);
+    repo.git.setRef(branch, sha);
     bump(`${key}@${branch}`);
-    return { clientMutationId: input.clientMutationId ?? null, commit: { oid: sha, url: `https://github.com/${key}/commit/${sha}` } };
+    return { clientMutationId: input.clientMutationId ?? null, commit: { oid: sha, url: `${webRoot}/${key}/commit/${sha}` } };
   };
   const answerGraphQL = async (request: { query?: unknown; variables?: unknown }, send: (status: number, data: unknown) => void) => {
     checked.graphql++;
@@ -301,12 +283,15 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     send(200, errors.length > 0 ? { data: result.data ?? null, errors } : { data: result.data });
   };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     let text = "";
     req.on("data", (c) => (text += c));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://x");
-      const pathname = decodeURIComponent(url.pathname);
+      const full = decodeURIComponent(url.pathname);
+      // REST below the base path, GraphQL at its own path; anything else is no API of this server.
+      const pathname =
+        full === graphqlPath ? "/graphql" : basePath && full.startsWith(`${basePath}/`) ? full.slice(basePath.length) : basePath ? `/not-the-api${full}` : full;
       let body: any;
       try {
         body = text ? JSON.parse(text) : undefined;
@@ -374,7 +359,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       let org: RegExpExecArray | null;
       if (method === "GET" && (org = /^\/orgs\/([^/]+)$/.exec(pathname))) {
         if (!isOrg(org[1])) return fail(404, "Not Found");
-        return send(200, { ...example("GET", "/orgs/{org}", 200), login: org[1], id: 1, archived_at: null, html_url: `https://github.com/${org[1]}` });
+        return send(200, { ...example("GET", "/orgs/{org}", 200), login: org[1], id: 1, archived_at: null, html_url: `${webRoot}/${org[1]}` });
       }
       let created: RegExpExecArray | null;
       if (method === "POST" && ((created = /^\/orgs\/([^/]+)\/repos$/.exec(pathname)) || pathname === "/user/repos")) {
@@ -391,7 +376,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         if (policies.get(owner)?.refuse?.includes(visibility)) {
           return creation("visibility", `${visibility[0].toUpperCase()}${visibility.slice(1)} repositories are not permitted by ${owner}'s policy`);
         }
-        const repo = newRepo("main", true, input.description ?? "", visibility);
+        const repo = newRepo(owner, input.name, "main", true, input.description ?? "", visibility);
         repos.set(`${owner}/${input.name}`, repo);
         if (input.auto_init) autoInit(repo, input.name);
         return send(201, repository(`${owner}/${input.name}`, repo, created ? "/orgs/{org}/repos" : "/user/repos", "POST", 201));
@@ -401,7 +386,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       if (!m || !repo) return fail(404, "Not Found");
       const key = `${m[1]}/${m[2]}`;
       const rest = m[3] ?? "";
-      const empty = repo.refs.size === 0;
+      const empty = repo.git.branches().length === 0;
       const isEmpty = () => fail(409, "Git Repository is empty.");
       let r: RegExpExecArray | null;
       if (method === "GET" && rest === "") return send(200, repository(key, repo));
@@ -420,12 +405,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         if (input.description !== undefined) repo.description = input.description;
         if (visibility !== undefined) repo.visibility = visibility;
         if (input.default_branch !== undefined) {
-          if (!repo.refs.has(input.default_branch)) {
+          if (repo.git.ref(input.default_branch) === undefined) {
             return fail(422, "Validation Failed", [
               { resource: "Repository", code: "invalid", field: "default_branch", message: `Cannot update default branch for this repository` },
             ]);
           }
           repo.defaultBranch = input.default_branch;
+          repo.git.setHead(repo.defaultBranch);
         }
         return send(200, repository(key, repo, "/repos/{owner}/{repo}", "PATCH", 200));
       }
@@ -433,38 +419,37 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         if (empty) return isEmpty();
         return send(
           200,
-          [...repo.refs].map(([b, sha]) => gitRef(key, b, sha, "/repos/{owner}/{repo}/git/ref/{ref}", "GET", 200)),
+          repo.git.branches().map(([b, sha]) => gitRef(key, b, sha, "/repos/{owner}/{repo}/git/ref/{ref}", "GET", 200)),
         );
       }
       if (method === "GET" && (r = /^\/git\/ref\/heads\/(.+)$/.exec(rest))) {
         if (empty) return isEmpty();
-        const sha = repo.refs.get(r[1]);
+        const sha = repo.git.ref(r[1]);
         return sha ? send(200, gitRef(key, r[1], sha, "/repos/{owner}/{repo}/git/ref/{ref}", "GET", 200)) : fail(404, "Not Found");
       }
       if (method === "GET" && (r = /^\/git\/commits\/(\w+)$/.exec(rest))) {
         if (empty) return isEmpty();
-        const c = repo.commits.get(r[1]);
+        const c = repo.git.commit(r[1]);
         return c ? send(200, gitCommit(key, r[1], c, "GET", 200)) : fail(404, "Not Found");
       }
       if (method === "GET" && (r = /^\/git\/trees\/(.+)$/.exec(rest))) {
         // A tree by its SHA, or the tree of a branch's head (GitHub takes a ref name here too).
         if (empty) return isEmpty();
-        const byRef = repo.refs.get(r[1]);
-        const sha = byRef ? repo.commits.get(byRef)!.tree : r[1];
-        const t = repo.trees.get(sha);
-        if (!t) return fail(404, "Not Found");
+        const byRef = repo.git.ref(r[1]);
+        const sha = byRef ? repo.git.commit(byRef)!.tree : r[1];
+        if (!repo.git.tree(sha)) return fail(404, "Not Found");
         const base = example("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", 200);
         return send(200, {
           ...base,
           sha,
-          url: `https://api.github.com/repos/${key}/git/trees/${sha}`,
+          url: `${apiRoot}/repos/${key}/git/trees/${sha}`,
           truncated: false,
-          tree: treeEntries(key, t, url.searchParams.has("recursive")),
+          tree: treeEntries(key, repo, sha, url.searchParams.has("recursive")),
         });
       }
       if (method === "GET" && (r = /^\/compare\/(\w+)\.\.\.(\w+)$/.exec(rest))) {
         const [base, head] = [r[1], r[2]];
-        if (!repo.commits.has(base) || !repo.commits.has(head)) return fail(404, "Not Found");
+        if (!repo.git.commit(base) || !repo.git.commit(head)) return fail(404, "Not Found");
         const ancestors = (sha: string): Set<string> => {
           const seen = new Set<string>();
           const todo = [sha];
@@ -472,7 +457,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
             const c = todo.pop()!;
             if (seen.has(c)) continue;
             seen.add(c);
-            todo.push(...(repo.commits.get(c)?.parents ?? []));
+            todo.push(...(repo.git.commit(c)?.parents ?? []));
           }
           return seen;
         };
@@ -489,11 +474,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const id = state.nextId++;
         // GitHub's default is a key that can push: read_only must be asked for.
         repo.keys.set(id, { title: input.title ?? "", key: input.key, read_only: input.read_only === true });
+        keysChanged(key, repo);
         return send(201, {
           ...example("POST", "/repos/{owner}/{repo}/keys", 201),
           id,
           ...repo.keys.get(id),
-          url: `https://api.github.com/repos/${key}/keys/${id}`,
+          url: `${apiRoot}/repos/${key}/keys/${id}`,
         });
       }
       if (method === "GET" && rest === "/keys") {
@@ -503,7 +489,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           ...example("GET", "/repos/{owner}/{repo}/keys/{key_id}", 200),
           id,
           ...k,
-          url: `https://api.github.com/repos/${key}/keys/${id}`,
+          url: `${apiRoot}/repos/${key}/keys/${id}`,
         }));
         return send(200, all.slice((page - 1) * perPage, page * perPage));
       }
@@ -513,16 +499,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         if (method === "GET") return send(200, { ...example("GET", "/repos/{owner}/{repo}/keys/{key_id}", 200), id: Number(r[1]), ...k });
         if (method === "DELETE") {
           repo.keys.delete(Number(r[1]));
+          keysChanged(key, repo);
           return send(204);
         }
       }
       if (method === "GET" && (r = /^\/git\/blobs\/(\w+)$/.exec(rest))) {
-        const content = blobs.get(r[1]);
+        const content = repo.git.blob(r[1]);
         if (content === undefined) return fail(404, "Not Found");
         return send(200, {
           ...example("GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}", 200),
           sha: r[1],
-          url: `https://api.github.com/repos/${key}/git/blobs/${r[1]}`,
+          url: `${apiRoot}/repos/${key}/git/blobs/${r[1]}`,
           encoding: "base64",
           size: Buffer.byteLength(content),
           content: Buffer.from(content).toString("base64"),
@@ -530,95 +517,98 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       }
       if (empty && method === "POST" && rest.startsWith("/git/")) return isEmpty();
       if (method === "POST" && rest === "/git/trees") {
-        const files = new Map(input.base_tree ? repo.trees.get(input.base_tree) : []);
+        const files = new Map(input.base_tree ? repo.git.tree(input.base_tree) : []);
         for (const e of input.tree as { path: string; sha?: string | null; content?: string }[]) {
           if (e.sha === null) files.delete(e.path);
-          else if (e.content !== undefined) files.set(e.path, putBlob(e.content));
+          else if (e.content !== undefined) files.set(e.path, repo.git.putBlob(e.content));
           else if (e.sha !== undefined) files.set(e.path, e.sha);
         }
-        const sha = putTree(repo, files);
+        const sha = repo.git.putTree(files);
         const base = example("POST", "/repos/{owner}/{repo}/git/trees", 201);
-        return send(201, { ...base, sha, url: `https://api.github.com/repos/${key}/git/trees/${sha}`, truncated: false, tree: treeEntries(key, files, false) });
+        return send(201, { ...base, sha, url: `${apiRoot}/repos/${key}/git/trees/${sha}`, truncated: false, tree: treeEntries(key, repo, sha, false) });
       }
       if (method === "POST" && rest === "/git/commits") {
-        const files = repo.trees.get(input.tree);
-        if (!files) return fail(422, "Tree SHA does not exist", [{ resource: "Commit", code: "invalid", field: "tree" }]);
+        if (!repo.git.tree(input.tree)) return fail(422, "Tree SHA does not exist", [{ resource: "Commit", code: "invalid", field: "tree" }]);
         const c = { tree: input.tree, parents: input.parents ?? [], message: input.message };
-        const sha = commit(repo, files, c.parents, c.message);
+        const sha = repo.git.putCommit(c.tree, c.parents, c.message);
         return send(201, gitCommit(key, sha, c, "POST", 201));
       }
       if (method === "PATCH" && (r = /^\/git\/refs\/heads\/(.+)$/.exec(rest))) {
         const branch = r[1];
         anotherPushFirst(key, repo, branch);
-        const head = repo.refs.get(branch);
-        const parents = repo.commits.get(input.sha)?.parents ?? [];
+        const head = repo.git.ref(branch);
+        const parents = repo.git.commit(input.sha)?.parents ?? [];
         if (!head) return fail(422, "Reference does not exist");
         if (!input.force && !parents.includes(head)) return fail(422, "Update is not a fast forward");
-        repo.refs.set(branch, input.sha);
+        repo.git.setRef(branch, input.sha);
         bump(`${key}@${branch}`);
         return send(200, gitRef(key, branch, input.sha, "/repos/{owner}/{repo}/git/refs/{ref}", "PATCH", 200));
       }
       if (method === "POST" && rest === "/git/refs") {
         if (!/^refs\/heads\/.+/.test(String(input.ref))) return fail(422, "Reference name must start with 'refs/' and have at least two slashes.");
         const branch = String(input.ref).replace(/^refs\/heads\//, "");
-        if (repo.refs.has(branch)) return fail(422, "Reference already exists");
-        if (!repo.commits.has(input.sha)) return fail(422, "Object does not exist");
-        repo.refs.set(branch, input.sha);
+        if (repo.git.ref(branch) !== undefined) return fail(422, "Reference already exists");
+        if (!repo.git.commit(input.sha)) return fail(422, "Object does not exist");
+        repo.git.setRef(branch, input.sha);
         bump(`${key}@${branch}`);
         return send(201, gitRef(key, branch, input.sha, "/repos/{owner}/{repo}/git/refs", "POST", 201));
       }
       if (method === "PUT" && (r = /^\/contents\/(.+)$/.exec(rest))) {
         const branch = input.branch ?? repo.defaultBranch;
-        const head = repo.refs.get(branch);
+        const head = repo.git.ref(branch);
         if (!head && !empty) return fail(404, `Branch ${branch} not found`);
         const filePath = decodeURIComponent(r[1]);
-        const files = new Map(head ? repo.trees.get(repo.commits.get(head)!.tree) : []);
+        const files = filesOf(repo, branch);
         if (files.has(filePath) && input.sha !== files.get(filePath)) {
           return fail(422, 'Invalid request.\n\n"sha" wasn\'t supplied.', [{ resource: "Contents", code: "missing_field", field: "sha" }]);
         }
-        const blob = putBlob(Buffer.from(input.content, "base64").toString("utf8"));
+        const text = Buffer.from(input.content, "base64").toString("utf8");
+        const blob = repo.git.putBlob(text);
         files.set(filePath, blob);
         const sha = commit(repo, files, head ? [head] : [], input.message);
-        repo.refs.set(branch, sha);
-        if (!repo.refs.has(repo.defaultBranch)) repo.defaultBranch = branch;
+        repo.git.setRef(branch, sha);
+        if (repo.git.ref(repo.defaultBranch) === undefined) {
+          repo.defaultBranch = branch;
+          repo.git.setHead(branch);
+        }
         bump(`${key}@${branch}`);
         const base = example("PUT", "/repos/{owner}/{repo}/contents/{path}", 201);
-        const c = repo.commits.get(sha)!;
+        const c = repo.git.commit(sha)!;
         return send(201, {
           ...base,
-          content: { ...base.content, name: filePath.split("/").pop(), path: filePath, sha: blob, size: Buffer.byteLength(blobs.get(blob)!) },
+          content: { ...base.content, name: filePath.split("/").pop(), path: filePath, sha: blob, size: Buffer.byteLength(text) },
           commit: { ...base.commit, ...gitCommit(key, sha, c, "GET", 200) },
         });
       }
       fail(404, "Not Found");
     });
+  };
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", resolve);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
   const fake: FakeGitHub = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}${basePath}`,
     requests,
     writes: () => requests.filter((r) => !r.startsWith("GET ") && !r.endsWith(" (query)")),
     reads: () => requests.filter((r) => r.startsWith("GET ") || r.endsWith(" (query)")),
     commitsOn: (owner, repo, branch) => moved.get(`${owner}/${repo}@${branch}`) ?? 0,
     files(owner, name, branch) {
       const repo = repos.get(`${owner}/${name}`)!;
-      const head = repo.refs.get(branch);
-      if (!head) return new Map();
-      return new Map([...repo.trees.get(repo.commits.get(head)!.tree)!].map(([p, sha]) => [p, blobs.get(sha)!]));
+      return new Map([...filesOf(repo, branch)].map(([p, sha]) => [p, repo.git.blob(sha)!]));
     },
     createRepo(owner, name, o = {}) {
-      const repo = newRepo(o.defaultBranch, o.admin, o.description, o.visibility);
+      const repo = newRepo(owner, name, o.defaultBranch, o.admin, o.description, o.visibility);
       repos.set(`${owner}/${name}`, repo);
       if (o.autoInit) autoInit(repo, name);
       if (o.files) {
-        const files = new Map(Object.entries(o.files).map(([p, t]) => [p, putBlob(t)]));
-        const head = repo.refs.get(repo.defaultBranch);
-        repo.refs.set(
-          repo.defaultBranch,
-          commit(repo, head ? new Map([...repo.trees.get(repo.commits.get(head)!.tree)!, ...files]) : files, head ? [head] : [], "initial"),
-        );
+        const files = filesOf(repo, repo.defaultBranch);
+        for (const [p, t] of Object.entries(o.files)) files.set(p, repo.git.putBlob(t));
+        const head = repo.git.ref(repo.defaultBranch);
+        repo.git.setRef(repo.defaultBranch, commit(repo, files, head ? [head] : [], "initial"));
       }
     },
     repo(owner, name) {
@@ -648,13 +638,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     },
     pushOutOfBand(owner, name, branch, changes) {
       const repo = repos.get(`${owner}/${name}`)!;
-      const head = repo.refs.get(branch)!;
-      const files = new Map(repo.trees.get(repo.commits.get(head)!.tree));
+      const head = repo.git.ref(branch)!;
+      const files = filesOf(repo, branch);
       for (const [p, t] of Object.entries(changes)) {
         if (t === null) files.delete(p);
-        else files.set(p, putBlob(t));
+        else files.set(p, repo.git.putBlob(t));
       }
-      repo.refs.set(branch, commit(repo, files, [head], "out of band"));
+      repo.git.setRef(branch, commit(repo, files, [head], "out of band"));
     },
     raceOnce(owner, name, branch) {
       races.add(`${owner}/${name}@${branch}`);
