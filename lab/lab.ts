@@ -59,6 +59,7 @@ async function distinctPorts(): Promise<Ports> {
     kwok: await next(),
     git: await next(),
     gitHttp: await next(),
+    github: await next(),
   };
 }
 
@@ -69,6 +70,19 @@ export function isUp(): boolean {
 }
 
 /** The supervisor runs in Node with the project's TypeScript loader. */
+/** The lab's GitHub, a Node process serving the tests' loopback GitHub over HTTPS (lab/github.ts). */
+function githubSpec(state: LabState): ProcessSpec {
+  return {
+    name: "github",
+    command: process.execPath,
+    args: ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "github.ts")],
+    cwd: path.resolve(__dirname, ".."),
+    // It listens once GitHub's description is loaded.
+    ready: { tcp: state.ports.github },
+    readySeconds: 60,
+  };
+}
+
 function supervisorSpec(): ProcessSpec {
   return {
     name: SUPERVISOR,
@@ -144,6 +158,12 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
       authorizedKeys: path.join(gitDir, "authorized_keys"),
       knownHosts: runPath(RUN.knownHosts),
       identity,
+      deployKeys: path.join(gitDir, "deploy-keys"),
+    },
+    github: {
+      apiUrl: `https://127.0.0.1:${ports.github}/api/v3`,
+      host: "127.0.0.1",
+      violations: runPath(RUN.github, "violations.log"),
     },
     nodeName: NODE_NAME,
     fluxManifest: manifest.source,
@@ -177,7 +197,9 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
       async () => {
         const hostKey = fs.readFileSync(path.join(state.git.hostKeyDir, "gitkit.rsa.pub"), "utf8").trim();
         fs.writeFileSync(state.git.knownHosts, `[127.0.0.1]:${ports.git} ${hostKey}\n`);
+        fs.mkdirSync(runPath(RUN.github), { recursive: true });
       },
+      githubSpec(state),
       supervisorSpec(),
     ],
     log,
@@ -245,6 +267,8 @@ export function labEnv(state: LabState): string[] {
     `export LAB_GIT_SSH=${state.git.url}`,
     `export LAB_KNOWN_HOSTS=${state.git.knownHosts}`,
     `export LAB_GIT_IDENTITY=${state.git.identity}`,
+    `export LAB_GITHUB_API=${state.github.apiUrl}`,
+    `export NODE_EXTRA_CA_CERTS=${state.pki.caCert}`,
   ];
 }
 

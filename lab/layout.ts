@@ -30,6 +30,7 @@ export const RUN = {
   knownHosts: "known_hosts",
   git: "git",
   flux: "flux",
+  github: "github",
   pulumi: "pulumi",
 } as const;
 

@@ -1,4 +1,4 @@
-// The lab's PKI, made with openssl: one CA, the API server's serving certificate, client certificates, the service-account signing key.
+// The lab's PKI, made with openssl: one CA, the API server's and the lab GitHub's serving certificates, client certificates, the service-account signing key.
 import { promises as fs } from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
@@ -11,6 +11,9 @@ export interface Pki {
   readonly caKey: string;
   readonly serverCert: string;
   readonly serverKey: string;
+  /** The lab GitHub's serving certificate (127.0.0.1). */
+  readonly githubCert: string;
+  readonly githubKey: string;
   /** Client certificates by name: `admin` (system:masters), `controller-manager`, `scheduler`. */
   readonly clients: Readonly<Record<ClientName, { cert: string; key: string }>>;
   readonly serviceAccountKey: string;
@@ -98,6 +101,18 @@ export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
     ],
     ca,
   );
+  const github = await signed(
+    dir,
+    "github",
+    "/CN=flux-lab-github",
+    [
+      "basicConstraints=critical,CA:FALSE",
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage=serverAuth",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ],
+    ca,
+  );
   const clientExt = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment", "extendedKeyUsage=clientAuth"];
   const clients = {} as Record<ClientName, { cert: string; key: string }>;
   for (const [name, subject] of Object.entries(CLIENTS) as [ClientName, string][]) clients[name] = await signed(dir, name, subject, clientExt, ca);
@@ -105,5 +120,16 @@ export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
   const serviceAccountPub = path.join(dir, "sa.pub");
   await ecKey(serviceAccountKey);
   await openssl(["pkey", "-in", serviceAccountKey, "-pubout", "-out", serviceAccountPub]);
-  return { dir, caCert, caKey, serverCert: server.cert, serverKey: server.key, clients, serviceAccountKey, serviceAccountPub };
+  return {
+    dir,
+    caCert,
+    caKey,
+    serverCert: server.cert,
+    serverKey: server.key,
+    githubCert: github.cert,
+    githubKey: github.key,
+    clients,
+    serviceAccountKey,
+    serviceAccountPub,
+  };
 }

@@ -42,6 +42,8 @@ export function pulumiEnv(state: LabState): NodeJS.ProcessEnv {
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
     KUBECONFIG: state.kubeconfigs.admin,
+    // The lab GitHub's certificate is from the lab's CA: the program's GitHub client trusts it as a server's own CA.
+    NODE_EXTRA_CA_CERTS: state.pki.caCert,
   };
 }
 

@@ -12,6 +12,7 @@ export interface Ports {
   readonly kwok: number;
   readonly git: number;
   readonly gitHttp: number;
+  readonly github: number;
 }
 
 export interface LabState {
@@ -37,6 +38,16 @@ export interface LabState {
     readonly knownHosts: string;
     /** The lab's own push key (authorised at start), OpenSSH private key file. */
     readonly identity: string;
+    /** Deploy keys the lab GitHub registered: `<fingerprint> <owner>/<repository> <ro|rw>` lines, the only repositories those keys reach. */
+    readonly deployKeys: string;
+  };
+  /** The lab's GitHub (a GitHub Enterprise Server's API, held to its description), its repositories on the Git server above. */
+  readonly github: {
+    /** `https://127.0.0.1:PORT/api/v3`, its certificate from the lab's CA. */
+    readonly apiUrl: string;
+    readonly host: string;
+    /** Requests and answers it saw outside GitHub's description, one a line (none is right). */
+    readonly violations: string;
   };
   /** The simulated node kwok keeps Ready. */
   readonly nodeName: string;

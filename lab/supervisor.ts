@@ -19,6 +19,13 @@ const CONTROLLERS: Record<string, string[]> = {
 };
 
 const POLL_MS = 500;
+
+/**
+ * The controllers reach nothing beyond loopback: HTTP(S) to any other address goes to a proxy port where nothing
+ * listens (refused at once), so a source outside the lab (the starter layout's chart repository, say) fails in the
+ * controller instead of being fetched. Git over SSH, the API server and every lab server are on 127.0.0.1.
+ */
+const LOOPBACK_ONLY = { HTTP_PROXY: "http://127.0.0.1:1", HTTPS_PROXY: "http://127.0.0.1:1", NO_PROXY: "127.0.0.1,localhost" };
 const TOKEN_SECONDS = 7 * 24 * 3600;
 
 interface Running {
@@ -84,7 +91,7 @@ async function main(): Promise<void> {
     const out = fs.openSync(logFile(p.name), "a");
     const child = spawn(bin, p.args, {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: dir, ...p.env, KUBECONFIG: kubeconfig },
+      env: { PATH: process.env.PATH ?? "", HOME: dir, ...p.env, ...LOOPBACK_ONLY, KUBECONFIG: kubeconfig },
       stdio: ["ignore", out, out],
     });
     fs.closeSync(out);

@@ -33,6 +33,8 @@ export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(90 * 60 * 1000); // a cold build of the lab on two cores
     if (isUp()) {
+      if (!readState()!.github)
+        throw new Error("the running lab has no GitHub (an earlier version started it): run npm run lab -- down, then npm run lab -- up");
       current = { state: readState()!, startedHere: false, buildSeconds: 0, startSeconds: 0 };
       timings["lab build, lab start"] = "(the lab was already up)";
     } else {
@@ -102,7 +104,12 @@ export async function sshKeyPair(dir: string, name: string): Promise<{ privateKe
   return { privateKey: fs.readFileSync(file, "utf8"), publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim(), publicKeyFile: `${file}.pub` };
 }
 
-/** A working copy of one repository on the lab's Git server, pushed to with the lab's own key. */
+/** A repository's URL on the lab's Git server: `<name>.git`, or `<owner>/<name>` as the lab GitHub keeps repositories. */
+function repositoryUrl(state: LabState, name: string): string {
+  return `${state.git.url}/${name.includes("/") ? name : `${name}.git`}`;
+}
+
+/** A working copy of one repository on the lab's Git server (named as repositoryUrl says), pushed to with the lab's own key. */
 export class Repo {
   readonly url: string;
   private readonly dir: string;
@@ -112,8 +119,8 @@ export class Repo {
     readonly name: string,
     readonly branch = "main",
   ) {
-    this.url = `${state.git.url}/${name}.git`;
-    this.dir = tempDir(`repo-${name}`);
+    this.url = repositoryUrl(state, name);
+    this.dir = tempDir(`repo-${name.replace(/\//g, "-")}`);
   }
 
   private git(args: readonly string[]): Promise<string> {
@@ -128,6 +135,12 @@ export class Repo {
     if (!fs.existsSync(path.join(this.dir, ".git"))) {
       await this.git(["init", "-q", "-b", this.branch]);
       await this.git(["remote", "add", "origin", this.url]);
+      // On top of what the branch already holds (a repository the lab GitHub made), so the push is a fast-forward.
+      const fetched = await this.git(["fetch", "-q", "origin", this.branch]).then(
+        () => true,
+        () => false,
+      );
+      if (fetched) await this.git(["reset", "-q", "--soft", "FETCH_HEAD"]);
     }
     for (const entry of fs.readdirSync(this.dir)) if (entry !== ".git") fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
     for (const [file, text] of Object.entries(files)) {
@@ -145,15 +158,18 @@ export class Repo {
   }
 }
 
-/** The files of a repository's `main` on the lab's Git server (or of a commit in its history), as path -> text. */
+/**
+ * The files of a repository's `main` on the lab's Git server (or of a commit in its history), as path -> text.
+ * `name` is the repository's path there: `<name>` for `<name>.git`, or `<owner>/<name>` as the lab GitHub keeps them.
+ */
 export async function remoteFiles(state: LabState, name: string, commit = "FETCH_HEAD"): Promise<Map<string, string>> {
-  const dir = tempDir(`read-${name}`);
+  const dir = tempDir(`read-${name.replace(/\//g, "-")}`);
   try {
     const ssh = `ssh -F /dev/null -i ${state.git.identity} -o IdentitiesOnly=yes -o UserKnownHostsFile=${state.git.knownHosts} -o StrictHostKeyChecking=yes`;
     const git = (args: string[]) => run("env", [`GIT_SSH_COMMAND=${ssh}`, "git", "-C", dir, ...args]).then((r) => r.stdout);
     await git(["init", "-q"]);
     // Servers hand out branches, not arbitrary commits: fetch main with its history, then read the commit.
-    await git(["fetch", "-q", `${state.git.url}/${name}.git`, "main"]);
+    await git(["fetch", "-q", repositoryUrl(state, name), "main"]);
     const files = new Map<string, string>();
     for (const p of (await git(["ls-tree", "-r", "--name-only", commit])).split("\n").filter(Boolean)) files.set(p, await git(["show", `${commit}:${p}`]));
     return files;

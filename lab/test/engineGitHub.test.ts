@@ -1,0 +1,259 @@
+// The real Pulumi engine on the GitHub path: the shipped staging shape (fleet and tenants on GitHub, repositories the
+// program creates, native admission policies) against the lab's GitHub, a GitHub Enterprise Server on loopback whose
+// repositories Flux clones over SSH with the deploy keys the program registered through its API.
+import * as assert from "assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { randomBytes } from "crypto";
+import { parse, stringify } from "yaml";
+import { run } from "../../components/providers/exec";
+import { labInstallManifest } from "../fluxRelease";
+import { fingerprint } from "../github";
+import { capturePulumi, engineWorkspace } from "../pulumi";
+import type { LabState } from "../state";
+import { getJson, lab, remoteFiles, Repo, tempDir, timings, waitFor } from "./support";
+
+const ENV = "lab";
+const OWNER = "my-org";
+const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
+const PROJECT = "flux-multi-tenancy";
+
+type Condition = { type: string; status: string; message?: string };
+type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string } };
+type Step = { op: string; urn: string };
+
+const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
+const shortName = (urn: string) => urn.split("::").pop() ?? urn;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise Server, repositories the program creates", function () {
+  const id = randomBytes(3).toString("hex");
+  const stack = `lab-gh-${id}`;
+  const keys = tempDir("engine-gh-keys");
+  const steps: string[] = [];
+  let state: LabState;
+  let workspace: string;
+  let stackFile: string;
+
+  const fleetRepo = `fleet-${id}`;
+  const tenantRepo = (name: string) => `${name}-${id}`;
+
+  async function pulumi(...args: string[]): Promise<{ code: number; output: string }> {
+    const end = args.indexOf("--");
+    const withStack = end < 0 ? [...args, "--stack", stack] : [...args.slice(0, end), "--stack", stack, ...args.slice(end)];
+    return capturePulumi(state, workspace, withStack);
+  }
+
+  async function ok(...args: string[]): Promise<string> {
+    const r = await pulumi(...args);
+    if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
+    return r.output;
+  }
+
+  /** Runs `what`, timing it into the closing list of steps. */
+  async function step<T>(what: string, f: () => Promise<T>): Promise<T> {
+    const t = Date.now();
+    const r = await f();
+    steps.push(`${what}: ${seconds(Date.now() - t)}`);
+    return r;
+  }
+
+  async function outputs(): Promise<Record<string, unknown>> {
+    return JSON.parse(await ok("stack", "output", "--json")) as Record<string, unknown>;
+  }
+
+  async function planned(): Promise<Step[]> {
+    const out = await ok("preview", "--json");
+    return (JSON.parse(out) as { steps: Step[] }).steps.filter((s) => s.op !== "same" && s.op !== "refresh");
+  }
+
+  function setConfig(change: (config: Record<string, unknown>) => void): void {
+    const doc = parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> };
+    change((doc.config ??= {}));
+    fs.writeFileSync(stackFile, stringify(doc));
+  }
+
+  const tenant = (name: string) => ({ name, repository: { owner: OWNER, name: tenantRepo(name) } });
+
+  /** The lab GitHub's REST API, as the program's token. */
+  async function api<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${state.github.apiUrl}${route}`, {
+      method,
+      headers: { authorization: "token lab-token", "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  }
+
+  async function deployKeys(repo: string): Promise<{ id: number; key: string; title: string; read_only: boolean }[]> {
+    return api("GET", `/repos/${OWNER}/${repo}/keys`);
+  }
+
+  async function kustomizationReady(namespace: string, name: string, revision?: string): Promise<FluxObject> {
+    return waitFor(`Kustomization ${namespace}/${name} Ready${revision ? ` at ${revision}` : ""}`, 180, async () => {
+      const o = await getJson<FluxObject>(state, [KUSTOMIZATIONS, "-n", namespace, name]);
+      const r = ready(o);
+      return r?.status === "True" && (!revision || o?.status?.lastAppliedRevision === revision)
+        ? { value: o! }
+        : { seen: `${r?.message ?? "absent"} at ${o?.status?.lastAppliedRevision}` };
+    });
+  }
+
+  /** Whether a private key can read a repository over SSH on the lab's Git server (as Flux would, with a deploy key). */
+  async function canRead(privateKey: string, repo: string): Promise<boolean> {
+    const file = path.join(keys, `probe-${randomBytes(3).toString("hex")}`);
+    fs.writeFileSync(file, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+    const ssh = `ssh -F /dev/null -i ${file} -o IdentitiesOnly=yes -o UserKnownHostsFile=${state.git.knownHosts} -o StrictHostKeyChecking=yes`;
+    try {
+      await run("env", [`GIT_SSH_COMMAND=${ssh}`, "git", "ls-remote", `${state.git.url}/${OWNER}/${repo}`]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+
+  before(async function () {
+    state = lab().state;
+    workspace = engineWorkspace(stack);
+    stackFile = path.join(workspace, `Pulumi.${stack}.yaml`);
+    await ok("stack", "init", "--secrets-provider", "passphrase");
+    const manifest = await labInstallManifest();
+    const sshPrefix = `ssh://git@${state.github.host}:${state.ports.git}/${OWNER}/`;
+    setConfig((c) => {
+      c[`${PROJECT}:environment`] = ENV;
+      c[`${PROJECT}:cluster`] = { provider: "existing" };
+      c[`${PROJECT}:flux`] = { manifests: manifest.file ?? "" };
+      c[`${PROJECT}:github`] = { host: state.github.host, apiUrl: state.github.apiUrl, sshPort: state.ports.git };
+      c[`${PROJECT}:fleet`] = { owner: OWNER, repository: fleetRepo };
+      // As the shipped staging stack: the GitHub organisation's repositories, and the starter layout's chart repository.
+      c[`${PROJECT}:policies`] = { engine: "vap", allowedSourcePrefixes: [sshPrefix, "https://stefanprodan.github.io/podinfo/"] };
+      c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")];
+      c[`${PROJECT}:knownHosts`] = fs.readFileSync(state.git.knownHosts, "utf8");
+    });
+    await ok("config", "set", "--secret", `${PROJECT}:kubeconfig`, "--", fs.readFileSync(state.kubeconfigs.admin, "utf8"));
+    await ok("config", "set", "--secret", "github:token", "lab-token");
+  });
+
+  after(async function () {
+    this.timeout(300_000);
+    if (workspace && fs.existsSync(stackFile)) {
+      await pulumi("destroy", "--yes", "--skip-preview");
+      await pulumi("stack", "rm", "--yes", "--force");
+    }
+    fs.rmSync(keys, { recursive: true, force: true });
+    timings["engine on GitHub, step by step"] = `\n      ${steps.join("\n      ")}`;
+  });
+
+  it("up from nothing creates and seeds the repositories through the API, registers read-only deploy keys, and brings every Kustomization Ready at the fleet revision", async () => {
+    await step("up from nothing", () => ok("up", "--yes", "--skip-preview"));
+    const out = await outputs();
+    const revision = out.fleetRevision as string;
+    assert.match(revision, /^main@sha1:[0-9a-f]{40}$/);
+    assert.equal(out.fleetRepositoryUrl, `https://${state.github.host}/${OWNER}/${fleetRepo}`);
+    for (const name of ["flux-system", "admission-policies", "tenants"]) {
+      assert.equal((await kustomizationReady("flux-system", name, revision)).status?.lastAppliedRevision, revision, name);
+    }
+    for (const t of ["team-a", "team-b"]) await kustomizationReady(t, t);
+    // What GitHub holds: private repositories the program made (marked), the fleet's default branch, read-only keys.
+    const fleet = await api<{ private: boolean; visibility: string; description: string; default_branch: string }>("GET", `/repos/${OWNER}/${fleetRepo}`);
+    assert.deepEqual([fleet.private, fleet.visibility, fleet.default_branch], [true, "private", "main"]);
+    assert.match(fleet.description, /\(created by flux-multi-tenancy\)$/);
+    for (const repo of [fleetRepo, tenantRepo("team-a"), tenantRepo("team-b")]) {
+      const list = await deployKeys(repo);
+      assert.equal(list.length, 1, repo);
+      assert.equal(list[0].read_only, true, repo);
+    }
+    // The seeded starter layout, as GitHub and the Git server both hold it.
+    const seeded = await remoteFiles(state, `${OWNER}/${tenantRepo("team-a")}`);
+    assert.ok(seeded.has("README.md") && seeded.has("base/podinfo-release.yaml") && seeded.has(`${ENV}/kustomization.yaml`), [...seeded.keys()].join(", "));
+  });
+
+  it("a no-op preview (--expect-no-changes, with refresh) and a second up change nothing", async () => {
+    await step("no-op preview", () => ok("preview", "--expect-no-changes"));
+    await ok("up", "--yes", "--skip-preview", "--expect-no-changes");
+  });
+
+  it("adding a tenant creates, seeds and keys its repository; removing it removes its key and files, and keeps its repository", async () => {
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b"), tenant("team-c")]));
+    const adding = await planned();
+    for (const s of adding.filter((x) => x.op === "create")) assert.match(shortName(s.urn), /^tenant-team-c($|-)/, s.urn);
+    await step("up adding a tenant", () => ok("up", "--yes", "--skip-preview"));
+    await kustomizationReady("team-c", "team-c");
+    assert.equal((await deployKeys(tenantRepo("team-c"))).length, 1);
+
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")]));
+    await step("up removing it", () => ok("up", "--yes", "--skip-preview"));
+    assert.deepEqual(await deployKeys(tenantRepo("team-c")), [], "its deploy key is gone from GitHub");
+    assert.ok((await api("GET", `/repos/${OWNER}/${tenantRepo("team-c")}`)) !== undefined, "its repository is the tenant's, and stays");
+    assert.deepEqual(
+      [...(await remoteFiles(state, `${OWNER}/${fleetRepo}`)).keys()].filter((p) => p.includes("team-c")),
+      [],
+    );
+  });
+
+  it("a tenant's own commit is kept when the tenant is removed and added back: its repository is not seeded again", async () => {
+    const repo = `${OWNER}/${tenantRepo("team-a")}`;
+    const before = await remoteFiles(state, repo);
+    // The tenant's work: a starter file changed, one deleted, one of its own (pushed with the lab's own key, as a developer would).
+    const work = new Repo(state, repo);
+    const files = Object.fromEntries(before);
+    files[`${ENV}/kustomization.yaml`] = files[`${ENV}/kustomization.yaml`].replace("resources:", "resources:\n  - notes.yaml");
+    files[`${ENV}/notes.yaml`] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n  namespace: team-a\ndata:\n  by: tenant\n";
+    delete files["production/podinfo-values.yaml"];
+    await work.commit(files, "team-a: its own work");
+    work.remove();
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-b")]));
+    await ok("up", "--yes", "--skip-preview");
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")]));
+    await step("up adding the tenant back", () => ok("up", "--yes", "--skip-preview"));
+    const after = await remoteFiles(state, repo);
+    assert.deepEqual(Object.fromEntries(after), files, "nothing written over the tenant's commit, nothing brought back");
+    await kustomizationReady("team-a", "team-a");
+    await waitFor("the tenant's own ConfigMap applied", 120, async () =>
+      (await getJson(state, ["configmap", "-n", "team-a", "notes"])) ? { value: true } : { seen: "absent" },
+    );
+  });
+
+  it("deployKeyRotation replaces every key on GitHub in one up; Flux reads with the new ones, and a deleted key stops working", async () => {
+    const before = await deployKeys(fleetRepo);
+    const oldSecret = await getJson<{ data: Record<string, string> }>(state, ["secret", "-n", "flux-system", "flux-system"]);
+    const oldKey = Buffer.from(oldSecret!.data.identity, "base64").toString();
+    assert.ok(await canRead(oldKey, fleetRepo), "the registered key reads the fleet");
+    setConfig((c) => (c[`${PROJECT}:deployKeyRotation`] = "2026-11-30"));
+    await step("up rotating every deploy key", () => ok("up", "--yes", "--skip-preview"));
+    const after = await deployKeys(fleetRepo);
+    assert.equal(after.length, 1);
+    assert.notEqual(after[0].id, before[0].id);
+    assert.notEqual(after[0].key, before[0].key);
+    assert.equal(await canRead(oldKey, fleetRepo), false, "the key GitHub deleted no longer reads");
+    const secret = await getJson<{ data: Record<string, string> }>(state, ["secret", "-n", "flux-system", "flux-system"]);
+    assert.equal(fingerprint(Buffer.from(secret!.data["identity.pub"], "base64").toString()), fingerprint(after[0].key));
+    const out = await outputs();
+    await kustomizationReady("flux-system", "flux-system", out.fleetRevision as string);
+    // A deploy key reaches its own repository only.
+    const newKey = Buffer.from(secret!.data.identity, "base64").toString();
+    assert.equal(await canRead(newKey, fleetRepo), true);
+    assert.equal(await canRead(newKey, tenantRepo("team-a")), false, "not another repository");
+    await ok("preview", "--expect-no-changes");
+  });
+
+  it("destroy removes the keys and this stack's files and keeps the repositories; an up after it finds them again and works", async () => {
+    await step("destroy", () => ok("destroy", "--yes", "--skip-preview"));
+    for (const repo of [fleetRepo, tenantRepo("team-a"), tenantRepo("team-b")]) assert.deepEqual(await deployKeys(repo), [], repo);
+    assert.deepEqual(
+      [...(await remoteFiles(state, `${OWNER}/${fleetRepo}`)).keys()].filter((p) => p.startsWith("clusters/") || p.startsWith("tenants/")),
+      [],
+    );
+    await step("up after destroy", () => ok("up", "--yes", "--skip-preview"));
+    const out = await outputs();
+    for (const name of ["flux-system", "tenants"]) await kustomizationReady("flux-system", name, out.fleetRevision as string);
+    for (const t of ["team-a", "team-b"]) await kustomizationReady(t, t);
+  });
+
+  it("every request the program sent and every answer it got were within GitHub Enterprise Server's description", () => {
+    assert.equal(fs.readFileSync(state.github.violations, "utf8"), "");
+  });
+});
