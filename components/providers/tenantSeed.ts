@@ -32,8 +32,8 @@ export interface TenantSeedOutputs extends TenantSeedInputs {
   readonly reason: string;
 }
 
-/** What GitHub's auto_init commits: one root commit holding a README. */
-const FIRST_COMMIT_FILES = new Set(["README.md"]);
+/** What GitHub's auto_init commits: one root commit holding a README. (An array: Pulumi's closure serialization does not carry a Set.) */
+const FIRST_COMMIT_FILES = ["README.md"];
 
 /** The repository's state as the seed sees it: empty, untouched since GitHub's first commit, or someone's work. */
 type Found = { kind: "empty" } | { kind: "first-commit"; branch: string; head: string; paths: Set<string> } | { kind: "used"; why: string };
@@ -53,7 +53,7 @@ async function inspect(gh: Octokit, owner: string, repo: string): Promise<Found>
   if (commit.parents.length > 0) return { kind: "used", why: "its branch has commits after the first" };
   const tree = (await gh.rest.git.getTree({ owner, repo, tree_sha: commit.tree.sha, recursive: "true" })).data;
   const paths = new Set(blobShas(tree.tree).keys());
-  const other = [...paths].filter((p) => !FIRST_COMMIT_FILES.has(p));
+  const other = [...paths].filter((p) => !FIRST_COMMIT_FILES.includes(p));
   if (other.length > 0) return { kind: "used", why: `its first commit holds ${other.slice(0, 3).join(", ")}${other.length > 3 ? ", ..." : ""}` };
   return { kind: "first-commit", branch: refs[0].ref.replace(/^refs\/heads\//, ""), head, paths };
 }
