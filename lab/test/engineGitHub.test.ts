@@ -268,3 +268,166 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     assert.equal(fs.readFileSync(state.github.violations, "utf8"), "");
   });
 });
+
+describe("a stack made when pulumi-github kept its deploy keys and default branch moves to the program's own, without a replacement", function () {
+  const id = randomBytes(3).toString("hex");
+  const stack = `lab-gh-upgrade-${id}`;
+  const fleetRepo = `fleet-upgrade-${id}`;
+  let state: LabState;
+  let workspace: string;
+  let stackFile: string;
+
+  async function pulumi(...args: string[]): Promise<{ code: number; output: string }> {
+    const end = args.indexOf("--");
+    const withStack = end < 0 ? [...args, "--stack", stack] : [...args.slice(0, end), "--stack", stack, ...args.slice(end)];
+    return capturePulumi(state, workspace, withStack);
+  }
+
+  async function ok(...args: string[]): Promise<string> {
+    const r = await pulumi(...args);
+    if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
+    return r.output;
+  }
+
+  function keysOnGitHub(): Promise<{ id: number; key: string }[]> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        `${state.github.apiUrl}/repos/${OWNER}/${fleetRepo}/keys`,
+        { ca: fs.readFileSync(state.pki.caCert), headers: { authorization: "token lab-token" } },
+        (res) => {
+          let text = "";
+          res.on("data", (c) => (text += c));
+          res.on("end", () => resolve(JSON.parse(text) as { id: number; key: string }[]));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  before(async function () {
+    state = lab().state;
+    workspace = engineWorkspace(stack);
+    stackFile = path.join(workspace, `Pulumi.${stack}.yaml`);
+    await ok("stack", "init", "--secrets-provider", "passphrase");
+    const manifest = await labInstallManifest();
+    const doc = {
+      config: {
+        [`${PROJECT}:environment`]: "upgrade",
+        [`${PROJECT}:cluster`]: { provider: "existing" },
+        [`${PROJECT}:flux`]: { manifests: manifest.file ?? "" },
+        [`${PROJECT}:github`]: { host: state.github.host, apiUrl: state.github.apiUrl, sshPort: state.ports.git },
+        [`${PROJECT}:fleet`]: { owner: OWNER, repository: fleetRepo },
+        [`${PROJECT}:policies`]: { engine: "vap", allowedSourcePrefixes: [`ssh://git@${state.github.host}:${state.ports.git}/${OWNER}/`] },
+        [`${PROJECT}:tenants`]: [],
+        [`${PROJECT}:knownHosts`]: fs.readFileSync(state.git.knownHosts, "utf8"),
+      },
+    };
+    fs.writeFileSync(stackFile, stringify({ ...(parse(fs.readFileSync(stackFile, "utf8")) as object), ...doc }));
+    await ok("config", "set", "--secret", `${PROJECT}:kubeconfig`, "--", fs.readFileSync(state.kubeconfigs.admin, "utf8"));
+    await ok("config", "set", "--secret", "github:token", "lab-token");
+  });
+
+  after(async function () {
+    this.timeout(300_000);
+    if (workspace && fs.existsSync(stackFile)) {
+      await pulumi("destroy", "--yes", "--skip-preview");
+      await pulumi("stack", "rm", "--yes", "--force");
+    }
+  });
+
+  it("the first up after the change takes over the key and the default branch under their aliases: an update, no new key on GitHub", async () => {
+    await ok("up", "--yes", "--skip-preview");
+    const before = await keysOnGitHub();
+    assert.equal(before.length, 1);
+
+    // The state as a stack of the earlier program holds them: pulumi-github's types, outputs and provider.
+    type Res = {
+      urn: string;
+      type: string;
+      id?: string;
+      provider?: string;
+      parent?: string;
+      inputs?: Record<string, unknown>;
+      outputs?: Record<string, unknown>;
+      dependencies?: string[];
+      propertyDependencies?: Record<string, string[]>;
+      retainOnDelete?: boolean;
+      custom?: boolean;
+    };
+    const exported = JSON.parse(await ok("stack", "export")) as { deployment: { resources: Res[] } };
+    const resources = exported.deployment.resources;
+    const providerUrn = `urn:pulumi:${stack}::${PROJECT}::pulumi:providers:github::github-${OWNER}`;
+    const providerRef = `${providerUrn}::0c7a9a1e-2f3b-4c5d-8e6f-7a8b9c0d1e2f`;
+    const renamed = new Map<string, string>();
+    const legacy: Record<string, (r: Res) => Res> = {
+      "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey": (r) => {
+        const o = r.outputs as { key: string; title: string; repository: string };
+        const fields = { key: o.key, readOnly: true, repository: o.repository, title: o.title };
+        return {
+          ...r,
+          type: "github:index/repositoryDeployKey:RepositoryDeployKey",
+          provider: providerRef,
+          inputs: fields,
+          outputs: { ...fields, id: r.id, etag: 'W/"lab"' },
+        };
+      },
+      "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDefaultBranch": (r) => {
+        const o = r.outputs as { branch: string; repository: string };
+        const fields = { branch: o.branch, repository: o.repository };
+        return {
+          ...r,
+          type: "github:index/branchDefault:BranchDefault",
+          provider: providerRef,
+          retainOnDelete: true,
+          inputs: fields,
+          outputs: { ...fields, id: r.id, etag: 'W/"lab"', rename: false },
+        };
+      },
+    };
+    const rewritten = resources.map((r) => {
+      const to = legacy[r.type];
+      if (!to) return r;
+      const old = to(r);
+      old.urn = r.urn.replace(`${r.type}::`, `${old.type}::`);
+      renamed.set(r.urn, old.urn);
+      return old;
+    });
+    assert.equal(renamed.size, 2, "the fleet's deploy key and default branch");
+    const fix = (u: string) => renamed.get(u) ?? u;
+    for (const r of rewritten) {
+      r.dependencies = r.dependencies?.map(fix);
+      if (r.propertyDependencies) for (const k of Object.keys(r.propertyDependencies)) r.propertyDependencies[k] = r.propertyDependencies[k].map(fix);
+      if (r.parent) r.parent = fix(r.parent);
+    }
+    const stackIndex = rewritten.findIndex((r) => r.type === "pulumi:pulumi:Stack");
+    rewritten.splice(stackIndex + 1, 0, {
+      urn: providerUrn,
+      custom: true,
+      id: providerRef.split("::").pop(),
+      type: "pulumi:providers:github",
+      inputs: { owner: OWNER, version: "6.15.0" },
+      outputs: { owner: OWNER, version: "6.15.0" },
+    });
+    exported.deployment.resources = rewritten;
+    const file = path.join(workspace, "legacy-state.json");
+    fs.writeFileSync(file, JSON.stringify(exported));
+    await ok("stack", "import", "--file", file);
+
+    // pulumi-github is not installed here, so this up does not refresh (with it installed, the refresh runs as before).
+    const plan = (JSON.parse(await ok("preview", "--refresh=false", "--json")) as { steps: Step[] }).steps.filter((s) => s.op !== "same");
+    const ops = plan.map((s) => `${s.op} ${shortName(s.urn)}`).sort();
+    assert.deepEqual(ops, ["delete github-my-org", "update fleet-default-branch", "update fleet-flux-deploy-key"], JSON.stringify(plan));
+    await ok("up", "--yes", "--skip-preview", "--refresh=false");
+    const after = await keysOnGitHub();
+    assert.deepEqual(after, before, "the same key, by id: not replaced, not added again");
+    const state2 = JSON.parse(await ok("stack", "export")) as { deployment: { resources: Res[] } };
+    assert.deepEqual(
+      state2.deployment.resources.filter((r) => r.type.startsWith("github:") || r.type === "pulumi:providers:github").map((r) => r.urn),
+      [],
+    );
+    const key = state2.deployment.resources.find((r) => r.type.endsWith(":GitHubDeployKey"))!;
+    assert.equal(key.id, `${fleetRepo}:${before[0].id}`, "the id pulumi-github gave it");
+    await ok("preview", "--expect-no-changes");
+  });
+});
