@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import type { GitHubBudget } from "./githubBudget";
 import { isUp } from "../lab/lab";
+import { readState } from "../lab/state";
 
 const SIZES = (process.env.BENCH_SIZES ?? "1,100,500").split(",").map(Number);
 /** Program runs per size, each in its own process; medians reported. */
@@ -91,8 +92,21 @@ function labResults(): Record<string, LabRow> | undefined {
   ) as Record<string, LabRow>;
 }
 
+type EngineSteps = { tenants: number; steps: { step: string; seconds: number; writes: number; reads: number }[] };
+
+/**
+ * What the real engine cost on the GitHub path: the steps of the lab's GitHub suite (npm run test:lab), each
+ * with its time and the requests the lab GitHub counted, when the lab is up and that suite ran on it.
+ */
+function engineOnGitHub(): EngineSteps | undefined {
+  const file = readState()?.github?.requests;
+  const steps = file && path.join(path.dirname(file), "engine-steps.json");
+  return steps && fs.existsSync(steps) ? (JSON.parse(fs.readFileSync(steps, "utf8")) as EngineSteps) : undefined;
+}
+
 const rows = SIZES.map(measure);
 const lab = labResults();
+const engineGitHub = engineOnGitHub();
 const [first, last] = [rows[0], rows[rows.length - 1]];
 const growth = (f: (r: (typeof rows)[number]) => number) => (last.tenants === first.tenants ? 0 : (f(last) - f(first)) / (last.tenants - first.tenants));
 const round = (v: number, digits = 1) => Number(v.toFixed(digits));
@@ -148,6 +162,7 @@ if (JSON_OUTPUT) {
     runs: RUNS,
     machine: { cpus: os.cpus().length, node: process.version },
     ...(lab ? { lab } : {}),
+    ...(engineGitHub ? { engineGitHub } : {}),
   };
   console.log(JSON.stringify(result));
 } else {
@@ -205,6 +220,10 @@ if (JSON_OUTPUT) {
           (r.tenantCommitToReadyS !== undefined ? `, tenant commit to Ready ${r.tenantCommitToReadyS}s` : ""),
       );
     }
+  }
+  if (engineGitHub) {
+    console.log(`the real engine on the lab's GitHub (${engineGitHub.tenants} tenants; the GitHub suite of npm run test:lab):`);
+    for (const x of engineGitHub.steps) console.log(`  ${x.step}: ${x.seconds.toFixed(1)}s, ${x.writes} writes / ${x.reads} reads`);
   }
   const changed = rows.filter((r) => r.github.noopChanges.length > 0 || r.github.noopPreview.writes > 0 || r.github.addOne.fleetCommits !== 1);
   console.log(

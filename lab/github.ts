@@ -51,6 +51,15 @@ async function main(): Promise<void> {
     keysChanged: deployKeysWriter(state),
   });
   console.log(`${new Date().toISOString()} serving ${gh.url} (GitHub Enterprise Server 3.19's description), repositories in ${state.git.repos}`);
+  // Every request, one a line ("W" or "R", then the request), so a suite can count what each operation cost.
+  fs.writeFileSync(state.github.requests, "");
+  let logged = 0;
+  setInterval(() => {
+    const fresh = gh.requests.slice(logged);
+    logged += fresh.length;
+    if (fresh.length > 0)
+      fs.appendFileSync(state.github.requests, fresh.map((r) => `${r.startsWith("GET ") || r.endsWith(" (query)") ? "R" : "W"} ${r}\n`).join(""));
+  }, 100).unref();
   // What the tests' root hook does after each test, done as it happens: every violation is written down for the suite to read.
   setInterval(() => {
     const found = takeUnclaimedViolations();

@@ -164,6 +164,7 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
       apiUrl: `https://127.0.0.1:${ports.github}/api/v3`,
       host: "127.0.0.1",
       violations: runPath(RUN.github, "violations.log"),
+      requests: runPath(RUN.github, "requests.log"),
     },
     nodeName: NODE_NAME,
     fluxManifest: manifest.source,

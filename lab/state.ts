@@ -48,6 +48,8 @@ export interface LabState {
     readonly host: string;
     /** Requests and answers it saw outside GitHub's description, one a line (none is right). */
     readonly violations: string;
+    /** Every request it served, one a line: `R` (a read) or `W` (a write, GraphQL mutations too), then `METHOD /path`. */
+    readonly requests: string;
   };
   /** The simulated node kwok keeps Ready. */
   readonly nodeName: string;

@@ -208,6 +208,28 @@ describe("Flux providers", () => {
       });
     });
 
+    it("a request Flux took in but did not handle (a reconcile already under way read the object from before it) is asked again within seconds", async () => {
+      const tokens: string[] = [];
+      const started = Date.now();
+      const { kubectl, calls } = scripted((a) => {
+        if (a[0] === "annotate") {
+          tokens.push(a[a.length - 1].replace(/^reconcile\.fluxcd\.io\/requestedAt=/, ""));
+          return "";
+        }
+        // Ready all along, and the first request never recorded as handled: only a later one is.
+        const handled = tokens.length > 1 ? tokens[tokens.length - 1] : "an-earlier-request";
+        return JSON.stringify(obj("True", { lastHandledReconcileAt: handled }));
+      });
+      await waitReady(
+        kubectl,
+        { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "flux-system", name: "flux-system", revision: "", timeoutSeconds: 30 },
+        500,
+      );
+      const took = Date.now() - started;
+      assert.equal(calls.filter((c) => c.startsWith("annotate")).length, 2);
+      assert.ok(took >= 2000 && took < 4000, `asked again after 2 s, not the 10 s of a failure: ${took} ms`);
+    });
+
     it("a wait returns once Flux reports Ready at the revision", async () => {
       let polls = 0;
       const { kubectl } = fluxObject((a) => {

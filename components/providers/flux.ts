@@ -280,6 +280,12 @@ const FIRST_POLL_MS = 250;
  * a moment behind) would otherwise retry only at its interval, minutes later.
  */
 const REQUEST_AGAIN_MS = 10_000;
+/**
+ * A request Flux has not handled this long is asked again sooner: a reconcile already under way when it came (the
+ * source's new artifact started it) can take the request's event in and still read the object from before it, and
+ * nothing asks again until the next request.
+ */
+const UNHANDLED_AGAIN_MS = 2_000;
 
 export async function waitReady(
   k: Kubectl,
@@ -317,7 +323,8 @@ export async function waitReady(
     const status = readiness(obj, inputs.revision);
     const last = handled || !obj ? status : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };
     if (last.ready) return last.message;
-    if (obj && (askedAt === undefined || Date.now() - askedAt >= requestAgainMs)) askedAt = (await poke()) ? Date.now() : undefined;
+    const again = handled ? requestAgainMs : Math.min(requestAgainMs, UNHANDLED_AGAIN_MS);
+    if (obj && (askedAt === undefined || Date.now() - askedAt >= again)) askedAt = (await poke()) ? Date.now() : undefined;
     // Another stack may have pushed on top of this commit: Ready there includes this one.
     if (handled && status.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(status.other)))) {
       return `Ready at ${status.other}, which contains ${inputs.revision}`;

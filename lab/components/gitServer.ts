@@ -15,7 +15,10 @@ import type { LabState } from "../state";
 function gate(service: "upload-pack" | "receive-pack", access: string): string {
   const file = JSON.stringify(access);
   // Fixed-string matches: a fingerprint holds '+' and '/'.
-  const allowed = service === "upload-pack" ? `grep -qxF "$GITKIT_KEY $repo ro" ${file} || grep -qxF "$GITKIT_KEY $repo rw" ${file}` : `grep -qxF "$GITKIT_KEY $repo rw" ${file}`;
+  const allowed =
+    service === "upload-pack"
+      ? `grep -qxF "$GITKIT_KEY $repo ro" ${file} || grep -qxF "$GITKIT_KEY $repo rw" ${file}`
+      : `grep -qxF "$GITKIT_KEY $repo rw" ${file}`;
   return `#!/bin/sh
 # Written by the lab: deploy keys of the lab's GitHub reach their own repositories only.
 repo="\${1#/}"

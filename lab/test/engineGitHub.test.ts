@@ -25,13 +25,12 @@ type Step = { op: string; urn: string };
 
 const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
 const shortName = (urn: string) => urn.split("::").pop() ?? urn;
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise Server, repositories the program creates", function () {
   const id = randomBytes(3).toString("hex");
   const stack = `lab-gh-${id}`;
   const keys = tempDir("engine-gh-keys");
-  const steps: string[] = [];
+  const steps: { step: string; seconds: number; writes: number; reads: number }[] = [];
   let state: LabState;
   let workspace: string;
   let stackFile: string;
@@ -51,11 +50,18 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     return r.output;
   }
 
-  /** Runs `what`, timing it into the closing list of steps. */
+  /** The lab GitHub's request log so far: R and W lines. */
+  const requestLog = () => fs.readFileSync(state.github.requests, "utf8").split("\n").filter(Boolean);
+
+  /** Runs `what`, timing it and counting the GitHub requests it made into the closing list of steps. */
   async function step<T>(what: string, f: () => Promise<T>): Promise<T> {
     const t = Date.now();
+    const seen = requestLog().length;
     const r = await f();
-    steps.push(`${what}: ${seconds(Date.now() - t)}`);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the server writes its log every 100 ms
+    const made = requestLog().slice(seen);
+    const count = (kind: string) => made.filter((l) => l.startsWith(kind)).length;
+    steps.push({ step: what, seconds: (Date.now() - t) / 1000, writes: count("W "), reads: count("R ") });
     return r;
   }
 
@@ -155,7 +161,10 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
       await pulumi("stack", "rm", "--yes", "--force");
     }
     fs.rmSync(keys, { recursive: true, force: true });
-    timings["engine on GitHub, step by step"] = `\n      ${steps.join("\n      ")}`;
+    const lines = steps.map((x) => `${x.step}: ${x.seconds.toFixed(1)}s, GitHub ${x.writes} writes / ${x.reads} reads`);
+    timings["engine on GitHub, step by step"] = `\n      ${lines.join("\n      ")}`;
+    // For npm run bench: what the real engine cost on the GitHub path, at this stack's size.
+    fs.writeFileSync(path.join(path.dirname(state.github.requests), "engine-steps.json"), JSON.stringify({ tenants: 2, steps }, null, 2) + "\n");
   });
 
   it("up from nothing creates and seeds the repositories through the API, registers read-only deploy keys, and brings every Kustomization Ready at the fleet revision", async () => {
@@ -209,7 +218,7 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     const repo = `${OWNER}/${tenantRepo("team-a")}`;
     const before = await remoteFiles(state, repo);
     // The tenant's work: a starter file changed, one deleted, one of its own (pushed with the lab's own key, as a developer would).
-    const work = new Repo(state, repo);
+    const work = new Repo(state, repo, "main", true);
     const files = Object.fromEntries(before);
     files[`${ENV}/kustomization.yaml`] = files[`${ENV}/kustomization.yaml`].replace("resources:", "resources:\n  - notes.yaml");
     files[`${ENV}/notes.yaml`] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n  namespace: team-a\ndata:\n  by: tenant\n";

@@ -118,6 +118,8 @@ export class Repo {
     private readonly state: LabState,
     readonly name: string,
     readonly branch = "main",
+    /** The repository already holds the branch (one the lab GitHub made): commit on top of it. */
+    private readonly onTopOfRemote = false,
   ) {
     this.url = repositoryUrl(state, name);
     this.dir = tempDir(`repo-${name.replace(/\//g, "-")}`);
@@ -136,11 +138,10 @@ export class Repo {
       await this.git(["init", "-q", "-b", this.branch]);
       await this.git(["remote", "add", "origin", this.url]);
       // On top of what the branch already holds (a repository the lab GitHub made), so the push is a fast-forward.
-      const fetched = await this.git(["fetch", "-q", "origin", this.branch]).then(
-        () => true,
-        () => false,
-      );
-      if (fetched) await this.git(["reset", "-q", "--soft", "FETCH_HEAD"]);
+      if (this.onTopOfRemote) {
+        await this.git(["fetch", "-q", "origin", this.branch]);
+        await this.git(["reset", "-q", "--soft", "FETCH_HEAD"]);
+      }
     }
     for (const entry of fs.readdirSync(this.dir)) if (entry !== ".git") fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
     for (const [file, text] of Object.entries(files)) {
