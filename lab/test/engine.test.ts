@@ -3,11 +3,10 @@ import * as assert from "assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { parse, stringify } from "yaml";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
-import { capturePulumi, engineWorkspace } from "../pulumi";
 import type { LabState } from "../state";
+import { EngineStack, shortName } from "./engineStack";
 import { getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { helmTenantFiles, plainTenantFiles } from "./tenants";
 
@@ -17,10 +16,7 @@ const PROJECT = "flux-multi-tenancy";
 
 type Condition = { type: string; status: string; message?: string };
 type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string; artifact?: { revision?: string } } };
-type Step = { op: string; urn: string };
-
 const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
-const shortName = (urn: string) => urn.split("::").pop() ?? urn;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 describe("the real Pulumi engine: the program on the lab's cluster, fleet and tenants on its Git server", function () {
@@ -29,25 +25,15 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
   const keys = tempDir("engine-keys");
   const tenantRepos: Record<string, Repo> = {};
   let state: LabState;
-  let workspace: string;
-  let stackFile: string;
+  let engine: EngineStack;
   let pushKey: Awaited<ReturnType<typeof sshKeyPair>>;
 
   const url = (repo: string) => `${state.git.url}/${repo}-${id}.git`;
-
-  async function pulumi(...args: string[]): Promise<{ code: number; output: string }> {
-    // This stack's flag goes before a `--` that ends the flags (config values may start with a dash).
-    const end = args.indexOf("--");
-    const withStack = end < 0 ? [...args, "--stack", stack] : [...args.slice(0, end), "--stack", stack, ...args.slice(end)];
-    return capturePulumi(state, workspace, withStack);
-  }
-
-  /** Runs a command that must succeed; on failure the error carries Pulumi's output. */
-  async function ok(...args: string[]): Promise<string> {
-    const r = await pulumi(...args);
-    if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
-    return r.output;
-  }
+  const pulumi = (...args: string[]) => engine.pulumi(...args);
+  const ok = (...args: string[]) => engine.ok(...args);
+  const outputs = () => engine.outputs();
+  const planned = () => engine.planned();
+  const setConfig = (change: (config: Record<string, unknown>) => void) => engine.setConfig(change);
 
   /** Keys the program asked to register (`  <url>: <public key>` lines of its message), registered on the lab's Git server. */
   async function registerKeys(output: string): Promise<Record<string, string>> {
@@ -79,21 +65,6 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     return { first, second: Date.now() - t };
   }
 
-  async function outputs(): Promise<Record<string, unknown>> {
-    return JSON.parse(await ok("stack", "output", "--json")) as Record<string, unknown>;
-  }
-
-  async function planned(): Promise<Step[]> {
-    const out = await ok("preview", "--json");
-    return (JSON.parse(out) as { steps: Step[] }).steps.filter((s) => s.op !== "same" && s.op !== "refresh");
-  }
-
-  function setConfig(change: (config: Record<string, unknown>) => void): void {
-    const doc = parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> };
-    change((doc.config ??= {}));
-    fs.writeFileSync(stackFile, stringify(doc));
-  }
-
   const tenant = (name: string) => ({ name, repository: { url: url(name), deployKey: true } });
 
   async function kustomizationReady(namespace: string, name: string): Promise<FluxObject> {
@@ -105,8 +76,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
 
   before(async function () {
     state = lab().state;
-    workspace = engineWorkspace(stack);
-    stackFile = path.join(workspace, `Pulumi.${stack}.yaml`);
+    engine = new EngineStack(state, stack);
     for (const [name, files] of Object.entries({
       "team-a": plainTenantFiles("team-a", ENV),
       "team-b": helmTenantFiles("team-b", ENV, "team-b", "team-b"),
@@ -135,11 +105,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
 
   after(async function () {
     this.timeout(300_000);
-    // Whatever happened, leave nothing of this stack on the cluster (a failed run's Flux would otherwise stay).
-    if (workspace && fs.existsSync(stackFile)) {
-      await pulumi("destroy", "--yes", "--skip-preview");
-      await pulumi("stack", "rm", "--yes", "--force");
-    }
+    await engine?.remove();
     for (const r of Object.values(tenantRepos)) r.remove();
     fs.rmSync(keys, { recursive: true, force: true });
   });

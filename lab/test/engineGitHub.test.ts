@@ -6,12 +6,11 @@ import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { parse, stringify } from "yaml";
 import { run } from "../../components/providers/exec";
 import { labInstallManifest } from "../fluxRelease";
 import { fingerprint } from "../github";
-import { capturePulumi, engineWorkspace } from "../pulumi";
 import type { LabState } from "../state";
+import { EngineStack, shortName } from "./engineStack";
 import { getJson, lab, remoteFiles, Repo, tempDir, timings, waitFor } from "./support";
 
 const ENV = "lab";
@@ -21,10 +20,28 @@ const PROJECT = "flux-multi-tenancy";
 
 type Condition = { type: string; status: string; message?: string };
 type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string } };
-type Step = { op: string; urn: string };
-
 const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
-const shortName = (urn: string) => urn.split("::").pop() ?? urn;
+
+/** The lab GitHub's REST API, as the stacks' token, trusting the lab's CA. */
+function githubApi<T>(state: LabState, method: string, route: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${state.github.apiUrl}${route}`,
+      { method, ca: fs.readFileSync(state.pki.caCert), headers: { authorization: "token lab-token" } },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () =>
+          (res.statusCode ?? 0) >= 400
+            ? reject(new Error(`${method} ${route}: ${res.statusCode} ${text}`))
+            : resolve((text ? JSON.parse(text) : undefined) as T),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise Server, repositories the program creates", function () {
   const id = randomBytes(3).toString("hex");
@@ -32,23 +49,14 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
   const keys = tempDir("engine-gh-keys");
   const steps: { step: string; seconds: number; writes: number; reads: number }[] = [];
   let state: LabState;
-  let workspace: string;
-  let stackFile: string;
+  let engine: EngineStack;
 
   const fleetRepo = `fleet-${id}`;
   const tenantRepo = (name: string) => `${name}-${id}`;
-
-  async function pulumi(...args: string[]): Promise<{ code: number; output: string }> {
-    const end = args.indexOf("--");
-    const withStack = end < 0 ? [...args, "--stack", stack] : [...args.slice(0, end), "--stack", stack, ...args.slice(end)];
-    return capturePulumi(state, workspace, withStack);
-  }
-
-  async function ok(...args: string[]): Promise<string> {
-    const r = await pulumi(...args);
-    if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
-    return r.output;
-  }
+  const ok = (...args: string[]) => engine.ok(...args);
+  const outputs = () => engine.outputs();
+  const planned = () => engine.planned();
+  const setConfig = (change: (config: Record<string, unknown>) => void) => engine.setConfig(change);
 
   /** The lab GitHub's request log so far: R and W lines. */
   const requestLog = () => fs.readFileSync(state.github.requests, "utf8").split("\n").filter(Boolean);
@@ -65,43 +73,9 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     return r;
   }
 
-  async function outputs(): Promise<Record<string, unknown>> {
-    return JSON.parse(await ok("stack", "output", "--json")) as Record<string, unknown>;
-  }
-
-  async function planned(): Promise<Step[]> {
-    const out = await ok("preview", "--json");
-    return (JSON.parse(out) as { steps: Step[] }).steps.filter((s) => s.op !== "same" && s.op !== "refresh");
-  }
-
-  function setConfig(change: (config: Record<string, unknown>) => void): void {
-    const doc = parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> };
-    change((doc.config ??= {}));
-    fs.writeFileSync(stackFile, stringify(doc));
-  }
-
   const tenant = (name: string) => ({ name, repository: { owner: OWNER, name: tenantRepo(name) } });
 
-  /** The lab GitHub's REST API, as the program's token, trusting the lab's CA. */
-  function api<T>(method: string, route: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        `${state.github.apiUrl}${route}`,
-        { method, ca: fs.readFileSync(state.pki.caCert), headers: { authorization: "token lab-token" } },
-        (res) => {
-          let text = "";
-          res.on("data", (c) => (text += c));
-          res.on("end", () =>
-            (res.statusCode ?? 0) >= 400
-              ? reject(new Error(`${method} ${route}: ${res.statusCode} ${text}`))
-              : resolve((text ? JSON.parse(text) : undefined) as T),
-          );
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
-  }
+  const api = <T>(method: string, route: string) => githubApi<T>(state, method, route);
 
   async function deployKeys(repo: string): Promise<{ id: number; key: string; title: string; read_only: boolean }[]> {
     return api("GET", `/repos/${OWNER}/${repo}/keys`);
@@ -134,8 +108,7 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
 
   before(async function () {
     state = lab().state;
-    workspace = engineWorkspace(stack);
-    stackFile = path.join(workspace, `Pulumi.${stack}.yaml`);
+    engine = new EngineStack(state, stack);
     await ok("stack", "init", "--secrets-provider", "passphrase");
     const manifest = await labInstallManifest();
     const sshPrefix = `ssh://git@${state.github.host}:${state.ports.git}/${OWNER}/`;
@@ -156,15 +129,12 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
 
   after(async function () {
     this.timeout(300_000);
-    if (workspace && fs.existsSync(stackFile)) {
-      await pulumi("destroy", "--yes", "--skip-preview");
-      await pulumi("stack", "rm", "--yes", "--force");
-    }
+    await engine?.remove();
     fs.rmSync(keys, { recursive: true, force: true });
     const lines = steps.map((x) => `${x.step}: ${x.seconds.toFixed(1)}s, GitHub ${x.writes} writes / ${x.reads} reads`);
     timings["engine on GitHub, step by step"] = `\n      ${lines.join("\n      ")}`;
     // For npm run bench: what the real engine cost on the GitHub path, at this stack's size.
-    fs.writeFileSync(path.join(path.dirname(state.github.requests), "engine-steps.json"), JSON.stringify({ tenants: 2, steps }, null, 2) + "\n");
+    if (state) fs.writeFileSync(path.join(path.dirname(state.github.requests), "engine-steps.json"), JSON.stringify({ tenants: 2, steps }, null, 2) + "\n");
   });
 
   it("up from nothing creates and seeds the repositories through the API, registers read-only deploy keys, and brings every Kustomization Ready at the fleet revision", async () => {
@@ -283,45 +253,18 @@ describe("a stack made when pulumi-github kept its deploy keys and default branc
   const stack = `lab-gh-upgrade-${id}`;
   const fleetRepo = `fleet-upgrade-${id}`;
   let state: LabState;
-  let workspace: string;
-  let stackFile: string;
+  let engine: EngineStack;
+  const ok = (...args: string[]) => engine.ok(...args);
 
-  async function pulumi(...args: string[]): Promise<{ code: number; output: string }> {
-    const end = args.indexOf("--");
-    const withStack = end < 0 ? [...args, "--stack", stack] : [...args.slice(0, end), "--stack", stack, ...args.slice(end)];
-    return capturePulumi(state, workspace, withStack);
-  }
-
-  async function ok(...args: string[]): Promise<string> {
-    const r = await pulumi(...args);
-    if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
-    return r.output;
-  }
-
-  function keysOnGitHub(): Promise<{ id: number; key: string }[]> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        `${state.github.apiUrl}/repos/${OWNER}/${fleetRepo}/keys`,
-        { ca: fs.readFileSync(state.pki.caCert), headers: { authorization: "token lab-token" } },
-        (res) => {
-          let text = "";
-          res.on("data", (c) => (text += c));
-          res.on("end", () => resolve(JSON.parse(text) as { id: number; key: string }[]));
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
-  }
+  const keysOnGitHub = () => githubApi<{ id: number; key: string }[]>(state, "GET", `/repos/${OWNER}/${fleetRepo}/keys`);
 
   before(async function () {
     state = lab().state;
-    workspace = engineWorkspace(stack);
-    stackFile = path.join(workspace, `Pulumi.${stack}.yaml`);
+    engine = new EngineStack(state, stack);
     await ok("stack", "init", "--secrets-provider", "passphrase");
     const manifest = await labInstallManifest();
-    const doc = {
-      config: {
+    engine.setConfig((c) =>
+      Object.assign(c, {
         [`${PROJECT}:environment`]: "upgrade",
         [`${PROJECT}:cluster`]: { provider: "existing" },
         [`${PROJECT}:flux`]: { manifests: manifest.file ?? "" },
@@ -330,19 +273,15 @@ describe("a stack made when pulumi-github kept its deploy keys and default branc
         [`${PROJECT}:policies`]: { engine: "vap", allowedSourcePrefixes: [`ssh://git@${state.github.host}:${state.ports.git}/${OWNER}/`] },
         [`${PROJECT}:tenants`]: [],
         [`${PROJECT}:knownHosts`]: fs.readFileSync(state.git.knownHosts, "utf8"),
-      },
-    };
-    fs.writeFileSync(stackFile, stringify({ ...(parse(fs.readFileSync(stackFile, "utf8")) as object), ...doc }));
+      }),
+    );
     await ok("config", "set", "--secret", `${PROJECT}:kubeconfig`, "--", fs.readFileSync(state.kubeconfigs.admin, "utf8"));
     await ok("config", "set", "--secret", "github:token", "lab-token");
   });
 
   after(async function () {
     this.timeout(300_000);
-    if (workspace && fs.existsSync(stackFile)) {
-      await pulumi("destroy", "--yes", "--skip-preview");
-      await pulumi("stack", "rm", "--yes", "--force");
-    }
+    await engine?.remove();
   });
 
   it("the first up after the change takes over the key and the default branch under their aliases: an update, no new key on GitHub", async () => {
@@ -419,12 +358,12 @@ describe("a stack made when pulumi-github kept its deploy keys and default branc
       outputs: { owner: OWNER, version: "6.15.0" },
     });
     exported.deployment.resources = rewritten;
-    const file = path.join(workspace, "legacy-state.json");
+    const file = path.join(engine.workspace, "legacy-state.json");
     fs.writeFileSync(file, JSON.stringify(exported));
     await ok("stack", "import", "--file", file);
 
     // pulumi-github is not installed here, so this up does not refresh (with it installed, the refresh runs as before).
-    const plan = (JSON.parse(await ok("preview", "--refresh=false", "--json")) as { steps: Step[] }).steps.filter((s) => s.op !== "same");
+    const plan = await engine.planned("--refresh=false");
     const ops = plan.map((s) => `${s.op} ${shortName(s.urn)}`).sort();
     assert.deepEqual(ops, ["delete github-my-org", "update fleet-default-branch", "update fleet-flux-deploy-key"], JSON.stringify(plan));
     await ok("up", "--yes", "--skip-preview", "--refresh=false");

@@ -1,0 +1,64 @@
+// One lab stack of the program under the real Pulumi CLI: its workspace and stack file, the commands the engine suites run.
+import * as assert from "assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { capturePulumi, engineWorkspace } from "../pulumi";
+import type { LabState } from "../state";
+
+/** A step of a preview's plan. */
+export type Step = { op: string; urn: string };
+
+/** A resource's name, the last part of its URN. */
+export const shortName = (urn: string) => urn.split("::").pop() ?? urn;
+
+export class EngineStack {
+  readonly workspace: string;
+  readonly file: string;
+
+  constructor(
+    readonly state: LabState,
+    readonly name: string,
+  ) {
+    this.workspace = engineWorkspace(name);
+    this.file = path.join(this.workspace, `Pulumi.${name}.yaml`);
+  }
+
+  /** Runs `pulumi <args>` on this stack (its flag before a `--` that ends the flags: config values may start with a dash). */
+  pulumi(...args: string[]): Promise<{ code: number; output: string }> {
+    const end = args.indexOf("--");
+    const withStack = end < 0 ? [...args, "--stack", this.name] : [...args.slice(0, end), "--stack", this.name, ...args.slice(end)];
+    return capturePulumi(this.state, this.workspace, withStack);
+  }
+
+  /** Runs a command that must succeed; on failure the error carries Pulumi's output. */
+  async ok(...args: string[]): Promise<string> {
+    const r = await this.pulumi(...args);
+    if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
+    return r.output;
+  }
+
+  async outputs(): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.ok("stack", "output", "--json")) as Record<string, unknown>;
+  }
+
+  /** The steps a preview plans that change something (`args` added to the preview). */
+  async planned(...args: string[]): Promise<Step[]> {
+    const out = await this.ok("preview", "--json", ...args);
+    return (JSON.parse(out) as { steps: Step[] }).steps.filter((s) => s.op !== "same" && s.op !== "refresh");
+  }
+
+  /** Changes the stack file's config in place. */
+  setConfig(change: (config: Record<string, unknown>) => void): void {
+    const doc = parse(fs.readFileSync(this.file, "utf8")) as { config?: Record<string, unknown> };
+    change((doc.config ??= {}));
+    fs.writeFileSync(this.file, stringify(doc));
+  }
+
+  /** Whatever happened, leaves nothing of this stack on the cluster (a failed run's Flux would otherwise stay), and removes it. */
+  async remove(): Promise<void> {
+    if (!fs.existsSync(this.file)) return;
+    await this.pulumi("destroy", "--yes", "--skip-preview");
+    await this.pulumi("stack", "rm", "--yes", "--force");
+  }
+}
