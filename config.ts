@@ -175,6 +175,26 @@ export interface TenantConfig {
   readonly branch: string;
   /** Path inside the tenant repository, `./`-prefixed. */
   readonly path: string;
+  /** What the platform gives the tenant beyond its namespace and sync: tenantDefaults, with the tenant's own fields over them. */
+  readonly features: TenantFeatures;
+}
+
+export const POD_SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
+/** Container resources by name (cpu, memory, ...), as Kubernetes quantities. */
+export type ResourceList = Readonly<Record<string, string>>;
+
+/** Guardrails of a tenant namespace, the platform's (the tenant cannot lift them). */
+export interface TenantFeatures {
+  /** Pod Security Admission level the namespace enforces (warn and audit at restricted). */
+  readonly podSecurity: PodSecurityLevel;
+  /** A ResourceQuota's spec.hard in Kubernetes' own names ({} for none), Flux object counts included. */
+  readonly resourceQuota: ResourceList;
+  /** A LimitRange for containers: defaults, default requests and maxima ({} each for none). */
+  readonly limitRange: { readonly default: ResourceList; readonly defaultRequest: ResourceList; readonly max: ResourceList };
+  /** `default-deny`: ingress from the namespace only; egress to it, to cluster DNS and to what is listed. */
+  readonly networkPolicy: { readonly mode: "none" | "default-deny"; readonly allowNamespaces: readonly string[]; readonly allowCidrs: readonly string[] };
 }
 
 export interface StackConfig {
@@ -232,6 +252,12 @@ export const DEFAULTS = {
     tenantsInterval: "5m",
   },
   tenants: [] as unknown[],
+  tenantDefaults: {
+    podSecurity: "baseline",
+    resourceQuota: {} as Record<string, string>,
+    limitRange: { default: {}, defaultRequest: {}, max: {} } as Record<string, Record<string, string>>,
+    networkPolicy: { mode: "none", allowNamespaces: [] as string[], allowCidrs: [] as string[] },
+  },
   knownHosts: "",
   deployKeyRotation: "",
   kubeconfig: "",
@@ -890,7 +916,97 @@ function readReconcile(r: Reader): ReconcileConfig {
   };
 }
 
-const TENANT_FIELDS = ["name", "namespace", "repository", "branch", "path"];
+const FEATURE_FIELDS = Object.keys(DEFAULTS.tenantDefaults);
+const TENANT_FIELDS = ["name", "namespace", "repository", "branch", "path", ...FEATURE_FIELDS];
+
+/** A Kubernetes resource quantity (1, 500m, 1.5Gi, 2e3, ...). */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[mkMGTPE]|[eE][+-]?\d+)?$/;
+/** A ResourceQuota key: a compute resource (requests.cpu, limits.memory, pods, ...) or an object count (count/<resource>[.<group>]). */
+const QUOTA_KEY = /^((requests|limits)\.[a-z0-9.-]+(\/[a-z0-9.-]+)?|[a-z0-9.-]+(\/[a-z0-9.-]+)?|count\/[a-z0-9.-]+)$/;
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/(\d|[12]\d|3[0-2])|[0-9a-fA-F:]+\/\d{1,3})$/;
+
+/** A map of Kubernetes quantities at `key`, each value a quantity (numbers become strings). */
+function quantities(r: Reader, key: string, value: unknown, keys: RegExp, what: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) {
+    r.fail(key, value, "is not a map", `set ${what} as a map of names to quantities, e.g. { cpu: 500m, memory: 512Mi }`);
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const q = typeof v === "number" ? String(v) : v;
+    if (!keys.test(k))
+      r.fail(
+        `${key}.${k}`,
+        v,
+        `is not ${what}'s name`,
+        "use Kubernetes' own names, e.g. requests.cpu, limits.memory, pods, count/kustomizations.kustomize.toolkit.fluxcd.io",
+      );
+    else if (typeof q !== "string" || !QUANTITY.test(q)) r.fail(`${key}.${k}`, v, "is not a Kubernetes quantity", 'use e.g. "500m", "2", "512Mi"');
+    else out[k] = q;
+  }
+  return out;
+}
+
+/** The tenant's features: `given` (its tenants[] entry, or tenantDefaults) field by field over `base`. */
+function readFeatures(r: Reader, key: string, given: Raw, base: TenantFeatures): TenantFeatures {
+  const podSecurity = given.podSecurity === undefined ? base.podSecurity : r.oneOf(`${key}.podSecurity`, given.podSecurity, POD_SECURITY_LEVELS);
+  const resourceQuota =
+    given.resourceQuota === undefined ? base.resourceQuota : quantities(r, `${key}.resourceQuota`, given.resourceQuota, QUOTA_KEY, "a ResourceQuota resource");
+  let limitRange = base.limitRange;
+  if (given.limitRange !== undefined) {
+    const l = isPlainObject(given.limitRange) ? given.limitRange : {};
+    if (!isPlainObject(given.limitRange))
+      r.fail(`${key}.limitRange`, given.limitRange, "is not a map", "set { default, defaultRequest, max }, each a map of resources to quantities");
+    r.unknownFields(`${key}.limitRange`, l, ["default", "defaultRequest", "max"]);
+    const resource = /^[a-z0-9.-]+(\/[a-z0-9.-]+)?$/;
+    limitRange = {
+      default: quantities(r, `${key}.limitRange.default`, l.default, resource, "a container resource"),
+      defaultRequest: quantities(r, `${key}.limitRange.defaultRequest`, l.defaultRequest, resource, "a container resource"),
+      max: quantities(r, `${key}.limitRange.max`, l.max, resource, "a container resource"),
+    };
+  }
+  let networkPolicy = base.networkPolicy;
+  if (given.networkPolicy !== undefined) {
+    // "default-deny" or "none" alone, or the whole object.
+    const n = typeof given.networkPolicy === "string" ? { mode: given.networkPolicy } : isPlainObject(given.networkPolicy) ? given.networkPolicy : undefined;
+    if (!n) {
+      r.fail(
+        `${key}.networkPolicy`,
+        given.networkPolicy,
+        "is neither a mode nor a map",
+        'set "default-deny", "none", or { mode: default-deny, allowNamespaces: [...], allowCidrs: [...] }',
+      );
+    } else {
+      r.unknownFields(`${key}.networkPolicy`, n, ["mode", "allowNamespaces", "allowCidrs"]);
+      const mode = r.oneOf(`${key}.networkPolicy${typeof given.networkPolicy === "string" ? "" : ".mode"}`, n.mode ?? "default-deny", [
+        "none",
+        "default-deny",
+      ] as const);
+      const allowNamespaces = r.stringList(`${key}.networkPolicy.allowNamespaces`, n.allowNamespaces ?? []);
+      allowNamespaces.forEach(
+        (ns, i) =>
+          (DNS1123_LABEL.test(ns) && ns.length <= 63) ||
+          r.fail(`${key}.networkPolicy.allowNamespaces[${i}]`, ns, "is not a namespace name", "use a DNS-1123 label"),
+      );
+      const allowCidrs = r.stringList(`${key}.networkPolicy.allowCidrs`, n.allowCidrs ?? []);
+      allowCidrs.forEach((c, i) => CIDR.test(c) || r.fail(`${key}.networkPolicy.allowCidrs[${i}]`, c, "is not a CIDR", 'use e.g. "10.0.0.0/8"'));
+      networkPolicy = { mode, allowNamespaces, allowCidrs };
+    }
+  }
+  return { podSecurity, resourceQuota, limitRange, networkPolicy };
+}
+
+/** tenantDefaults: every tenant's features unless its own entry sets them. */
+function readTenantDefaults(r: Reader): TenantFeatures {
+  const given = r.raw.tenantDefaults;
+  if (given !== undefined && !isPlainObject(given)) {
+    r.fail("tenantDefaults", given, "is not an object", "set it as a YAML map of the tenants' features (see Pulumi.yaml)");
+  }
+  const g = isPlainObject(given) ? given : {};
+  r.unknownFields("tenantDefaults", g, FEATURE_FIELDS);
+  return readFeatures(r, "tenantDefaults", g, DEFAULTS.tenantDefaults as unknown as TenantFeatures);
+}
 
 function readTenants(r: Reader, fleet: FleetConfig, github: GitHubConfig, environment: string, engine: PolicyEngine): TenantConfig[] {
   const value = r.raw.tenants ?? DEFAULTS.tenants;
@@ -899,6 +1015,7 @@ function readTenants(r: Reader, fleet: FleetConfig, github: GitHubConfig, enviro
     return [];
   }
   const tenants: TenantConfig[] = [];
+  const defaults = readTenantDefaults(r);
   value.forEach((t, i) => {
     const key = `tenants[${i}]`;
     if (!isPlainObject(t)) {
@@ -916,7 +1033,7 @@ function readTenants(r: Reader, fleet: FleetConfig, github: GitHubConfig, enviro
     const branch = gitBranch(r, `${key}.branch`, t.branch ?? "main");
     const tenantPath =
       r.repoPath(`${key}.path`, t.path ?? `./${environment}`, true, `use a directory inside the tenant repository, e.g. "./${environment}"`) ?? "";
-    tenants.push({ name, namespace, repository, branch, path: tenantPath });
+    tenants.push({ name, namespace, repository, branch, path: tenantPath, features: readFeatures(r, key, t, defaults) });
   });
   const seen = (field: "name" | "namespace") => {
     const first = new Map<string, number>();

@@ -176,16 +176,43 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
 }
 
 /**
- * The tenant's reconciler and Namespace as Kyverno protects them, the same guarantees as the native policies:
- * no Pod runs as the reconciler, no token Secret of it exists, and only an account allowed to change namespaces
- * cluster-wide changes or deletes a tenant's Namespace (asked of the API server with a SubjectAccessReview,
- * which counts only cluster-wide grants; Kyverno may create those through the aggregated ClusterRole here).
+ * The tenant's reconciler, Namespace and guardrails as Kyverno protects them, the same guarantees as the native
+ * policies: no Pod runs as the reconciler, no token Secret of it exists, and only an account allowed to change them
+ * cluster-wide changes a tenant's Namespace, quota, limit range or network policies (asked of the API server with a
+ * SubjectAccessReview, which counts only cluster-wide grants; Kyverno may create those through the aggregated
+ * ClusterRole here).
  */
 function kyvernoTenantProtection(): KubeObject[] {
   const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
   const label = `"${TENANT_LABEL}"`;
   // The tenant's reconciler account is named as its Namespace's tenant label says.
   const reconciler = { name: "reconciler", apiCall: { urlPath: "/api/v1/namespaces/{{ request.namespace }}", jmesPath: `metadata.labels.${label} || ''` } };
+  // Whether the requester may make this request cluster-wide, asked of the API server (a SubjectAccessReview without a
+  // namespace counts only ClusterRoleBindings, never a binding inside the tenant's namespace).
+  const platformWriterReview = {
+    name: "sar",
+    apiCall: {
+      urlPath: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      method: "POST",
+      data: [
+        { key: "apiVersion", value: "authorization.k8s.io/v1" },
+        { key: "kind", value: "SubjectAccessReview" },
+        {
+          key: "spec",
+          value: {
+            resourceAttributes: {
+              group: "{{ request.resource.group }}",
+              resource: "{{ request.resource.resource }}",
+              verb: "{{ request.operation == 'DELETE' && 'delete' || request.operation == 'CREATE' && 'create' || 'update' }}",
+              name: "{{ request.name }}",
+            },
+            user: "{{ request.userInfo.username }}",
+            groups: "{{ request.userInfo.groups }}",
+          },
+        },
+      ],
+    },
+  };
   const policy: KubeObject = {
     apiVersion: API.kyverno,
     kind: "ClusterPolicy",
@@ -226,34 +253,30 @@ function kyvernoTenantProtection(): KubeObject[] {
           match: { any: [{ resources: { kinds: ["Namespace"], operations: ["UPDATE", "DELETE"] } }] },
           // The labels the Namespace had: a request removing the tenant label is judged too.
           preconditions: { all: [{ key: `{{ request.oldObject.metadata.labels.${label} || '' }}`, operator: "NotEquals", value: "" }] },
-          context: [
-            {
-              name: "sar",
-              apiCall: {
-                urlPath: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-                method: "POST",
-                data: [
-                  { key: "apiVersion", value: "authorization.k8s.io/v1" },
-                  { key: "kind", value: "SubjectAccessReview" },
-                  {
-                    key: "spec",
-                    value: {
-                      resourceAttributes: {
-                        resource: "namespaces",
-                        verb: "{{ request.operation == 'DELETE' && 'delete' || 'update' }}",
-                        name: "{{ request.oldObject.metadata.name }}",
-                      },
-                      user: "{{ request.userInfo.username }}",
-                      groups: "{{ request.userInfo.groups }}",
-                    },
-                  },
-                ],
-              },
-            },
-          ],
+          context: [platformWriterReview],
           validate: {
             failureAction: "Enforce",
             message: "a tenant's Namespace is the platform's: only an account allowed to change namespaces cluster-wide may change or delete it",
+            deny: { conditions: { any: [{ key: "{{ sar.status.allowed }}", operator: "NotEquals", value: true }] } },
+          },
+        },
+        {
+          name: "tenant-guardrails-are-the-platforms",
+          match: {
+            any: [
+              {
+                resources: {
+                  kinds: ["ResourceQuota", "LimitRange", "NetworkPolicy"],
+                  operations: ["CREATE", "UPDATE", "DELETE"],
+                  namespaceSelector: tenantNamespaces,
+                },
+              },
+            ],
+          },
+          context: [platformWriterReview],
+          validate: {
+            failureAction: "Enforce",
+            message: "a tenant namespace's quota, limit range and network policies are the platform's: only an account allowed to change them cluster-wide may",
             deny: { conditions: { any: [{ key: "{{ sar.status.allowed }}", operator: "NotEquals", value: true }] } },
           },
         },
@@ -365,14 +388,20 @@ const SA_TOKEN_SECRET = "kubernetes.io/service-account-token";
 const SA_NAME_ANNOTATION = "kubernetes.io/service-account.name";
 
 /**
- * Whether the requester may change or delete the Namespace as the platform may: asked of the API server's own
- * authorizer for namespaces cluster-wide. A request on a Namespace object is authorized against RoleBindings
- * inside that namespace too, and a tenant's reconciler is cluster-admin there; a cluster-wide check counts only
- * ClusterRoleBindings (Flux's kustomize-controller, cluster admins), never a binding inside the namespace.
+ * Whether the requester may make this request as the platform may: asked of the API server's own authorizer for the
+ * request's resource cluster-wide. A request on a Namespace, or on an object inside one, is authorized against the
+ * RoleBindings in that namespace too, and a tenant's reconciler is cluster-admin there; a cluster-wide check counts
+ * only ClusterRoleBindings (Flux's kustomize-controller, cluster admins), never a binding inside the namespace.
  */
-const TENANT_NAMESPACE_WRITER =
-  "request.operation == 'DELETE' ? authorizer.group('').resource('namespaces').name(oldObject.metadata.name).check('delete').allowed() : " +
-  "(authorizer.group('').resource('namespaces').name(oldObject.metadata.name).check('update').allowed() || authorizer.group('').resource('namespaces').name(oldObject.metadata.name).check('patch').allowed())";
+const PLATFORM_WRITER =
+  "(request.operation == 'DELETE' ? ['delete'] : request.operation == 'CREATE' ? ['create'] : ['update', 'patch'])" +
+  ".exists(verb, authorizer.group(request.resource.group).resource(request.resource.resource).name(request.name).check(verb).allowed())";
+
+/** What a tenant namespace holds that is the platform's: its guardrails (additive network policies included, which would lift a default deny). */
+const GUARDRAIL_RULES: Rule[] = [
+  { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["resourcequotas", "limitranges"] },
+  { apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["networkpolicies"] },
+];
 
 /**
  * infrastructure/admission-policies/: the same guarantees with native ValidatingAdmissionPolicies
@@ -430,7 +459,7 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
       undefined,
       [
         {
-          expression: TENANT_NAMESPACE_WRITER,
+          expression: PLATFORM_WRITER,
           message: "a tenant's Namespace is the platform's: only an account allowed to change namespaces cluster-wide may change or delete it",
           messageExpression: `'Namespace ' + oldObject.metadata.name + ' belongs to tenant ' + oldObject.metadata.labels[${celString(TENANT_LABEL)}] + ': only an account allowed to ' + (request.operation == 'DELETE' ? 'delete' : 'update') + ' namespaces cluster-wide may change or delete it, not one bound inside it'`,
         },
@@ -442,6 +471,19 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
           { name: "tenant-namespace", expression: `has(oldObject.metadata.labels) && ${celString(TENANT_LABEL)} in oldObject.metadata.labels` },
         ],
       },
+    ),
+    "protect-tenant-guardrails.yaml": policyPair(
+      "protect-tenant-guardrails",
+      GUARDRAIL_RULES,
+      TENANT_NAMESPACES,
+      [
+        {
+          expression: PLATFORM_WRITER,
+          message: "a tenant namespace's quota, limit range and network policies are the platform's: only an account allowed to change them cluster-wide may",
+          messageExpression: `request.kind.kind + ' ' + request.name + ' in ' + request.namespace + ' is the platform\\'s: only an account allowed to change ' + request.resource.resource + ' cluster-wide may ' + (request.operation == 'DELETE' ? 'delete' : request.operation == 'CREATE' ? 'create' : 'change') + ' it, not one bound inside the namespace'`,
+        },
+      ],
+      ["Deny"],
     ),
     "deny-reconciler-pods.yaml": policyPair(
       "deny-reconciler-pods",

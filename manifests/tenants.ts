@@ -87,15 +87,81 @@ export function renderTenantBase(tenant: TenantConfig): Record<string, string> {
   };
 }
 
-/** tenants/<env>/: every tenant's base, each patched with this environment's path. */
+/** Labels of the platform's objects in a tenant namespace. */
+function guardrailLabels(tenant: TenantConfig): Record<string, string> {
+  return { [TENANT_LABEL]: tenant.name, "app.kubernetes.io/managed-by": "flux-multi-tenancy" };
+}
+
+/** The Namespace's Pod Security labels: the tenant's level enforced, restricted warned and audited. */
+export function tenantNamespacePatch(tenant: TenantConfig): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name: tenant.namespace,
+      labels: {
+        "pod-security.kubernetes.io/enforce": tenant.features.podSecurity,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      },
+    },
+  };
+}
+
+/** The guardrails of a tenant namespace that are objects: its quota, its limit range, its network policy (none when unset). */
+export function tenantGuardrails(tenant: TenantConfig): KubeObject[] {
+  const f = tenant.features;
+  const metadata = (name: string) => ({ name, namespace: tenant.namespace, labels: guardrailLabels(tenant) });
+  const out: KubeObject[] = [];
+  if (Object.keys(f.resourceQuota).length > 0) {
+    out.push({ apiVersion: "v1", kind: "ResourceQuota", metadata: metadata("tenant-quota"), spec: { hard: { ...f.resourceQuota } } });
+  }
+  const limits = Object.fromEntries(Object.entries(f.limitRange).filter(([, v]) => Object.keys(v).length > 0));
+  if (Object.keys(limits).length > 0) {
+    out.push({ apiVersion: "v1", kind: "LimitRange", metadata: metadata("tenant-limits"), spec: { limits: [{ type: "Container", ...limits }] } });
+  }
+  if (f.networkPolicy.mode === "default-deny") {
+    const sameNamespace = { podSelector: {} };
+    const namespaces = f.networkPolicy.allowNamespaces.map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } }));
+    const cidrs = f.networkPolicy.allowCidrs.map((cidr) => ({ ipBlock: { cidr } }));
+    const dns = {
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    };
+    out.push({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: metadata("tenant-default-deny"),
+      spec: {
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [sameNamespace, ...namespaces] }],
+        egress: [{ to: [sameNamespace, ...namespaces, ...cidrs] }, dns],
+      },
+    });
+  }
+  return out;
+}
+
+/**
+ * tenants/<env>/: every tenant's base, each patched with this environment's path and its namespace's Pod Security
+ * level, with its guardrails beside it (`<tenant>-guardrails.yaml`). The guardrails are this environment's, so
+ * staging and production may differ; Flux applies them as the platform, and the policies keep the tenant off them.
+ */
 export function renderTenantOverlay(config: StackConfig): Record<string, string> {
   const dir = `tenants/${config.environment}`;
+  const guarded = config.tenants.filter((t) => tenantGuardrails(t).length > 0);
   const files: Record<string, string> = {
     [`${dir}/kustomization.yaml`]: toYaml({
       apiVersion: API.kustomizeConfig,
       kind: "Kustomization",
-      resources: config.tenants.map((t) => `../base/${t.name}`),
-      ...(config.tenants.length > 0 ? { patches: config.tenants.map((t) => ({ path: `${t.name}-patch.yaml` })) } : {}),
+      resources: [...config.tenants.map((t) => `../base/${t.name}`), ...guarded.map((t) => `${t.name}-guardrails.yaml`)],
+      ...(config.tenants.length > 0
+        ? { patches: config.tenants.flatMap((t) => [{ path: `${t.name}-patch.yaml` }, { path: `${t.name}-namespace.yaml` }]) }
+        : {}),
     }),
   };
   for (const t of config.tenants) {
@@ -105,6 +171,9 @@ export function renderTenantOverlay(config: StackConfig): Record<string, string>
       metadata: { name: t.name, namespace: t.namespace },
       spec: { path: t.path },
     });
+    files[`${dir}/${t.name}-namespace.yaml`] = toYaml(tenantNamespacePatch(t));
+    const guardrails = tenantGuardrails(t);
+    if (guardrails.length > 0) files[`${dir}/${t.name}-guardrails.yaml`] = toYamlDocuments(guardrails);
   }
   return files;
 }

@@ -8,6 +8,14 @@ import { PROJECT_DIR, stackConfig, stackRaw } from "./helpers";
 
 type Tenant = Record<string, unknown>;
 
+/** What a tenant gets when neither tenantDefaults nor its entry says otherwise. */
+const DEFAULT_FEATURES = {
+  podSecurity: "baseline",
+  resourceQuota: {},
+  limitRange: { default: {}, defaultRequest: {}, max: {} },
+  networkPolicy: { mode: "none", allowNamespaces: [], allowCidrs: [] },
+};
+
 function tenant(name: string, namespace: string, extra: Tenant = {}): Tenant {
   return { name, namespace, repository: { owner: "my-org", name, create: true }, branch: "main", path: "./staging", ...extra };
 }
@@ -57,6 +65,7 @@ describe("config", () => {
           repository: { type: "github", owner: "my-org", name: "dev-team", create: true, url: "ssh://git@github.com/my-org/dev-team" },
           branch: "main",
           path: "./staging",
+          features: DEFAULT_FEATURES,
         },
       ]);
     });
@@ -117,6 +126,7 @@ describe("config", () => {
           repository: { type: "github", owner: "my-org", name: "team-a", create: true, url: "ssh://git@github.com/my-org/team-a" },
           branch: "main",
           path: "./staging",
+          features: DEFAULT_FEATURES,
         },
       ]);
     });
@@ -349,12 +359,12 @@ describe("config", () => {
       [
         "misspelt tenant field",
         tenants({ ...tenant("dev-team", "apps"), namspace: "apps" }),
-        `flux-multi-tenancy:tenants[0].namspace: "apps" is not a known field; known fields are name, namespace, repository, branch, path.`,
+        `flux-multi-tenancy:tenants[0].namspace: "apps" is not a known field; known fields are name, namespace, repository, branch, path, podSecurity, resourceQuota, limitRange, networkPolicy.`,
       ],
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, github, fleet, policies, reconcile, tenants, knownHosts, deployKeyRotation, kubeconfig, fleetSshKey.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, github, fleet, policies, reconcile, tenants, tenantDefaults, knownHosts, deployKeyRotation, kubeconfig, fleetSshKey.`,
       ],
       [
         "environment named base",
@@ -635,6 +645,76 @@ describe("config", () => {
         "credentials in the API URL",
         ghes({ host: "github.example.com", apiUrl: "https://bot:tok@github.example.com/api/v3" }),
         `flux-multi-tenancy:github.apiUrl: "https://***@github.example.com/api/v3" carries credentials in the URL, which would be committed to the fleet repository in clear; remove them: the program reads the token from github:token or GITHUB_TOKEN.`,
+      ],
+    ];
+    for (const [name, patch, message] of cases) {
+      it(name, async () => assert.equal(await problem(patch), message));
+    }
+  });
+
+  describe("tenant guardrails (tenantDefaults, and the same fields on a tenant)", () => {
+    it("a tenant's own fields replace tenantDefaults' field by field; a number is a quantity; networkPolicy takes its mode alone", async () => {
+      const c = await stackConfig("staging", (raw) => {
+        raw.tenantDefaults = {
+          podSecurity: "restricted",
+          resourceQuota: { pods: 20, "count/kustomizations.kustomize.toolkit.fluxcd.io": "5" },
+          networkPolicy: "default-deny",
+        };
+        raw.tenants = [
+          { name: "team-a" },
+          {
+            name: "team-b",
+            podSecurity: "privileged",
+            limitRange: { default: { cpu: "500m", memory: "512Mi" } },
+            networkPolicy: { mode: "default-deny", allowCidrs: ["10.0.0.0/8"] },
+          },
+        ];
+        raw.policies = { ...(raw.policies as object) };
+      });
+      assert.deepEqual(c.tenants[0].features, {
+        podSecurity: "restricted",
+        resourceQuota: { pods: "20", "count/kustomizations.kustomize.toolkit.fluxcd.io": "5" },
+        limitRange: { default: {}, defaultRequest: {}, max: {} },
+        networkPolicy: { mode: "default-deny", allowNamespaces: [], allowCidrs: [] },
+      });
+      assert.deepEqual(c.tenants[1].features, {
+        podSecurity: "privileged",
+        resourceQuota: { pods: "20", "count/kustomizations.kustomize.toolkit.fluxcd.io": "5" },
+        limitRange: { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: {}, max: {} },
+        networkPolicy: { mode: "default-deny", allowNamespaces: [], allowCidrs: ["10.0.0.0/8"] },
+      });
+    });
+
+    const cases: [string, (raw: RawConfig) => void, string][] = [
+      [
+        "an unknown Pod Security level",
+        (raw) => (raw.tenantDefaults = { podSecurity: "strict" }),
+        `flux-multi-tenancy:tenantDefaults.podSecurity: "strict" is not supported; use one of restricted, baseline, privileged.`,
+      ],
+      [
+        "a malformed quantity",
+        tenants(tenant("dev-team", "apps", { resourceQuota: { "requests.cpu": "two cores" } })),
+        `flux-multi-tenancy:tenants[0].resourceQuota.requests.cpu: "two cores" is not a Kubernetes quantity; use e.g. "500m", "2", "512Mi".`,
+      ],
+      [
+        "a quota key Kubernetes does not know the shape of",
+        (raw) => (raw.tenantDefaults = { resourceQuota: { "Max Pods": "3" } }),
+        `flux-multi-tenancy:tenantDefaults.resourceQuota.Max Pods: "3" is not a ResourceQuota resource's name; use Kubernetes' own names, e.g. requests.cpu, limits.memory, pods, count/kustomizations.kustomize.toolkit.fluxcd.io.`,
+      ],
+      [
+        "a network policy mode it does not have",
+        (raw) => (raw.tenantDefaults = { networkPolicy: "deny-all" }),
+        `flux-multi-tenancy:tenantDefaults.networkPolicy: "deny-all" is not supported; use one of none, default-deny.`,
+      ],
+      [
+        "an allowed CIDR that is none",
+        (raw) => (raw.tenantDefaults = { networkPolicy: { mode: "default-deny", allowCidrs: ["10.0.0.0"] } }),
+        `flux-multi-tenancy:tenantDefaults.networkPolicy.allowCidrs[0]: "10.0.0.0" is not a CIDR; use e.g. "10.0.0.0/8".`,
+      ],
+      [
+        "a limit range field it does not have",
+        (raw) => (raw.tenantDefaults = { limitRange: { min: { cpu: "1" } } }),
+        `flux-multi-tenancy:tenantDefaults.limitRange.min: {"cpu":"1"} is not a known field; known fields are default, defaultRequest, max.`,
       ],
     ];
     for (const [name, patch, message] of cases) {

@@ -44,6 +44,16 @@ const ALLOWLIST_FILE = "infrastructure/kyverno-policies/verify-git-repositories.
 /** Kyverno's tenant protections, which the reference does not have (a deliberate difference). */
 const PROTECT_TENANTS_FILE = "infrastructure/kyverno-policies/protect-tenants.yaml";
 
+/** Built objects without the Pod Security labels of tenant namespaces, which the reference lacks. */
+function withoutPodSecurityLabels<T extends { kind?: unknown; metadata?: unknown }>(objects: T[]): T[] {
+  return objects.map((o) => {
+    const labels = (o.metadata as { labels?: Record<string, string> } | undefined)?.labels;
+    if (o.kind !== "Namespace" || !labels) return o;
+    const kept = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith("pod-security.kubernetes.io/")));
+    return { ...o, metadata: { ...(o.metadata as object), labels: kept } };
+  });
+}
+
 /** Built objects without the tenant protections the reference lacks. */
 function withoutTenantProtection<T extends { kind?: unknown; metadata?: unknown }>(objects: T[]): T[] {
   const ours = ["ClusterPolicy/protect-tenants", "ClusterRole/kyverno:tenant-namespace-reviews"];
@@ -114,8 +124,12 @@ describe("fleet repository tree", () => {
           const other = env === "staging" ? "production" : "staging";
           return !f.startsWith(`clusters/${other}/`) && !f.startsWith(`tenants/${other}/`);
         });
-        // Deliberate: protect-tenants.yaml (no Pod or token of a tenant's reconciler; a tenant's Namespace is the platform's).
-        assert.deepEqual(Object.keys(tree).sort(), [...refFiles, `clusters/${env}/flux-system/gotk-components.yaml`, PROTECT_TENANTS_FILE].sort());
+        // Deliberate: protect-tenants.yaml (no Pod or token of a tenant's reconciler; a tenant's Namespace and guardrails
+        // the platform's), and each tenant's Pod Security labels in the environment's overlay.
+        assert.deepEqual(
+          Object.keys(tree).sort(),
+          [...refFiles, `clusters/${env}/flux-system/gotk-components.yaml`, PROTECT_TENANTS_FILE, `tenants/${env}/dev-team-namespace.yaml`].sort(),
+        );
       });
 
       it("every file holds the same objects, API versions aside", () => {
@@ -132,6 +146,11 @@ describe("fleet repository tree", () => {
             // Deliberate: each tenant base sets its own namespace, so the overlay does not set one
             // (it could not, with several tenants). The build comparison below shows the same output.
             expected = without(expected, "namespace");
+            // Deliberate: the tenant namespace's Pod Security labels, a patch of the overlay's own.
+            actual = (actual as { patches: { path: string }[] }[]).map((k) => ({
+              ...k,
+              patches: k.patches.filter((p) => !p.path.endsWith("-namespace.yaml")),
+            }));
           }
           if (file.endsWith("/flux-system/kustomization.yaml")) {
             // Deliberate: source-watcher (Flux 2.7+, after the reference) refuses cross-namespace references too.
@@ -168,7 +187,9 @@ describe("fleet repository tree", () => {
           if (dir.endsWith("flux-system")) continue; // the reference has no gotk-components.yaml to build
           const [actual, expected] = [ours, refDir].map((root) =>
             withoutAllowlistMessage(
-              root === refDir ? modernKyverno(kustomizeBuild(path.join(root, dir))) : withoutTenantProtection(kustomizeBuild(path.join(root, dir))),
+              root === refDir
+                ? modernKyverno(kustomizeBuild(path.join(root, dir)))
+                : withoutPodSecurityLabels(withoutTenantProtection(kustomizeBuild(path.join(root, dir)))),
             ),
           );
           assert.deepEqual(comparable(actual), comparable(expected), dir);
@@ -176,6 +197,55 @@ describe("fleet repository tree", () => {
       });
     });
   }
+
+  describe("tenant guardrails", () => {
+    it("are the environment's: each tenant's quota, limit range, network policy and Pod Security labels in its overlay, built onto its namespace", async function () {
+      requireKubectl(this);
+      const config = await stackConfig("staging", (raw) => {
+        raw.tenantDefaults = {
+          podSecurity: "restricted",
+          resourceQuota: { pods: "20", "count/helmreleases.helm.toolkit.fluxcd.io": "3" },
+          limitRange: { default: { cpu: "500m" } },
+          networkPolicy: { mode: "default-deny", allowNamespaces: ["monitoring"] },
+        };
+        raw.tenants = [{ name: "team-a" }, { name: "team-b", podSecurity: "baseline", resourceQuota: {}, limitRange: {}, networkPolicy: "none" }];
+      });
+      const tree = render(config);
+      assert.ok(!Object.keys(tree).some((f) => f.startsWith("tenants/base/") && /guardrail|namespace\.yaml$/.test(f)), "nothing of it in the shared base");
+      assert.ok("tenants/staging/team-a-guardrails.yaml" in tree);
+      assert.ok(!("tenants/staging/team-b-guardrails.yaml" in tree), "a tenant without guardrail objects has no file");
+      const dir = writeTemp(tree);
+      try {
+        const built = kustomizeBuild(path.join(dir, "tenants/staging")) as Record<string, any>[];
+        const find = (kind: string, ns: string) => built.filter((o) => o.kind === kind && (o.metadata.namespace ?? o.metadata.name) === ns);
+        assert.deepEqual(find("Namespace", "team-a")[0].metadata.labels, {
+          "toolkit.fluxcd.io/tenant": "team-a",
+          "pod-security.kubernetes.io/enforce": "restricted",
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/audit": "restricted",
+        });
+        assert.equal(find("Namespace", "team-b")[0].metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+        assert.deepEqual(find("ResourceQuota", "team-a")[0].spec.hard, { pods: "20", "count/helmreleases.helm.toolkit.fluxcd.io": "3" });
+        assert.deepEqual(find("LimitRange", "team-a")[0].spec.limits, [{ type: "Container", default: { cpu: "500m" } }]);
+        const policy = find("NetworkPolicy", "team-a")[0];
+        assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"]);
+        assert.deepEqual(policy.spec.ingress[0].from, [
+          { podSelector: {} },
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+        ]);
+        assert.deepEqual(policy.spec.egress[1].ports, [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ]);
+        assert.deepEqual(
+          built.filter((o) => ["ResourceQuota", "LimitRange", "NetworkPolicy"].includes(o.kind) && o.metadata.namespace === "team-b"),
+          [],
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
 
   describe("the shipped stack files", () => {
     let staging: FileTree;
@@ -315,7 +385,12 @@ describe("fleet repository tree", () => {
       const [policy, role] = parseYamlDocuments(tree[PROTECT_TENANTS_FILE], PROTECT_TENANTS_FILE) as Record<string, any>[];
       assert.equal(policy.spec.background, false, "request data is only there at admission");
       const rules = Object.fromEntries((policy.spec.rules as Record<string, any>[]).map((r) => [r.name, r]));
-      assert.deepEqual(Object.keys(rules), ["no-pod-as-reconciler", "no-reconciler-token-secret", "tenant-namespace-is-the-platforms"]);
+      assert.deepEqual(Object.keys(rules), [
+        "no-pod-as-reconciler",
+        "no-reconciler-token-secret",
+        "tenant-namespace-is-the-platforms",
+        "tenant-guardrails-are-the-platforms",
+      ]);
       for (const r of Object.values(rules) as Record<string, any>[]) assert.equal(r.validate.failureAction, "Enforce");
       // The reconciler is the account its Namespace's tenant label names.
       assert.equal(rules["no-pod-as-reconciler"].context[0].apiCall.jmesPath, `metadata.labels."toolkit.fluxcd.io/tenant" || ''`);
@@ -345,11 +420,12 @@ describe("fleet repository tree", () => {
         "deny-reconciler-pods",
         "deny-reconciler-tokens",
         "deny-remote-clusters",
+        "protect-tenant-guardrails",
         "protect-tenant-namespaces",
         "restrict-tenant-sources",
       ]);
       const bindings = treeObjects(tree).filter(({ obj }) => obj.kind === "ValidatingAdmissionPolicyBinding");
-      assert.equal(bindings.length, 6);
+      assert.equal(bindings.length, 7);
       for (const { obj } of bindings) assert.deepEqual((obj.spec as { validationActions: string[] }).validationActions, ["Deny"]);
       const named = (kind: string, name: string) =>
         treeObjects(tree).find(({ obj }) => obj.kind === kind && (obj.metadata as { name: string }).name === name)!.obj as Record<string, any>;

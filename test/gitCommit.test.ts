@@ -80,6 +80,7 @@ describe("GitHub commit provider", () => {
       "tenants/base/team-b/rbac.yaml",
       "tenants/base/team-b/sync.yaml",
       "tenants/staging/kustomization.yaml",
+      "tenants/staging/team-b-namespace.yaml",
       "tenants/staging/team-b-patch.yaml",
     ]);
     const trees = gh.writes().filter((w) => w.endsWith("/git/trees"));

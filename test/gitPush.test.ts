@@ -128,6 +128,7 @@ describe("SSH Git push provider (git CLI, bare repositories)", () => {
       "tenants/base/team-b/rbac.yaml",
       "tenants/base/team-b/sync.yaml",
       "tenants/staging/kustomization.yaml",
+      "tenants/staging/team-b-namespace.yaml",
       "tenants/staging/team-b-patch.yaml",
     ]);
     const removed = await up(bare, staging, added);

@@ -342,6 +342,7 @@ describe("resource graph", () => {
         "tenants/base/team-b/rbac.yaml",
         "tenants/base/team-b/sync.yaml",
         "tenants/staging/kustomization.yaml",
+        "tenants/staging/team-b-namespace.yaml",
         "tenants/staging/team-b-patch.yaml",
       ]);
     });

@@ -22,6 +22,19 @@ const VARIANTS: [string, string, (raw: RawConfig) => void][] = [
     },
   ],
   ["vap engine", "staging", (raw) => (raw.policies = { ...(raw.policies as object), engine: "vap" })],
+  [
+    "tenant guardrails",
+    "staging",
+    (raw) => {
+      raw.tenantDefaults = {
+        podSecurity: "restricted",
+        resourceQuota: { pods: "20", "requests.cpu": "4", "count/kustomizations.kustomize.toolkit.fluxcd.io": "5" },
+        limitRange: { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: { cpu: "100m", memory: "128Mi" }, max: { cpu: "2" } },
+        networkPolicy: { mode: "default-deny", allowNamespaces: ["monitoring"], allowCidrs: ["10.0.0.0/8"] },
+      };
+      raw.tenants = [{ name: "team-a" }, { name: "team-b", podSecurity: "privileged", resourceQuota: {}, networkPolicy: "none" }];
+    },
+  ],
   ["no engine, no tenants", "production", (raw) => ((raw.policies = { engine: "none" }), (raw.tenants = []))],
   [
     "all extra components",

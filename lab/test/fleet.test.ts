@@ -12,7 +12,7 @@ import { seededKustomizations } from "../../manifests/clusters";
 import { gitSshSecretData } from "../../manifests/knownHosts";
 import { FLUX_NAMESPACE, FLUX_SYSTEM, TENANT_LABEL } from "../../manifests/labels";
 import { tenantGitSecretName } from "../../manifests/tenants";
-import { toYaml } from "../../manifests/yaml";
+import { toYaml, toYamlDocuments } from "../../manifests/yaml";
 import { type DeploymentObject, hostProcess } from "../fluxControllers";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
@@ -104,6 +104,13 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       // Flux's workload-identity lockdown too: the controllers must start with its gate and flags.
       flux: { workloadIdentityLockdown: true },
       tenants: ["team-a", "team-b"].map((name) => ({ name, repository: { url: `${git.url}/${name}-${id}.git`, deployKey: true } })),
+      // The tenants' guardrails: a quota of Pods and of Flux Kustomizations (room for the refusal tests' nested ones),
+      // container defaults, a default-deny network policy.
+      tenantDefaults: {
+        resourceQuota: { pods: "4", "count/kustomizations.kustomize.toolkit.fluxcd.io": "4" },
+        limitRange: { default: { cpu: "100m", memory: "64Mi" } },
+        networkPolicy: "default-deny",
+      },
       knownHosts: fs.readFileSync(git.knownHosts, "utf8"),
     };
   }
@@ -545,6 +552,123 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       for (const name of ["cross-namespace", "no-account", "as-reconciler", "remote-cluster"]) {
         await waitFor(`Kustomization ${name} pruned`, 60, async () =>
           (await getJson(session.state, [KUSTOMIZATIONS, "-n", TENANT, name])) ? { seen: "present" } : { value: true },
+        );
+      }
+    });
+  });
+
+  describe("tenant guardrails, on the API server's own admission", () => {
+    const TENANT = "team-a";
+    const as = `--as=system:serviceaccount:${TENANT}:${TENANT}`;
+
+    /** team-a's workloads plus `extra` objects, pushed; Flux asked to reconcile; the revision. */
+    async function push(extra: object[]): Promise<string> {
+      const files: Record<string, string> = { ...plainTenantFiles(TENANT, ENV) };
+      files[`${ENV}/extra.yaml`] = extra.length > 0 ? toYamlDocuments(extra) : "";
+      files[`${ENV}/kustomization.yaml`] = toYaml({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: ["web.yaml", ...(extra.length > 0 ? ["extra.yaml"] : [])],
+      });
+      const revision = await repos[TENANT].commit(files, `${TENANT}: ${extra.length} extra objects`);
+      for (const resource of [GIT_REPOSITORIES, KUSTOMIZATIONS]) {
+        await kubectl(session.state, [
+          "annotate",
+          "--overwrite",
+          "-n",
+          TENANT,
+          resource,
+          TENANT,
+          `reconcile.fluxcd.io/requestedAt=${new Date().toISOString()}`,
+        ]);
+      }
+      return revision;
+    }
+
+    async function failedAt(revision: string): Promise<string> {
+      return waitFor(`${TENANT} refused at ${revision}`, 120, async () => {
+        const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", TENANT, TENANT]);
+        const r = ready(o);
+        return r?.status === "False" && o?.status?.lastAttemptedRevision === revision ? { value: r.message ?? "" } : { seen: `${r?.status}: ${r?.message}` };
+      });
+    }
+
+    const pod = (name: string, spec: object = {}) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: TENANT },
+      spec: { containers: [{ name: "c", image: "registry.invalid/x:1", ...spec }] },
+    });
+
+    it("the platform's objects are there, applied by Flux from the environment's overlay: quota, limit range, network policy, Pod Security labels", async () => {
+      const quota = await getJson<{ spec: { hard: Record<string, string> } }>(session.state, ["resourcequota", "-n", TENANT, "tenant-quota"]);
+      assert.deepEqual(quota?.spec.hard, { pods: "4", "count/kustomizations.kustomize.toolkit.fluxcd.io": "4" });
+      assert.ok(await getJson(session.state, ["limitrange", "-n", TENANT, "tenant-limits"]));
+      // Without a CNI nothing enforces a NetworkPolicy here: the lab asserts the object, not the traffic.
+      assert.ok(await getJson(session.state, ["networkpolicy", "-n", TENANT, "tenant-default-deny"]));
+      const labels = (await getJson<{ metadata: { labels: Record<string, string> } }>(session.state, ["namespace", TENANT]))!.metadata.labels;
+      assert.equal(labels["pod-security.kubernetes.io/enforce"], "baseline");
+    });
+
+    it("a commit over the quota fails on its Kustomization with the API server's quota message: Pods, and Flux Kustomizations", async () => {
+      const pods = await push([pod("extra-1"), pod("extra-2"), pod("extra-3")]);
+      assert.match(await failedAt(pods), /exceeded quota: tenant-quota, requested: pods=1, used: pods=4, limited: pods=4/);
+      const nested = ["n1", "n2", "n3", "n4"].map((name) => ({
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: { name, namespace: TENANT },
+        spec: { interval: "1h", path: "./nowhere", prune: true, serviceAccountName: TENANT, sourceRef: { kind: "GitRepository", name: TENANT } },
+      }));
+      const kustomizations = await push(nested);
+      assert.match(
+        await failedAt(kustomizations),
+        /exceeded quota: tenant-quota, requested: count\/kustomizations\.kustomize\.toolkit\.fluxcd\.io=1, used: count\/kustomizations\.kustomize\.toolkit\.fluxcd\.io=4, limited: count\/kustomizations\.kustomize\.toolkit\.fluxcd\.io=4/,
+      );
+    });
+
+    it("a privileged Pod is refused by Pod Security admission at the namespace's level", async () => {
+      const revision = await push([pod("privileged", { securityContext: { privileged: true } })]);
+      assert.match(
+        await failedAt(revision),
+        /violates PodSecurity "baseline:latest": privileged \(container "c" must not set securityContext\.privileged=true\)/,
+      );
+    });
+
+    it("the tenant's account can neither lift nor loosen them: delete or change the quota, limit range or network policy, add an allow-all policy", async () => {
+      const platformOnly =
+        /ValidatingAdmissionPolicy 'protect-tenant-guardrails' .*denied request: \w+ \S* ?in team-a is the platform's: only an account allowed to change \w+ cluster-wide may/;
+      for (const [kind, name] of [
+        ["resourcequota", "tenant-quota"],
+        ["limitrange", "tenant-limits"],
+        ["networkpolicy", "tenant-default-deny"],
+      ]) {
+        await assert.rejects(kubectl(session.state, ["delete", kind, name, "-n", TENANT, as]), platformOnly, kind);
+      }
+      await assert.rejects(
+        kubectl(session.state, ["patch", "resourcequota", "tenant-quota", "-n", TENANT, as, "--type=merge", "-p", '{"spec":{"hard":{"pods":"1000"}}}']),
+        platformOnly,
+      );
+      const allowAll = {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "allow-all", namespace: TENANT },
+        spec: { podSelector: {}, ingress: [{}], egress: [{}] },
+      };
+      await assert.rejects(kubectl(session.state, ["create", "-f", "-", as], JSON.stringify(allowAll)), platformOnly);
+      // Through Flux too: the same allow-all policy in a commit.
+      const revision = await push([allowAll]);
+      assert.match(await failedAt(revision), /protect-tenant-guardrails/);
+      // A cluster admin (the platform) still can.
+      await kubectl(session.state, ["label", "resourcequota", "tenant-quota", "-n", TENANT, "lab.example/checked=yes"]);
+      await kubectl(session.state, ["label", "resourcequota", "tenant-quota", "-n", TENANT, "lab.example/checked-"]);
+    });
+
+    it("back within its guardrails, the tenant reconciles again and what went over is pruned", async () => {
+      const revision = await push([]);
+      await waitReadyAt(KUSTOMIZATIONS, TENANT, TENANT, revision);
+      for (const name of ["extra-1", "extra-2", "extra-3"]) {
+        await waitFor(`Pod ${name} pruned`, 60, async () =>
+          (await getJson(session.state, ["pod", "-n", TENANT, name])) ? { seen: "present" } : { value: true },
         );
       }
     });
