@@ -1,4 +1,5 @@
 // The one reader of stack config: raw values in, a typed, validated, frozen StackConfig out.
+import { X509Certificate } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA, sourceAdmitted, STARTER_CHART_REPOSITORY } from "./manifests/labels";
@@ -118,6 +119,8 @@ export interface FleetConfig {
   readonly visibility: Visibility;
   /** false adopts an existing repository. */
   readonly create: boolean;
+  /** A Flux Receiver for the fleet's GitRepository, so a push reaches Flux at once (on by default when the program creates the repository). */
+  readonly receiver: boolean;
 }
 
 export interface PoliciesConfig {
@@ -176,7 +179,7 @@ export interface TenantConfig {
   /** Path inside the tenant repository, `./`-prefixed. */
   readonly path: string;
   /** What the platform gives the tenant beyond its namespace and sync: tenantDefaults, with the tenant's own fields over them. */
-  readonly features: TenantFeatures;
+  readonly features: TenantFeaturesResolved;
 }
 
 export const POD_SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
@@ -185,7 +188,23 @@ export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 /** Container resources by name (cpu, memory, ...), as Kubernetes quantities. */
 export type ResourceList = Readonly<Record<string, string>>;
 
-/** Guardrails of a tenant namespace, the platform's (the tenant cannot lift them). */
+export const NOTIFICATION_TYPES = ["none", "slack", "msteams", "discord", "generic", "generic-hmac", "github"] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+export const NOTIFICATION_EVENTS = ["errors", "all"] as const;
+
+/** A Flux Provider and Alert for the tenant's own objects; the address and token are in notificationSecrets, never in Git. */
+export interface NotificationsConfig {
+  /** Flux Provider type; "none" for no notifications. */
+  readonly type: NotificationType;
+  /** `errors` (Flux's error severity) or `all` (info and error). */
+  readonly events: (typeof NOTIFICATION_EVENTS)[number];
+  /** Channel, for the types that take one (slack, discord); "" for the webhook's own. */
+  readonly channel: string;
+  /** PEM of the CA that signed the address's certificate, when it is not a public one; "" for the system's. */
+  readonly caCert: string;
+}
+
+/** What the platform gives a tenant beyond its namespace and sync; its guardrails the tenant cannot lift. */
 export interface TenantFeatures {
   /** Pod Security Admission level the namespace enforces (warn and audit at restricted). */
   readonly podSecurity: PodSecurityLevel;
@@ -195,7 +214,15 @@ export interface TenantFeatures {
   readonly limitRange: { readonly default: ResourceList; readonly defaultRequest: ResourceList; readonly max: ResourceList };
   /** `default-deny`: ingress from the namespace only; egress to it, to cluster DNS and to what is listed. */
   readonly networkPolicy: { readonly mode: "none" | "default-deny"; readonly allowNamespaces: readonly string[]; readonly allowCidrs: readonly string[] };
+  /** A SOPS age key of the tenant's own (Secret sops-age), which its Kustomization decrypts with. */
+  readonly sops: boolean;
+  readonly notifications: NotificationsConfig;
+  /** A Flux Receiver on the tenant's GitRepository: true, false, or "created" (on for repositories the program creates). */
+  readonly receiver: boolean | "created";
 }
+
+/** A tenant's features as they apply to it: receiver decided for its repository. */
+export type TenantFeaturesResolved = Omit<TenantFeatures, "receiver"> & { readonly receiver: boolean };
 
 export interface StackConfig {
   readonly project: string;
@@ -213,6 +240,10 @@ export interface StackConfig {
   readonly knownHosts: string;
   /** Change to rotate every deploy key and its Secret in one up. */
   readonly deployKeyRotation: string;
+  /** Change to add a new SOPS age key to every tenant with sops, keeping the one before for decryption until the next change. */
+  readonly sopsKeyRotation: string;
+  /** https:// address where notification-controller's webhook receiver is reachable from the Git host; "" registers no webhooks. */
+  readonly webhookBaseUrl: string;
 }
 
 /**
@@ -238,7 +269,16 @@ export const DEFAULTS = {
     workloadIdentityLockdown: false,
   },
   github: { host: "github.com", apiUrl: "", sshPort: 22 },
-  fleet: { provider: "github", url: "", owner: "", repository: "fleet-infra", branch: "main", visibility: "private", create: true },
+  fleet: {
+    provider: "github",
+    url: "",
+    owner: "",
+    repository: "fleet-infra",
+    branch: "main",
+    visibility: "private",
+    create: true,
+    receiver: "created" as boolean | "created",
+  },
   policies: {
     engine: "kyverno",
     allowedSourcePrefixes: [] as string[],
@@ -257,9 +297,15 @@ export const DEFAULTS = {
     resourceQuota: {} as Record<string, string>,
     limitRange: { default: {}, defaultRequest: {}, max: {} } as Record<string, Record<string, string>>,
     networkPolicy: { mode: "none", allowNamespaces: [] as string[], allowCidrs: [] as string[] },
+    sops: false,
+    notifications: { type: "none", events: "errors", channel: "", caCert: "" },
+    receiver: "created" as boolean | "created",
   },
   knownHosts: "",
   deployKeyRotation: "",
+  sopsKeyRotation: "",
+  webhookBaseUrl: "",
+  notificationSecrets: {} as Record<string, unknown>,
   kubeconfig: "",
   fleetSshKey: "",
 } as const;
@@ -268,7 +314,7 @@ export const DEFAULTS = {
 export const OVERWRITE_SHARED_ENV = "FLUX_MULTI_TENANCY_OVERWRITE_SHARED_FILES";
 
 /** Keys read only as secrets (never by render, never into StackConfig). */
-export const SECRET_KEYS: readonly string[] = ["kubeconfig", "fleetSshKey"];
+export const SECRET_KEYS: readonly string[] = ["kubeconfig", "fleetSshKey", "notificationSecrets"];
 
 /** Every top-level key the program reads. */
 export const CONFIG_KEYS = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
@@ -476,17 +522,26 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   const cluster = readCluster(r, environment);
   const flux = readFlux(r, environment);
   const github = readGitHub(r);
-  const fleet = readFleet(r, github);
+  // "created" receivers are on only where Flux has notification-controller to run them.
+  const notifier = flux.components.includes("notification-controller");
+  const fleet = readFleet(r, github, notifier);
   const beforePolicies = r.problems.length;
   const policies = readPolicies(r);
   const policiesValid = r.problems.length === beforePolicies;
   const reconcile = readReconcile(r);
-  const tenants = readTenants(r, fleet, github, environment, policies.engine);
+  const tenants = readTenants(r, fleet, github, environment, policies.engine, notifier);
   crossCheck(r, { flux, fleet, policies, tenants, policiesValid });
   const knownHosts = readKnownHosts(r, raw.knownHosts ?? DEFAULTS.knownHosts, fleet, github, tenants);
   // A date typed as 20261124 arrives as a number: any plain value rotates.
   const rotation = raw.deployKeyRotation ?? DEFAULTS.deployKeyRotation;
   const deployKeyRotation = r.string("deployKeyRotation", typeof rotation === "number" && Number.isFinite(rotation) ? String(rotation) : rotation, true);
+  const sopsRotation = raw.sopsKeyRotation ?? DEFAULTS.sopsKeyRotation;
+  const sopsKeyRotation = r.string(
+    "sopsKeyRotation",
+    typeof sopsRotation === "number" && Number.isFinite(sopsRotation) ? String(sopsRotation) : sopsRotation,
+    true,
+  );
+  const webhookBaseUrl = readWebhookBaseUrl(r, raw.webhookBaseUrl ?? DEFAULTS.webhookBaseUrl);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze({
@@ -502,7 +557,31 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     tenants,
     knownHosts,
     deployKeyRotation,
+    sopsKeyRotation,
+    webhookBaseUrl,
   });
+}
+
+/** webhookBaseUrl: "" or an https:// URL (a path prefix allowed), kept without its trailing slash. */
+function readWebhookBaseUrl(r: Reader, value: unknown): string {
+  const s = r.string("webhookBaseUrl", value, true).replace(/\/+$/, "");
+  if (s === "" || r.credentials("webhookBaseUrl", s, "remove them: the Receiver's path and its token authenticate the call")) return "";
+  let u: URL | undefined;
+  try {
+    u = new URL(s);
+  } catch {
+    u = undefined;
+  }
+  if (!u || u.protocol !== "https:" || u.search !== "" || u.hash !== "") {
+    r.fail(
+      "webhookBaseUrl",
+      value,
+      "is not an https:// URL",
+      'give the address where notification-controller\'s webhook-receiver Service is reachable from the Git host, e.g. "https://flux-webhook.example.com"',
+    );
+    return "";
+  }
+  return s;
 }
 
 function readEnvironment(r: Reader, value: unknown, stack: string): string {
@@ -739,7 +818,7 @@ function readGitHub(r: Reader): GitHubConfig {
   return { host, apiUrl, sshPort };
 }
 
-function readFleet(r: Reader, github: GitHubConfig): FleetConfig {
+function readFleet(r: Reader, github: GitHubConfig, notifier: boolean): FleetConfig {
   const given = r.raw.fleet;
   const f = r.object("fleet", { ...DEFAULTS.fleet } as Raw);
   const provider = r.oneOf("fleet.provider", f.provider, FLEET_PROVIDERS);
@@ -758,7 +837,8 @@ function readFleet(r: Reader, github: GitHubConfig): FleetConfig {
       'the fleet repository\'s SSH URL, e.g. "ssh://git@git.example.com/platform/fleet.git"',
       "remove the password: the program pushes with the key in flux-multi-tenancy:fleetSshKey (pulumi config set --secret)",
     );
-    return { provider, url, owner: "", repository: "", branch, visibility: "private", create: false };
+    const receiver = receiverSetting(r, "fleet.receiver", f.receiver);
+    return { provider, url, owner: "", repository: "", branch, visibility: "private", create: false, receiver: receiver === true };
   }
   if (typeof f.url === "string" && f.url.trim() !== "") {
     r.fail("fleet.url", f.url, "is for fleet.provider git", "remove it (owner and repository name a GitHub repository), or set fleet.provider: git");
@@ -780,7 +860,24 @@ function readFleet(r: Reader, github: GitHubConfig): FleetConfig {
   }
   const visibility = r.oneOf("fleet.visibility", f.visibility, VISIBILITIES);
   const create = r.boolean("fleet.create", f.create);
-  return { provider, url: githubSshUrl(github, owner, repository), owner, repository, branch, visibility, create };
+  const receiver = receiverSetting(r, "fleet.receiver", f.receiver);
+  return {
+    provider,
+    url: githubSshUrl(github, owner, repository),
+    owner,
+    repository,
+    branch,
+    visibility,
+    create,
+    receiver: receiver === "created" ? create && notifier : receiver,
+  };
+}
+
+/** A receiver setting: true, false, or "created" (on for a repository the program creates). */
+function receiverSetting(r: Reader, key: string, value: unknown): boolean | "created" {
+  if (value === true || value === false || value === "created") return value;
+  r.fail(key, value, "is not a receiver setting", 'set true, false, or "created" (on for a repository the program creates)');
+  return false;
 }
 
 /** An ssh:// URL naming a repository on a host: what Flux clones with an SSH key. */
@@ -994,7 +1091,44 @@ function readFeatures(r: Reader, key: string, given: Raw, base: TenantFeatures):
       networkPolicy = { mode, allowNamespaces, allowCidrs };
     }
   }
-  return { podSecurity, resourceQuota, limitRange, networkPolicy };
+  const sops = given.sops === undefined ? base.sops : r.boolean(`${key}.sops`, given.sops);
+  const notifications = given.notifications === undefined ? base.notifications : readNotifications(r, `${key}.notifications`, given.notifications);
+  const receiver = given.receiver === undefined ? base.receiver : receiverSetting(r, `${key}.receiver`, given.receiver);
+  return { podSecurity, resourceQuota, limitRange, networkPolicy, sops, notifications, receiver };
+}
+
+/** Types whose Provider takes a channel. */
+const CHANNEL_TYPES: readonly NotificationType[] = ["slack", "discord"];
+
+/** notifications: a type alone ("slack"), or { type, events, channel, caCert }. */
+function readNotifications(r: Reader, key: string, value: unknown): NotificationsConfig {
+  const none = DEFAULTS.tenantDefaults.notifications as NotificationsConfig;
+  const n = typeof value === "string" ? { type: value } : isPlainObject(value) ? value : undefined;
+  if (!n) {
+    r.fail(key, value, "is neither a type nor a map", 'set a type ("slack", "generic", ...) or { type, events, channel, caCert }');
+    return none;
+  }
+  r.unknownFields(key, n, ["type", "events", "channel", "caCert"]);
+  const type = r.oneOf(typeof value === "string" ? key : `${key}.type`, n.type, NOTIFICATION_TYPES);
+  const events = n.events === undefined ? none.events : r.oneOf(`${key}.events`, n.events, NOTIFICATION_EVENTS);
+  const channel = n.channel === undefined ? "" : r.string(`${key}.channel`, n.channel, true);
+  if (channel !== "" && !CHANNEL_TYPES.includes(type)) {
+    r.fail(`${key}.channel`, n.channel, `is not used by a ${type} provider`, `remove it (only ${CHANNEL_TYPES.join(" and ")} take a channel)`);
+  }
+  const caCert = n.caCert === undefined ? "" : r.string(`${key}.caCert`, n.caCert, true);
+  if (caCert !== "") {
+    try {
+      new X509Certificate(caCert);
+    } catch {
+      r.fail(
+        `${key}.caCert`,
+        `${caCert.slice(0, 40)}…`,
+        "is not a PEM certificate",
+        "give the CA certificate that signed the address's, as PEM (-----BEGIN CERTIFICATE-----)",
+      );
+    }
+  }
+  return { type, events, channel, caCert };
 }
 
 /** tenantDefaults: every tenant's features unless its own entry sets them. */
@@ -1008,7 +1142,7 @@ function readTenantDefaults(r: Reader): TenantFeatures {
   return readFeatures(r, "tenantDefaults", g, DEFAULTS.tenantDefaults as unknown as TenantFeatures);
 }
 
-function readTenants(r: Reader, fleet: FleetConfig, github: GitHubConfig, environment: string, engine: PolicyEngine): TenantConfig[] {
+function readTenants(r: Reader, fleet: FleetConfig, github: GitHubConfig, environment: string, engine: PolicyEngine, notifier: boolean): TenantConfig[] {
   const value = r.raw.tenants ?? DEFAULTS.tenants;
   if (!Array.isArray(value)) {
     r.fail("tenants", value, "is not a list", "set a YAML list of tenants ([] for none)");
@@ -1033,7 +1167,24 @@ function readTenants(r: Reader, fleet: FleetConfig, github: GitHubConfig, enviro
     const branch = gitBranch(r, `${key}.branch`, t.branch ?? "main");
     const tenantPath =
       r.repoPath(`${key}.path`, t.path ?? `./${environment}`, true, `use a directory inside the tenant repository, e.g. "./${environment}"`) ?? "";
-    tenants.push({ name, namespace, repository, branch, path: tenantPath, features: readFeatures(r, key, t, defaults) });
+    const features = readFeatures(r, key, t, defaults);
+    const created = repository.type === "github" && repository.create;
+    if (features.notifications.type === "github" && repository.type !== "github") {
+      r.fail(
+        `${key}.notifications.type`,
+        "github",
+        "sets commit statuses on the tenant's GitHub repository, and this tenant's repository is not on GitHub",
+        "choose another type for this tenant in its own notifications",
+      );
+    }
+    tenants.push({
+      name,
+      namespace,
+      repository,
+      branch,
+      path: tenantPath,
+      features: { ...features, receiver: features.receiver === "created" ? created && notifier : features.receiver },
+    });
   });
   const seen = (field: "name" | "namespace") => {
     const first = new Map<string, number>();
@@ -1127,6 +1278,23 @@ function crossCheck(
       'keep a zero-privilege account such as "default"',
     );
   }
+  // Notifications and Receivers are notification-controller's.
+  if (!c.flux.components.includes("notification-controller")) {
+    const needs = [
+      ...(c.fleet.receiver ? ["fleet.receiver"] : []),
+      ...c.tenants.flatMap((t, i) => [
+        ...(t.features.notifications.type !== "none" ? [`tenants[${i}] (${t.name}) notifications`] : []),
+        ...(t.features.receiver ? [`tenants[${i}] (${t.name}) receiver`] : []),
+      ]),
+    ];
+    if (needs.length > 0)
+      r.fail(
+        "flux.components",
+        c.flux.components,
+        `leaves out notification-controller, which ${needs.join(", ")} need`,
+        "add notification-controller, or turn those off (receiver: false, notifications: none)",
+      );
+  }
   // The repository each tenant creates or reads, against the fleet's and each other's.
   const fleetRepo = repositoryKey(c.fleet.url);
   const owners = new Map<string, number>();
@@ -1193,6 +1361,93 @@ export function checkCredentials(config: StackConfig, has: { kubeconfig: boolean
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
+/** What a tenant's notification Provider reads from its Secret: never in Git, never in StackConfig. */
+export interface NotificationSecret {
+  readonly address: string;
+  readonly token: string;
+}
+
+const SECRET_FIELDS = ["address", "token"];
+
+/** An address shown in a message without what may be its secret part (a webhook's path, a user, a query). */
+function shownAddress(value: unknown): string {
+  if (typeof value !== "string") return JSON.stringify(value);
+  try {
+    const u = new URL(value);
+    return `"${u.protocol}//${u.host}/…" (the rest not shown: a secret)`;
+  } catch {
+    return "(a value that is not a URL, not shown: a secret)";
+  }
+}
+
+/**
+ * notificationSecrets (a secret): per tenant name, or `tenantDefaults` for every tenant without its own, the address and
+ * token its notifications Provider reads. Checked before any resource exists; messages never show a secret's value.
+ * Returns each notified tenant's address and token (a github Provider's address is its repository's page).
+ */
+export function checkNotificationSecrets(config: StackConfig, given: unknown): Record<string, NotificationSecret> {
+  const problems: string[] = [];
+  const key = `${PROJECT}:notificationSecrets`;
+  const fix = `set it with: pulumi config set --secret --path '${key}.<tenant or tenantDefaults>.address' <url>`;
+  const map = given === undefined ? {} : given;
+  if (!isPlainObject(map)) throw new ConfigError([`${key}: (a secret, not shown) is not a map; ${fix}.`]);
+  const names = config.tenants.map((t) => t.name);
+  for (const [name, entry] of Object.entries(map)) {
+    if (name !== "tenantDefaults" && !names.includes(name)) {
+      problems.push(`${key}.${name}: is not a tenant of this stack; name a tenant (${names.join(", ") || "none"}) or tenantDefaults.`);
+    } else if (!isPlainObject(entry)) {
+      problems.push(`${key}.${name}: (a secret, not shown) is not a map; set { address, token }.`);
+    } else {
+      for (const field of Object.keys(entry)) {
+        if (!SECRET_FIELDS.includes(field)) problems.push(`${key}.${name}.${field}: is not a known field; known fields are ${SECRET_FIELDS.join(", ")}.`);
+      }
+    }
+  }
+  const out: Record<string, NotificationSecret> = {};
+  for (const t of config.tenants) {
+    const type = t.features.notifications.type;
+    if (type === "none") continue;
+    const own = isPlainObject(map[t.name]) ? (map[t.name] as Raw) : undefined;
+    const shared = isPlainObject(map.tenantDefaults) ? (map.tenantDefaults as Raw) : undefined;
+    const from = own ? t.name : "tenantDefaults";
+    const entry = own ?? shared ?? {};
+    const at = `${key}.${from}`;
+    let address = entry.address;
+    if (type === "github") {
+      if (address !== undefined)
+        problems.push(`${at}.address: ${shownAddress(address)} is not used by a github provider; remove it (the tenant's repository is the address).`);
+      const repo = t.repository;
+      address = repo.type === "github" ? `https://${config.github.host}/${repo.owner}/${repo.name}` : "";
+    } else if (typeof address !== "string" || address === "") {
+      problems.push(`${at}.address: (unset) is required by tenant ${t.name}'s ${type} notifications; ${fix.replace("<tenant or tenantDefaults>", t.name)}.`);
+      continue;
+    } else {
+      let u: URL | undefined;
+      try {
+        u = new URL(address);
+      } catch {
+        u = undefined;
+      }
+      if (!u || u.protocol !== "https:")
+        problems.push(
+          `${at}.address: ${shownAddress(address)} is not an https:// URL, so tenant ${t.name}'s events (and the address itself) would cross the network in clear; give the ${type} webhook's https:// address.`,
+        );
+    }
+    const token = entry.token;
+    const needsToken = type === "github" || type === "generic-hmac";
+    if (needsToken && (typeof token !== "string" || token === "")) {
+      problems.push(
+        `${at}.token: (unset) is required by tenant ${t.name}'s ${type} notifications (${type === "github" ? "a token that may set commit statuses on its repository, not the platform's" : "the key events are signed with"}); set it with: pulumi config set --secret --path '${key}.${t.name}.token' <token>.`,
+      );
+      continue;
+    }
+    if (token !== undefined && typeof token !== "string") problems.push(`${at}.token: (a secret, not shown) is not a string; set a string.`);
+    out[t.name] = { address: String(address), token: typeof token === "string" ? token : "" };
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
 /**
  * The Pulumi program's entry to config: reads every key once through pulumi.Config, validates
  * it before any resource exists, and keeps the kubeconfig and the fleet's push key secret Outputs.
@@ -1201,6 +1456,8 @@ export function loadConfig(): {
   config: StackConfig;
   kubeconfig?: pulumi.Output<string>;
   fleetSshKey?: pulumi.Output<string>;
+  /** Each notified tenant's Provider address and token, a secret. */
+  notificationSecrets: pulumi.Output<Record<string, NotificationSecret>>;
   /** This up may change shared files another stack reads (OVERWRITE_SHARED_ENV): never kept anywhere. */
   overwriteSharedFiles: boolean;
 } {
@@ -1221,7 +1478,19 @@ export function loadConfig(): {
     // Present and non-empty; the values themselves stay inside secret Outputs.
     const present = (key: string) => Boolean(pulumi.runtime.getConfig(`${PROJECT}:${key}`));
     checkCredentials(config, { kubeconfig: present("kubeconfig"), fleetSshKey: present("fleetSshKey") });
+    // Read once to check it, then kept only inside a secret Output.
+    const secretsText = pulumi.runtime.getConfig(`${PROJECT}:notificationSecrets`);
+    let secretsGiven: unknown = undefined;
+    if (secretsText !== undefined) {
+      try {
+        secretsGiven = JSON.parse(secretsText);
+      } catch {
+        secretsGiven = secretsText;
+      }
+    }
+    const notificationSecrets = pulumi.secret(checkNotificationSecrets(config, secretsGiven));
     return {
+      notificationSecrets,
       config,
       kubeconfig: config.cluster.provider === "existing" ? cfg.getSecret("kubeconfig") : undefined,
       fleetSshKey: config.fleet.provider === "git" ? cfg.getSecret("fleetSshKey") : undefined,

@@ -1,7 +1,11 @@
 // Wiring only: read the stack config, render the fleet tree, build the components, export what a stack reports.
 import * as pulumi from "@pulumi/pulumi";
 import { createCluster, DeployKey, FleetRepository, FluxBootstrap, SshFleetRepository, Tenant } from "./components";
-import { tenantSource } from "./manifests/tenants";
+import { FLEET_RECEIVER } from "./manifests/clusters";
+import { receiverWebhookPath, tenantSource } from "./manifests/tenants";
+import { FLUX_NAMESPACE } from "./manifests/labels";
+import { GeneratedTokenResource } from "./components/providers/generatedSecrets";
+import { GitHubWebhookResource } from "./components/providers/githubWebhook";
 import { loadConfig } from "./config";
 import { type InstallManifest, loadInstallManifest } from "./lib/fluxRelease";
 import { withoutPromiseStacks } from "./lib/promiseStacks";
@@ -13,7 +17,7 @@ export = async () => {
   return withoutPromiseStacks(() => build(loaded, manifest));
 };
 
-function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: ReturnType<typeof loadConfig>, manifest: InstallManifest) {
+function build({ config, kubeconfig, fleetSshKey, notificationSecrets, overwriteSharedFiles }: ReturnType<typeof loadConfig>, manifest: InstallManifest) {
   const tree = renderFleet({ config, installManifest: manifest.text, installSource: manifest.source });
   const gotkComponents = tree[`${config.flux.path}/flux-system/gotk-components.yaml`];
 
@@ -82,6 +86,25 @@ function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: Return
               `Register these public keys, read-only, on their Git hosts (stack outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:\n` +
               keys.map((k, i) => `  ${toRegister[i].url}: ${k}`).join("\n"),
           );
+  // The fleet's Receiver: its token, and on GitHub with webhookBaseUrl the push webhook that calls it.
+  const fleetReceiverToken = config.fleet.receiver
+    ? new GeneratedTokenResource("fleet-receiver-token", { rotation: config.deployKeyRotation }, { parent: fleet }).token
+    : undefined;
+  const fleetReceiverPath = fleetReceiverToken?.apply((t) => receiverWebhookPath(t, FLEET_RECEIVER, FLUX_NAMESPACE));
+  if (fleetReceiverToken && fleetReceiverPath && fleet instanceof FleetRepository && config.webhookBaseUrl) {
+    new GitHubWebhookResource(
+      "fleet-webhook",
+      {
+        owner: config.fleet.owner,
+        repository: config.fleet.repository,
+        url: pulumi.interpolate`${config.webhookBaseUrl}${fleetReceiverPath}`,
+        secret: fleetReceiverToken,
+        token: pulumi.secret(token),
+        apiUrl: config.github.apiUrl,
+      },
+      { parent: fleet },
+    );
+  }
   const flux = new FluxBootstrap("flux", {
     config,
     cluster: k8sCluster,
@@ -98,6 +121,7 @@ function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: Return
     githubToken: token,
     fleetPushKey: fleetSshKey,
     keysToRegister,
+    receiverToken: fleetReceiverToken,
   });
   const tenants = config.tenants.map(
     (t) =>
@@ -112,8 +136,21 @@ function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: Return
         keyRotation: config.deployKeyRotation,
         token,
         hostKey: hostKeys.get(t.name),
+        notificationSecret: t.features.notifications.type === "none" ? undefined : notificationSecrets.apply((all) => all[t.name]),
+        sopsKeyRotation: config.sopsKeyRotation,
+        webhookBaseUrl: config.webhookBaseUrl,
       }),
   );
+  // Each Receiver's address and secret: registered by the program on GitHub with webhookBaseUrl, else to register by hand.
+  const fleetWebhook =
+    fleetReceiverToken && fleetReceiverPath
+      ? pulumi.all([fleetReceiverToken, fleetReceiverPath]).apply(([secret, p]) => ({
+          url: `${config.webhookBaseUrl}${p}`,
+          secret,
+          registered: config.fleet.provider === "github" && config.webhookBaseUrl !== "",
+        }))
+      : undefined;
+  const tenantWebhooks = tenants.flatMap((t, i) => (t.webhook ? [{ name: config.tenants[i].name, webhook: t.webhook }] : []));
 
   return {
     clusterName: k8sCluster.name,
@@ -126,5 +163,14 @@ function build({ config, kubeconfig, fleetSshKey, overwriteSharedFiles }: Return
     ...(fleet instanceof SshFleetRepository ? { fleetPublicKey: fleet.publicKey } : {}),
     // Keys to register by hand, read-only, on the Git hosts of tenant repositories given by URL with deployKey: true.
     tenantPublicKeys: Object.fromEntries(tenants.flatMap((t, i) => (t.publicKey ? [[config.tenants[i].name, t.publicKey]] : []))),
+    // The age recipient each tenant with sops encrypts its Secrets to (sops --encrypt --age <recipient>).
+    tenantAgeRecipients: Object.fromEntries(tenants.flatMap((t, i) => (t.ageRecipient ? [[config.tenants[i].name, t.ageRecipient]] : []))),
+    // Each Receiver's webhook (fleet and tenants): URL (or path, without webhookBaseUrl), secret, and whether the program registered it.
+    receiverWebhooks: pulumi.secret(
+      pulumi.all([fleetWebhook, ...tenantWebhooks.map((w) => w.webhook)]).apply(([fleetHook, ...list]) => ({
+        ...(fleetHook ? { fleet: fleetHook } : {}),
+        tenants: Object.fromEntries(list.map((w, i) => [tenantWebhooks[i].name, w])),
+      })),
+    ),
   };
 }

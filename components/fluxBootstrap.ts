@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { bootstrapObjects } from "../manifests/fluxBuild";
-import { seededKustomizations } from "../manifests/clusters";
+import { FLEET_RECEIVER, seededKustomizations } from "../manifests/clusters";
 import { FLUX_NAMESPACE, FLUX_SYSTEM } from "../manifests/labels";
 import { FluxInstallResource, FluxReadyResource, FluxSyncResource } from "./providers/flux";
 
@@ -40,6 +40,8 @@ export interface FluxBootstrapArgs {
   readonly fleetPushKey?: pulumi.Input<string>;
   /** The public keys the user registers on Git hosts (fleet and tenants), said at once if Flux cannot read the fleet; "" for none. */
   readonly keysToRegister?: pulumi.Input<string>;
+  /** The fleet Receiver's token (fleet.receiver), put into its Secret in flux-system. */
+  readonly receiverToken?: pulumi.Output<string>;
 }
 
 export class FluxBootstrap extends pulumi.ComponentResource {
@@ -73,6 +75,14 @@ export class FluxBootstrap extends pulumi.ComponentResource {
       { metadata: { name: FLUX_SYSTEM, namespace: FLUX_NAMESPACE }, type: "Opaque", stringData: args.gitSecretData },
       { parent: this, provider: args.k8sProvider, dependsOn: [install] },
     );
+
+    if (args.receiverToken) {
+      new k8s.core.v1.Secret(
+        `${name}-receiver-secret`,
+        { metadata: { name: FLEET_RECEIVER, namespace: FLUX_NAMESPACE }, type: "Opaque", stringData: { token: args.receiverToken } },
+        { parent: this, provider: args.k8sProvider, dependsOn: [install] },
+      );
+    }
 
     const sync = new FluxSyncResource(
       `${name}-sync`,

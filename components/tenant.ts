@@ -1,14 +1,16 @@
 // One tenant: its repository (created once and seeded, or adopted), a read-only deploy key, the SSH Secret Flux clones with, the wait.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { GitHubConfig, TenantConfig } from "../config";
-import { tenantGitSecretName, tenantSource } from "../manifests/tenants";
+import type { GitHubConfig, NotificationSecret, TenantConfig } from "../config";
+import { receiverWebhookPath, TENANT_OBJECTS, tenantGitSecretName, tenantSource } from "../manifests/tenants";
 import { renderTenantStarter } from "../manifests/tenantStarter";
 import { DeployKey } from "./deployKey";
 import { WAIT_SECONDS } from "./fluxBootstrap";
 import { GitHubRepositoryResource } from "./providers/githubRepository";
 import { TenantSeedResource } from "./providers/tenantSeed";
 import { FluxReadyResource } from "./providers/flux";
+import { AgeKeyResource, GeneratedTokenResource } from "./providers/generatedSecrets";
+import { GitHubWebhookResource } from "./providers/githubWebhook";
 
 export interface TenantArgs {
   readonly tenant: TenantConfig;
@@ -30,6 +32,22 @@ export interface TenantArgs {
    * up can name every key to register at once); the user registers its public key on the host.
    */
   readonly hostKey?: DeployKey;
+  /** Its notifications Provider's address and token (tenants with notifications), a secret. */
+  readonly notificationSecret?: pulumi.Input<NotificationSecret>;
+  /** Change to add a new SOPS age key, the one before kept for decryption. */
+  readonly sopsKeyRotation?: string;
+  /** Where the Receiver is reachable from the Git host; "" registers no webhook. */
+  readonly webhookBaseUrl?: string;
+}
+
+/** A Receiver's address and secret, to register by hand where the program registered no webhook. */
+export interface ReceiverWebhook {
+  /** webhookBaseUrl and the Receiver's path, or the path alone without webhookBaseUrl. */
+  readonly url: string;
+  /** The Receiver's token: GitHub signs with it; a generic Receiver's path is derived from it. */
+  readonly secret: string;
+  /** Whether the program registered it on the Git host (GitHub, with webhookBaseUrl set). */
+  readonly registered: boolean;
 }
 
 /** A tenant's waits need no "later commit contains this one" check: they wait for no particular revision. */
@@ -41,6 +59,10 @@ export class Tenant extends pulumi.ComponentResource {
   public readonly namespace: string;
   /** Public key to register, read-only, on the tenant repository's Git host (repositories given by URL with a deploy key). */
   public readonly publicKey?: pulumi.Output<string>;
+  /** The age recipient to encrypt the tenant's secrets to (tenants with sops). */
+  public readonly ageRecipient?: pulumi.Output<string>;
+  /** Its Receiver's webhook (tenants with a receiver), a secret. */
+  public readonly webhook?: pulumi.Output<ReceiverWebhook>;
 
   constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flux-multi-tenancy:index:Tenant", name, {}, opts);
@@ -49,6 +71,47 @@ export class Tenant extends pulumi.ComponentResource {
     this.repositoryUrl = tenantSource(tenant).url;
     this.namespace = tenant.namespace;
     let waitAfter: pulumi.Resource[] = [args.tenantsReady];
+    const inNamespace = (resource: string, secretName: string, stringData: pulumi.Input<Record<string, pulumi.Input<string>>>) =>
+      new k8s.core.v1.Secret(
+        `${name}-${resource}`,
+        { metadata: { name: secretName, namespace: tenant.namespace }, type: "Opaque", stringData },
+        { parent: this, provider: args.k8sProvider, dependsOn: [args.tenantsReady] },
+      );
+    // Its own SOPS key: the Kustomization decrypts with every key in the Secret (the one before a rotation too).
+    const platformSecrets: pulumi.Resource[] = [];
+    if (tenant.features.sops) {
+      const age = new AgeKeyResource(`${name}-age`, { rotation: args.sopsKeyRotation ?? "" }, { parent: this });
+      this.ageRecipient = age.recipient;
+      platformSecrets.push(
+        inNamespace(
+          "sops-secret",
+          TENANT_OBJECTS.sopsSecret,
+          pulumi.secret(
+            pulumi
+              .all([age.identity, age.previousIdentity])
+              .apply(([current, previous]) => ({ "age.agekey": `${current}\n`, ...(previous ? { "previous.agekey": `${previous}\n` } : {}) })),
+          ),
+        ),
+      );
+    }
+    if (tenant.features.notifications.type !== "none") {
+      const caCert = tenant.features.notifications.caCert;
+      const secret = pulumi.secret(pulumi.output(args.notificationSecret!));
+      platformSecrets.push(
+        inNamespace(
+          "notifications-secret",
+          TENANT_OBJECTS.notifications,
+          secret.apply((s) => ({ address: s.address, ...(s.token ? { token: s.token } : {}), ...(caCert ? { "ca.crt": caCert } : {}) })),
+        ),
+      );
+    }
+    let receiverToken: pulumi.Output<string> | undefined;
+    if (tenant.features.receiver) {
+      const token = new GeneratedTokenResource(`${name}-receiver-token`, { rotation: args.keyRotation ?? "" }, { parent: this });
+      receiverToken = token.token;
+      platformSecrets.push(inNamespace("receiver-secret", TENANT_OBJECTS.receiver, { token: token.token }));
+    }
+    const path = receiverToken?.apply((t) => receiverWebhookPath(t, TENANT_OBJECTS.receiver, tenant.namespace));
 
     if (repo.type === "github") {
       // The repository belongs to the tenant: removing the tenant or destroying the stack leaves it, and adding the
@@ -76,7 +139,11 @@ export class Tenant extends pulumi.ComponentResource {
           owner: repo.owner,
           repository: created ? created.name : repo.name,
           branch: tenant.branch,
-          files: repo.create ? renderTenantStarter(tenant) : {},
+          files: !repo.create
+            ? {}
+            : this.ageRecipient
+              ? this.ageRecipient.apply((r) => renderTenantStarter(tenant, { ageRecipient: r }))
+              : renderTenantStarter(tenant),
           message: `flux-multi-tenancy: starter layout for ${tenant.name}`,
           token: pulumi.secret(args.token),
           apiUrl: args.github.apiUrl,
@@ -101,6 +168,21 @@ export class Tenant extends pulumi.ComponentResource {
         { parent: this, provider: args.k8sProvider, dependsOn: [args.tenantsReady] },
       );
       waitAfter = [secret];
+      if (receiverToken && path && args.webhookBaseUrl) {
+        // GitHub calls the Receiver on every push, signing with its token.
+        new GitHubWebhookResource(
+          `${name}-webhook`,
+          {
+            owner: repo.owner,
+            repository: created ? created.name : repo.name,
+            url: pulumi.interpolate`${args.webhookBaseUrl}${path}`,
+            secret: receiverToken,
+            token: pulumi.secret(args.token),
+            apiUrl: args.github.apiUrl,
+          },
+          { parent: this, dependsOn: [seed] },
+        );
+      }
     } else if (repo.deployKey) {
       // Any Git host over SSH: the key was generated by the caller and is registered on the host by the user.
       const key = args.hostKey;
@@ -141,8 +223,12 @@ export class Tenant extends pulumi.ComponentResource {
         ...NO_CONTAINS_CHECK,
         hint: "",
       },
-      { parent: this, dependsOn: waitAfter },
+      { parent: this, dependsOn: [...waitAfter, ...platformSecrets] },
     );
-    this.registerOutputs({ repositoryUrl: this.repositoryUrl, namespace: this.namespace, publicKey: this.publicKey });
+    if (receiverToken && path) {
+      const registered = repo.type === "github" && Boolean(args.webhookBaseUrl);
+      this.webhook = pulumi.secret(pulumi.all([receiverToken, path]).apply(([secret, p]) => ({ url: `${args.webhookBaseUrl ?? ""}${p}`, secret, registered })));
+    }
+    this.registerOutputs({ repositoryUrl: this.repositoryUrl, namespace: this.namespace, publicKey: this.publicKey, ageRecipient: this.ageRecipient });
   }
 }

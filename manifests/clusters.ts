@@ -2,7 +2,11 @@
 import type { StackConfig } from "../config";
 import { INFRASTRUCTURE_DIRS } from "./policies";
 import { API, FLUX_NAMESPACE, FLUX_RECONCILER_SA, FLUX_SYSTEM } from "./labels";
+import { receiverObject } from "./tenants";
 import { type KubeObject, toYamlDocuments } from "./yaml";
+
+/** The fleet's Receiver and the Secret of its token (made by the program in flux-system, never in Git). */
+export const FLEET_RECEIVER = "fleet-receiver";
 
 /** A Kustomization Flux reconciles once the fleet is synced, with what it waits for. */
 export interface SeededKustomization {
@@ -79,6 +83,16 @@ export function renderClusterFiles(config: StackConfig): Record<string, string> 
   return {
     ...(infra.length > 0 ? { [`${dir}/infrastructure.yaml`]: toYamlDocuments(infra) } : {}),
     [`${dir}/tenants.yaml`]: toYamlDocuments([tenantsKustomization(config)]),
+    // A push to the fleet reaches Flux at once when the Git host calls this (its webhook).
+    ...(config.fleet.receiver
+      ? {
+          [`${dir}/receiver.yaml`]: toYamlDocuments([
+            receiverObject(FLEET_RECEIVER, FLUX_NAMESPACE, config.fleet.provider === "github" ? "github" : "generic", FLUX_SYSTEM, {
+              "app.kubernetes.io/managed-by": "flux-multi-tenancy",
+            }),
+          ]),
+        }
+      : {}),
   };
 }
 

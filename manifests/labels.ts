@@ -20,6 +20,8 @@ export const API = {
   helm: "helm.toolkit.fluxcd.io/v2",
   kyverno: "kyverno.io/v1",
   admission: "admissionregistration.k8s.io/v1",
+  notificationProvider: "notification.toolkit.fluxcd.io/v1beta3",
+  notificationReceiver: "notification.toolkit.fluxcd.io/v1",
 } as const;
 
 /** Interval of the root GitRepository, as `flux bootstrap` writes it. */

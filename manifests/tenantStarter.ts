@@ -14,7 +14,7 @@ const STARTER_ENVIRONMENTS: Record<string, { version: string; replicaCount: numb
  * overlay per environment setting the chart version range and replicas. The tenant's own path
  * in this stack gets an overlay too, so the seeded repository reconciles from the first up.
  */
-export function renderTenantStarter(tenant: TenantConfig): Record<string, string> {
+export function renderTenantStarter(tenant: TenantConfig, opts: { ageRecipient?: string } = {}): Record<string, string> {
   const ns = tenant.namespace;
   const release = (spec: object) => ({ apiVersion: API.helm, kind: "HelmRelease", metadata: { name: "podinfo", namespace: ns }, spec });
   const files: Record<string, string> = {
@@ -53,5 +53,12 @@ export function renderTenantStarter(tenant: TenantConfig): Record<string, string
     });
     files[`${dir}/podinfo-values.yaml`] = toYaml(release({ chart: { spec: { version: values.version } }, values: { replicaCount: values.replicaCount } }));
   }
+  // With a SOPS key of its own: `sops --encrypt` in this repository encrypts a Secret's data to it, as Flux decrypts it.
+  if (opts.ageRecipient) files[".sops.yaml"] = sopsCreationRules(opts.ageRecipient);
   return files;
+}
+
+/** A .sops.yaml whose one creation rule encrypts the data of Kubernetes Secrets in YAML files to the tenant's age recipient. */
+export function sopsCreationRules(recipient: string): string {
+  return toYaml({ creation_rules: [{ path_regex: "\\.ya?ml$", encrypted_regex: "^(data|stringData)$", age: recipient }] });
 }

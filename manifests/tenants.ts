@@ -1,4 +1,5 @@
 // tenants/base/<tenant>/ (shared by every environment) and tenants/<env>/ (this environment's overlay).
+import { createHash } from "crypto";
 import type { StackConfig, TenantConfig } from "../config";
 import { API, TENANT_LABEL } from "./labels";
 import { type KubeObject, toYaml, toYamlDocuments } from "./yaml";
@@ -146,19 +147,100 @@ export function tenantGuardrails(tenant: TenantConfig): KubeObject[] {
   return out;
 }
 
+/** Names of the platform's objects in a tenant namespace beside its guardrails (the Secrets the program makes, never Git). */
+export const TENANT_OBJECTS = {
+  notifications: "tenant-notifications",
+  receiver: "tenant-receiver",
+  sopsSecret: "sops-age",
+} as const;
+
+/** Flux kinds of the tenant's own whose events the platform's Alert sends. */
+const ALERT_SOURCES = ["GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "Kustomization", "HelmRelease"];
+
+/** The tenant's notifications: a Flux Provider reading its address and token from the Secret the program makes, and an Alert on its own objects. */
+export function tenantNotifications(tenant: TenantConfig): KubeObject[] {
+  const n = tenant.features.notifications;
+  if (n.type === "none") return [];
+  const metadata = { name: TENANT_OBJECTS.notifications, namespace: tenant.namespace, labels: guardrailLabels(tenant) };
+  return [
+    {
+      apiVersion: API.notificationProvider,
+      kind: "Provider",
+      metadata,
+      spec: {
+        type: n.type,
+        ...(n.channel !== "" ? { channel: n.channel } : {}),
+        secretRef: { name: TENANT_OBJECTS.notifications },
+        ...(n.caCert !== "" ? { certSecretRef: { name: TENANT_OBJECTS.notifications } } : {}),
+      },
+    },
+    {
+      apiVersion: API.notificationProvider,
+      kind: "Alert",
+      metadata,
+      spec: {
+        providerRef: { name: TENANT_OBJECTS.notifications },
+        eventSeverity: n.events === "all" ? "info" : "error",
+        eventSources: ALERT_SOURCES.map((kind) => ({ kind, name: "*" })),
+      },
+    },
+  ];
+}
+
+/** The Receiver type for a repository: GitHub's own (signed deliveries) on GitHub, generic (the path is the secret) elsewhere. */
+export function receiverType(tenant: TenantConfig): "github" | "generic" {
+  return tenant.repository.type === "github" ? "github" : "generic";
+}
+
+/** A Flux Receiver that asks the tenant's GitRepository to fetch when its Git host calls it (push events). */
+export function tenantReceiver(tenant: TenantConfig): KubeObject[] {
+  if (!tenant.features.receiver) return [];
+  return [receiverObject(TENANT_OBJECTS.receiver, tenant.namespace, receiverType(tenant), tenant.name, guardrailLabels(tenant))];
+}
+
+export function receiverObject(name: string, namespace: string, type: "github" | "generic", source: string, labels: Record<string, string>): KubeObject {
+  return {
+    apiVersion: API.notificationReceiver,
+    kind: "Receiver",
+    metadata: { name, namespace, labels },
+    spec: {
+      type,
+      ...(type === "github" ? { events: ["ping", "push"] } : {}),
+      resources: [{ apiVersion: API.source, kind: "GitRepository", name: source }],
+      secretRef: { name },
+    },
+  };
+}
+
+/** Flux's webhook path of a Receiver: /hook/ and the SHA-256 of its token, name and namespace (notification-controller's own rule). */
+export function receiverWebhookPath(token: string, name: string, namespace: string): string {
+  return `/hook/${createHash("sha256")
+    .update(token + name + namespace)
+    .digest("hex")}`;
+}
+
 /**
- * tenants/<env>/: every tenant's base, each patched with this environment's path and its namespace's Pod Security
- * level, with its guardrails beside it (`<tenant>-guardrails.yaml`). The guardrails are this environment's, so
- * staging and production may differ; Flux applies them as the platform, and the policies keep the tenant off them.
+ * tenants/<env>/: every tenant's base, each patched with this environment's path (and SOPS decryption with its own key)
+ * and its namespace's Pod Security level, with the platform's objects beside it: its guardrails
+ * (`<tenant>-guardrails.yaml`), notifications and Receiver. They are this environment's, so staging and production may
+ * differ; Flux applies them as the platform, and the policies keep the tenant off the guardrails.
  */
 export function renderTenantOverlay(config: StackConfig): Record<string, string> {
   const dir = `tenants/${config.environment}`;
-  const guarded = config.tenants.filter((t) => tenantGuardrails(t).length > 0);
+  const extras = config.tenants.flatMap((t) =>
+    (
+      [
+        ["guardrails", tenantGuardrails(t)],
+        ["notifications", tenantNotifications(t)],
+        ["receiver", tenantReceiver(t)],
+      ] as const
+    ).flatMap(([kind, objects]) => (objects.length > 0 ? [{ file: `${t.name}-${kind}.yaml`, objects }] : [])),
+  );
   const files: Record<string, string> = {
     [`${dir}/kustomization.yaml`]: toYaml({
       apiVersion: API.kustomizeConfig,
       kind: "Kustomization",
-      resources: [...config.tenants.map((t) => `../base/${t.name}`), ...guarded.map((t) => `${t.name}-guardrails.yaml`)],
+      resources: [...config.tenants.map((t) => `../base/${t.name}`), ...extras.map((e) => e.file)],
       ...(config.tenants.length > 0
         ? { patches: config.tenants.flatMap((t) => [{ path: `${t.name}-patch.yaml` }, { path: `${t.name}-namespace.yaml` }]) }
         : {}),
@@ -169,11 +251,13 @@ export function renderTenantOverlay(config: StackConfig): Record<string, string>
       apiVersion: API.kustomization,
       kind: "Kustomization",
       metadata: { name: t.name, namespace: t.namespace },
-      spec: { path: t.path },
+      spec: {
+        path: t.path,
+        ...(t.features.sops ? { decryption: { provider: "sops", secretRef: { name: TENANT_OBJECTS.sopsSecret } } } : {}),
+      },
     });
     files[`${dir}/${t.name}-namespace.yaml`] = toYaml(tenantNamespacePatch(t));
-    const guardrails = tenantGuardrails(t);
-    if (guardrails.length > 0) files[`${dir}/${t.name}-guardrails.yaml`] = toYamlDocuments(guardrails);
   }
+  for (const e of extras) files[`${dir}/${e.file}`] = toYamlDocuments(e.objects);
   return files;
 }

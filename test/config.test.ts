@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { checkCredentials, ConfigError, DEFAULTS, parseConfig } from "../config";
+import { checkCredentials, checkNotificationSecrets, ConfigError, DEFAULTS, parseConfig } from "../config";
 import type { RawConfig } from "../lib/stackFiles";
 import { PROJECT_DIR, stackConfig, stackRaw } from "./helpers";
 
@@ -14,6 +14,10 @@ const DEFAULT_FEATURES = {
   resourceQuota: {},
   limitRange: { default: {}, defaultRequest: {}, max: {} },
   networkPolicy: { mode: "none", allowNamespaces: [], allowCidrs: [] },
+  sops: false,
+  notifications: { type: "none", events: "errors", channel: "", caCert: "" },
+  // On for a repository the program creates (with notification-controller installed): these tenants' are.
+  receiver: true,
 };
 
 function tenant(name: string, namespace: string, extra: Tenant = {}): Tenant {
@@ -359,12 +363,12 @@ describe("config", () => {
       [
         "misspelt tenant field",
         tenants({ ...tenant("dev-team", "apps"), namspace: "apps" }),
-        `flux-multi-tenancy:tenants[0].namspace: "apps" is not a known field; known fields are name, namespace, repository, branch, path, podSecurity, resourceQuota, limitRange, networkPolicy.`,
+        `flux-multi-tenancy:tenants[0].namspace: "apps" is not a known field; known fields are name, namespace, repository, branch, path, podSecurity, resourceQuota, limitRange, networkPolicy, sops, notifications, receiver.`,
       ],
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, github, fleet, policies, reconcile, tenants, tenantDefaults, knownHosts, deployKeyRotation, kubeconfig, fleetSshKey.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, github, fleet, policies, reconcile, tenants, tenantDefaults, knownHosts, deployKeyRotation, sopsKeyRotation, webhookBaseUrl, notificationSecrets, kubeconfig, fleetSshKey.`,
       ],
       [
         "environment named base",
@@ -500,6 +504,7 @@ describe("config", () => {
         branch: "main",
         visibility: "private",
         create: false,
+        receiver: false,
       });
       assert.deepEqual(c.tenants[0].repository, { type: "url", url: "ssh://git@git.example.com:2222/team-a/apps.git", deployKey: true });
       assert.equal(c.knownHosts, `[git.example.com]:2222 ${HOST_KEY}\n`);
@@ -676,12 +681,18 @@ describe("config", () => {
         resourceQuota: { pods: "20", "count/kustomizations.kustomize.toolkit.fluxcd.io": "5" },
         limitRange: { default: {}, defaultRequest: {}, max: {} },
         networkPolicy: { mode: "default-deny", allowNamespaces: [], allowCidrs: [] },
+        sops: false,
+        notifications: DEFAULT_FEATURES.notifications,
+        receiver: true,
       });
       assert.deepEqual(c.tenants[1].features, {
         podSecurity: "privileged",
         resourceQuota: { pods: "20", "count/kustomizations.kustomize.toolkit.fluxcd.io": "5" },
         limitRange: { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: {}, max: {} },
         networkPolicy: { mode: "default-deny", allowNamespaces: [], allowCidrs: ["10.0.0.0/8"] },
+        sops: false,
+        notifications: DEFAULT_FEATURES.notifications,
+        receiver: true,
       });
     });
 
@@ -720,5 +731,151 @@ describe("config", () => {
     for (const [name, patch, message] of cases) {
       it(name, async () => assert.equal(await problem(patch), message));
     }
+  });
+
+  describe("tenant secrets, notifications and push-to-deploy (sops, notifications, receiver)", () => {
+    it("notifications take a type alone or the whole map; receiver is on for created repositories only, and off without notification-controller", async () => {
+      const c = await stackConfig("staging", (raw) => {
+        raw.tenantDefaults = { sops: true, notifications: "slack" };
+        raw.tenants = [
+          tenant("team-a", "team-a"),
+          tenant("team-b", "team-b", { repository: { owner: "my-org", name: "team-b", create: false }, notifications: { type: "generic", events: "all" } }),
+          tenant("team-c", "team-c", { repository: { owner: "my-org", name: "team-c", create: false }, receiver: true, sops: false }),
+        ];
+      });
+      assert.deepEqual(
+        c.tenants.map((t) => [t.features.sops, t.features.notifications, t.features.receiver]),
+        [
+          [true, { type: "slack", events: "errors", channel: "", caCert: "" }, true],
+          [true, { type: "generic", events: "all", channel: "", caCert: "" }, false],
+          [false, { type: "slack", events: "errors", channel: "", caCert: "" }, true],
+        ],
+      );
+      assert.equal(c.fleet.receiver, true);
+      const without = await stackConfig("staging", (raw) => {
+        raw.flux = { ...(raw.flux as object), components: ["source-controller", "kustomize-controller", "helm-controller"] };
+      });
+      assert.deepEqual([without.fleet.receiver, without.tenants.map((t) => t.features.receiver)], [false, [false]]);
+    });
+
+    const cases: [string, (raw: RawConfig) => void, string][] = [
+      [
+        "an unknown notification type",
+        (raw) => (raw.tenantDefaults = { notifications: "pagerduty-sms" }),
+        `flux-multi-tenancy:tenantDefaults.notifications: "pagerduty-sms" is not supported; use one of none, slack, msteams, discord, generic, generic-hmac, github.`,
+      ],
+      [
+        "an unknown event choice",
+        (raw) => (raw.tenantDefaults = { notifications: { type: "slack", events: "warnings" } }),
+        `flux-multi-tenancy:tenantDefaults.notifications.events: "warnings" is not supported; use one of errors, all.`,
+      ],
+      [
+        "a channel on a provider that takes none",
+        tenants(tenant("dev-team", "apps", { notifications: { type: "msteams", channel: "ops" } })),
+        `flux-multi-tenancy:tenants[0].notifications.channel: "ops" is not used by a msteams provider; remove it (only slack and discord take a channel).`,
+      ],
+      [
+        "a CA that is no certificate",
+        tenants(tenant("dev-team", "apps", { notifications: { type: "generic", caCert: "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----" } })),
+        `flux-multi-tenancy:tenants[0].notifications.caCert: "-----BEGIN CERTIFICATE-----\\nnope\\n-----EN…" is not a PEM certificate; give the CA certificate that signed the address's, as PEM (-----BEGIN CERTIFICATE-----).`,
+      ],
+      [
+        "commit statuses for a repository not on GitHub",
+        tenants(tenant("dev-team", "apps", { repository: { url: "https://github.com/my-org/apps.git" }, notifications: "github" })),
+        `flux-multi-tenancy:tenants[0].notifications.type: "github" sets commit statuses on the tenant's GitHub repository, and this tenant's repository is not on GitHub; choose another type for this tenant in its own notifications.`,
+      ],
+      [
+        "sops that is not a boolean",
+        (raw) => (raw.tenantDefaults = { sops: "yes" }),
+        `flux-multi-tenancy:tenantDefaults.sops: "yes" is not a boolean; set true or false.`,
+      ],
+      [
+        "a receiver setting it does not have",
+        (raw) => (raw.tenantDefaults = { receiver: "always" }),
+        `flux-multi-tenancy:tenantDefaults.receiver: "always" is not a receiver setting; set true, false, or "created" (on for a repository the program creates).`,
+      ],
+      [
+        "a receiver asked for without notification-controller",
+        (raw) => {
+          raw.flux = { ...(raw.flux as object), components: ["source-controller", "kustomize-controller"] };
+          raw.tenantDefaults = { receiver: true };
+        },
+        `flux-multi-tenancy:flux.components: ["source-controller","kustomize-controller"] leaves out notification-controller, which tenants[0] (dev-team) receiver need; add notification-controller, or turn those off (receiver: false, notifications: none).`,
+      ],
+      [
+        "a webhook address in clear",
+        (raw) => (raw.webhookBaseUrl = "http://flux-webhook.example.com"),
+        `flux-multi-tenancy:webhookBaseUrl: "http://flux-webhook.example.com" is not an https:// URL; give the address where notification-controller's webhook-receiver Service is reachable from the Git host, e.g. "https://flux-webhook.example.com".`,
+      ],
+    ];
+    for (const [name, patch, message] of cases) {
+      it(name, async () => assert.equal(await problem(patch), message));
+    }
+
+    describe("notificationSecrets: checked before any resource, never shown", () => {
+      const notified = (notifications: unknown) =>
+        stackConfig("staging", (raw) => {
+          raw.tenantDefaults = { notifications };
+          raw.tenants = [tenant("team-a", "team-a"), tenant("team-b", "team-b")];
+        });
+      const refused = async (notifications: unknown, secrets: unknown): Promise<string> => {
+        const c = await notified(notifications);
+        try {
+          checkNotificationSecrets(c, secrets);
+        } catch (e) {
+          assert.ok(e instanceof ConfigError);
+          return e.message;
+        }
+        assert.fail("expected the secrets to be refused");
+      };
+
+      it("a tenant's own entry over tenantDefaults'; a github provider's address is its repository's page", async () => {
+        assert.deepEqual(
+          checkNotificationSecrets(await notified("slack"), {
+            tenantDefaults: { address: "https://hooks.slack.com/services/T0/B0/shared" },
+            "team-b": { address: "https://hooks.slack.com/services/T0/B0/own" },
+          }),
+          {
+            "team-a": { address: "https://hooks.slack.com/services/T0/B0/shared", token: "" },
+            "team-b": { address: "https://hooks.slack.com/services/T0/B0/own", token: "" },
+          },
+        );
+        assert.deepEqual(checkNotificationSecrets(await notified("github"), { tenantDefaults: { token: "ghp_status" } }), {
+          "team-a": { address: "https://github.com/my-org/team-a", token: "ghp_status" },
+          "team-b": { address: "https://github.com/my-org/team-b", token: "ghp_status" },
+        });
+        assert.deepEqual(checkNotificationSecrets(await notified("none"), undefined), {});
+      });
+
+      it("an address in clear is refused without showing its secret path", async () => {
+        const message = await refused("generic", { tenantDefaults: { address: "http://hooks.example.com/T0/s3cr3t" } });
+        assert.ok(!message.includes("s3cr3t"), message);
+        assert.equal(
+          message.split("\n")[0],
+          `flux-multi-tenancy:notificationSecrets.tenantDefaults.address: "http://hooks.example.com/…" (the rest not shown: a secret) is not an https:// URL, so tenant team-a's events (and the address itself) would cross the network in clear; give the generic webhook's https:// address.`,
+        );
+      });
+
+      it("a missing address or token names the tenant and the command", async () => {
+        assert.equal(
+          (await refused("slack", { "team-a": { address: "https://hooks.slack.com/services/a" } })).split("\n")[0],
+          `flux-multi-tenancy:notificationSecrets.tenantDefaults.address: (unset) is required by tenant team-b's slack notifications; set it with: pulumi config set --secret --path 'flux-multi-tenancy:notificationSecrets.team-b.address' <url>.`,
+        );
+        assert.equal(
+          (await refused("generic-hmac", { tenantDefaults: { address: "https://hooks.example.com/in" } })).split("\n")[0],
+          `flux-multi-tenancy:notificationSecrets.tenantDefaults.token: (unset) is required by tenant team-a's generic-hmac notifications (the key events are signed with); set it with: pulumi config set --secret --path 'flux-multi-tenancy:notificationSecrets.team-a.token' <token>.`,
+        );
+      });
+
+      it("an entry for no tenant, or a field it does not have, is refused", async () => {
+        assert.equal(
+          await refused("none", { "team-z": { address: "https://x.example.com" }, "team-a": { adress: "https://x.example.com" } }),
+          [
+            `flux-multi-tenancy:notificationSecrets.team-z: is not a tenant of this stack; name a tenant (team-a, team-b) or tenantDefaults.`,
+            `flux-multi-tenancy:notificationSecrets.team-a.adress: is not a known field; known fields are address, token.`,
+          ].join("\n"),
+        );
+      });
+    });
   });
 });

@@ -20,6 +20,17 @@ interface Repo {
   id: number;
   git: GitObjects;
   keys: Map<number, { title: string; key: string; read_only: boolean }>;
+  hooks: Map<number, Webhook>;
+}
+
+/** A repository webhook as the fake keeps it: its secret is never shown back, as on GitHub. */
+export interface Webhook {
+  readonly url: string;
+  readonly contentType: string;
+  readonly secret: string;
+  readonly insecureSsl: string;
+  readonly events: readonly string[];
+  readonly active: boolean;
 }
 
 /** What an organisation allows: internal repositories exist only in organisations of an enterprise account; a policy may refuse a visibility. */
@@ -36,6 +47,8 @@ export interface FakeGitHubOptions {
   readonly objects?: (owner: string, name: string) => GitObjects;
   /** Called with a repository's deploy keys whenever they change (the lab gives them to its SSH Git server). */
   readonly keysChanged?: (owner: string, name: string, keys: readonly { key: string; read_only: boolean }[]) => void;
+  /** Called with a repository's webhooks whenever they change (the lab's Git server delivers its pushes to them). */
+  readonly hooksChanged?: (owner: string, name: string, hooks: readonly Webhook[]) => void;
   /** The REST API's path on the server ("" for api.github.com; "/api/v3" for GitHub Enterprise Server, GraphQL then at /api/graphql). */
   readonly basePath?: string;
   /** The web host in the URLs answers carry (github.com by default). */
@@ -59,6 +72,8 @@ export interface FakeGitHub {
   commitsOn(owner: string, repo: string, branch: string): number;
   /** A branch's files, path -> text. */
   files(owner: string, repo: string, branch: string): Map<string, string>;
+  /** A repository's webhooks, secrets included (what GitHub delivers with, never shows). */
+  hooks(owner: string, repo: string): Webhook[];
   /**
    * A repository made outside the program. `files` become its first commit; `autoInit` makes it as GitHub's
    * auto_init does (one commit holding README.md).
@@ -139,7 +154,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const newRepo = (owner: string, name: string, defaultBranch = "main", admin = true, description = "", visibility: Visibility = "private"): Repo => {
     const git = objectsOf(owner, name);
     git.setHead(defaultBranch);
-    return { defaultBranch, admin, description, visibility, id: state.nextId++, git, keys: new Map() };
+    return { defaultBranch, admin, description, visibility, id: state.nextId++, git, keys: new Map(), hooks: new Map() };
   };
 
   const commit = (repo: Repo, files: ReadonlyMap<string, string>, parents: string[], message: string) =>
@@ -156,6 +171,10 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const keysChanged = (key: string, repo: Repo) => {
     const [owner, name] = key.split("/");
     opts.keysChanged?.(owner, name, [...repo.keys.values()]);
+  };
+  const hooksChanged = (key: string, repo: Repo) => {
+    const [owner, name] = key.split("/");
+    opts.hooksChanged?.(owner, name, [...repo.hooks.values()]);
   };
   const bump = (key: string) => moved.set(key, (moved.get(key) ?? 0) + 1);
 
@@ -503,6 +522,62 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           return send(204);
         }
       }
+      if (rest === "/hooks" || rest.startsWith("/hooks/")) {
+        // Webhooks are an administrator's: anyone else is told the repository is not there, as GitHub does.
+        if (!repo.admin) return fail(404, "Not Found");
+        const hookAnswer = (id: number, h: Webhook, template: string, status: number) => ({
+          ...example(method, template, status),
+          type: "Repository",
+          id,
+          name: "web",
+          active: h.active,
+          events: [...h.events],
+          config: { url: h.url, content_type: h.contentType, insecure_ssl: h.insecureSsl, ...(h.secret ? { secret: "********" } : {}) },
+          url: `${apiRoot}/repos/${key}/hooks/${id}`,
+          test_url: `${apiRoot}/repos/${key}/hooks/${id}/test`,
+          ping_url: `${apiRoot}/repos/${key}/hooks/${id}/pings`,
+          deliveries_url: `${apiRoot}/repos/${key}/hooks/${id}/deliveries`,
+        });
+        const configOf = (given: Record<string, unknown> | undefined, was?: Webhook) => ({
+          url: String(given?.url ?? was?.url ?? ""),
+          contentType: String(given?.content_type ?? was?.contentType ?? "form"),
+          secret: given && "secret" in given ? String(given.secret ?? "") : (was?.secret ?? ""),
+          insecureSsl: String(given?.insecure_ssl ?? was?.insecureSsl ?? "0"),
+        });
+        if (method === "POST" && rest === "/hooks") {
+          const config = configOf(input.config);
+          if (!config.url)
+            return fail(422, "Validation Failed", [{ resource: "Hook", code: "custom", field: "config", message: "Config must contain url for webhook hook" }]);
+          const events = (input.events as string[] | undefined) ?? ["push"];
+          const same = [...repo.hooks.values()].some((h) => h.url === config.url && h.events.join() === events.join());
+          if (same) return fail(422, "Validation Failed", [{ resource: "Hook", code: "custom", field: "", message: "Hook already exists on this repository" }]);
+          const id = state.nextId++;
+          repo.hooks.set(id, { ...config, events, active: input.active !== false });
+          hooksChanged(key, repo);
+          return send(201, hookAnswer(id, repo.hooks.get(id)!, "/repos/{owner}/{repo}/hooks", 201));
+        }
+        if (method === "GET" && rest === "/hooks") {
+          const page = Number(url.searchParams.get("page") ?? "1");
+          const perPage = Number(url.searchParams.get("per_page") ?? "30");
+          const all = [...repo.hooks].map(([id, h]) => hookAnswer(id, h, "/repos/{owner}/{repo}/hooks/{hook_id}", 200));
+          return send(200, all.slice((page - 1) * perPage, page * perPage));
+        }
+        const hookId = Number(/^\/hooks\/(\d+)$/.exec(rest)?.[1]);
+        const h = repo.hooks.get(hookId);
+        if (!h) return fail(404, "Not Found");
+        if (method === "GET") return send(200, hookAnswer(hookId, h, "/repos/{owner}/{repo}/hooks/{hook_id}", 200));
+        if (method === "PATCH") {
+          const events = (input.events as string[] | undefined) ?? h.events;
+          repo.hooks.set(hookId, { ...configOf(input.config, h), events, active: input.active ?? h.active });
+          hooksChanged(key, repo);
+          return send(200, hookAnswer(hookId, repo.hooks.get(hookId)!, "/repos/{owner}/{repo}/hooks/{hook_id}", 200));
+        }
+        if (method === "DELETE") {
+          repo.hooks.delete(hookId);
+          hooksChanged(key, repo);
+          return send(204);
+        }
+      }
       if (method === "GET" && (r = /^\/git\/blobs\/(\w+)$/.exec(rest))) {
         const content = repo.git.blob(r[1]);
         if (content === undefined) return fail(404, "Not Found");
@@ -600,6 +675,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const repo = repos.get(`${owner}/${name}`)!;
       return new Map([...filesOf(repo, branch)].map(([p, sha]) => [p, repo.git.blob(sha)!]));
     },
+    hooks: (owner, name) => [...(repos.get(`${owner}/${name}`)?.hooks.values() ?? [])],
     createRepo(owner, name, o = {}) {
       const repo = newRepo(owner, name, o.defaultBranch, o.admin, o.description, o.visibility);
       repos.set(`${owner}/${name}`, repo);

@@ -57,7 +57,8 @@ function withoutPodSecurityLabels<T extends { kind?: unknown; metadata?: unknown
 /** Built objects without the tenant protections the reference lacks. */
 function withoutTenantProtection<T extends { kind?: unknown; metadata?: unknown }>(objects: T[]): T[] {
   const ours = ["ClusterPolicy/protect-tenants", "ClusterRole/kyverno:tenant-namespace-reviews"];
-  return objects.filter((o) => !ours.includes(`${String(o.kind)}/${(o.metadata as { name?: string } | undefined)?.name}`));
+  // Deliberate too: the Receivers (push-to-deploy) of repositories the program creates.
+  return objects.filter((o) => o.kind !== "Receiver" && !ours.includes(`${String(o.kind)}/${(o.metadata as { name?: string } | undefined)?.name}`));
 }
 
 /**
@@ -110,10 +111,15 @@ describe("fleet repository tree", () => {
       let refDir: string;
       let tree: FileTree;
       let ours: string;
+      let receivers: string[];
       before(async function () {
         refDir = path.join(requirePath(this, REFERENCE_DIR, "../shared/reference/flux2-multi-tenancy"), "main");
         const manifest = fluxFixture("gotk-components-v2.9.4.yaml");
         const config = await stackConfig(env, asReference);
+        receivers = [
+          ...(config.fleet.receiver ? [`clusters/${env}/receiver.yaml`] : []),
+          ...config.tenants.filter((t) => t.features.receiver).map((t) => `tenants/${env}/${t.name}-receiver.yaml`),
+        ];
         tree = render(config, manifest ? fs.readFileSync(manifest, "utf8") : undefined);
         ours = writeTemp(tree);
       });
@@ -125,10 +131,17 @@ describe("fleet repository tree", () => {
           return !f.startsWith(`clusters/${other}/`) && !f.startsWith(`tenants/${other}/`);
         });
         // Deliberate: protect-tenants.yaml (no Pod or token of a tenant's reconciler; a tenant's Namespace and guardrails
-        // the platform's), and each tenant's Pod Security labels in the environment's overlay.
+        // the platform's), each tenant's Pod Security labels in the environment's overlay, and the Receivers of the
+        // repositories the program creates.
         assert.deepEqual(
           Object.keys(tree).sort(),
-          [...refFiles, `clusters/${env}/flux-system/gotk-components.yaml`, PROTECT_TENANTS_FILE, `tenants/${env}/dev-team-namespace.yaml`].sort(),
+          [
+            ...refFiles,
+            `clusters/${env}/flux-system/gotk-components.yaml`,
+            PROTECT_TENANTS_FILE,
+            `tenants/${env}/dev-team-namespace.yaml`,
+            ...receivers,
+          ].sort(),
         );
       });
 
@@ -146,9 +159,10 @@ describe("fleet repository tree", () => {
             // Deliberate: each tenant base sets its own namespace, so the overlay does not set one
             // (it could not, with several tenants). The build comparison below shows the same output.
             expected = without(expected, "namespace");
-            // Deliberate: the tenant namespace's Pod Security labels, a patch of the overlay's own.
-            actual = (actual as { patches: { path: string }[] }[]).map((k) => ({
+            // Deliberate: the tenant namespace's Pod Security labels, a patch of the overlay's own; its Receiver.
+            actual = (actual as { patches: { path: string }[]; resources: string[] }[]).map((k) => ({
               ...k,
+              resources: k.resources.filter((r) => !r.endsWith("-receiver.yaml")),
               patches: k.patches.filter((p) => !p.path.endsWith("-namespace.yaml")),
             }));
           }
@@ -244,6 +258,81 @@ describe("fleet repository tree", () => {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe("tenant secrets, notifications and push-to-deploy", () => {
+    it("are the environment's: SOPS decryption on the tenant's Kustomization, its Provider and Alert, its Receiver; the fleet's Receiver beside flux-system", async function () {
+      requireKubectl(this);
+      const config = await stackConfig("staging", (raw) => {
+        raw.tenantDefaults = { sops: true, notifications: { type: "slack", channel: "#deploys" } };
+        raw.tenants = [{ name: "team-a" }, { name: "team-b", sops: false, notifications: { type: "none" }, receiver: false }];
+      });
+      const tree = render(config);
+      assert.ok(!Object.keys(tree).some((f) => f.startsWith("tenants/base/") && /notifications|receiver/.test(f)), "nothing of it in the shared base");
+      assert.deepEqual(
+        Object.keys(tree)
+          .filter((f) => /-(notifications|receiver)\.yaml$|\/receiver\.yaml$/.test(f))
+          .sort(),
+        ["clusters/staging/receiver.yaml", "tenants/staging/team-a-notifications.yaml", "tenants/staging/team-a-receiver.yaml"],
+      );
+      const dir = writeTemp(tree);
+      try {
+        const built = kustomizeBuild(path.join(dir, "tenants/staging")) as Record<string, any>[];
+        const find = (kind: string, ns: string) => built.filter((o) => o.kind === kind && o.metadata.namespace === ns);
+        const sync = (ns: string) => find("Kustomization", ns)[0].spec;
+        assert.deepEqual(sync("team-a").decryption, { provider: "sops", secretRef: { name: "sops-age" } });
+        assert.equal(sync("team-a").serviceAccountName, "team-a", "still the tenant's own account");
+        assert.equal(sync("team-b").decryption, undefined);
+        assert.deepEqual(find("Provider", "team-a")[0].spec, { type: "slack", channel: "#deploys", secretRef: { name: "tenant-notifications" } });
+        const alert = find("Alert", "team-a")[0].spec;
+        assert.equal(alert.eventSeverity, "error");
+        assert.deepEqual(alert.providerRef, { name: "tenant-notifications" });
+        assert.ok(
+          alert.eventSources.every((s: { name: string; namespace?: string }) => s.name === "*" && s.namespace === undefined),
+          "only its own namespace's objects",
+        );
+        assert.deepEqual(find("Receiver", "team-a")[0].spec, {
+          type: "github",
+          events: ["ping", "push"],
+          resources: [{ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", name: "team-a" }],
+          secretRef: { name: "tenant-receiver" },
+        });
+        assert.deepEqual(
+          built.filter((o) => ["Provider", "Alert", "Receiver"].includes(o.kind) && o.metadata.namespace === "team-b"),
+          [],
+        );
+        for (const o of built.filter((x) => ["Provider", "Alert", "Receiver"].includes(x.kind))) {
+          assert.equal(o.metadata.labels["toolkit.fluxcd.io/tenant"], o.metadata.namespace, `${o.kind} carries the tenant label the policies protect`);
+        }
+        const [fleet] = parseYamlDocuments(tree["clusters/staging/receiver.yaml"], "receiver.yaml") as Record<string, any>[];
+        assert.deepEqual(
+          [fleet.metadata, fleet.spec.type, fleet.spec.resources, fleet.spec.secretRef],
+          [
+            { name: "fleet-receiver", namespace: "flux-system", labels: { "app.kubernetes.io/managed-by": "flux-multi-tenancy" } },
+            "github",
+            [{ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", name: "flux-system" }],
+            { name: "fleet-receiver" },
+          ],
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("a tenant repository given by URL gets a generic Receiver only when asked", async () => {
+      const config = await stackConfig("staging", (raw) => {
+        (raw.policies as Record<string, string[]>).allowedSourcePrefixes.push("https://git.example.com/");
+        raw.tenants = [
+          { name: "team-a", repository: { url: "https://git.example.com/team-a/apps.git" } },
+          { name: "team-b", repository: { url: "https://git.example.com/team-b/apps.git" }, receiver: true },
+        ];
+      });
+      const tree = render(config);
+      assert.ok(!("tenants/staging/team-a-receiver.yaml" in tree), "receiver: created is for repositories the program creates");
+      const [receiver] = parseYamlDocuments(tree["tenants/staging/team-b-receiver.yaml"], "team-b") as Record<string, any>[];
+      assert.equal(receiver.spec.type, "generic");
+      assert.equal(receiver.spec.events, undefined);
     });
   });
 

@@ -82,6 +82,7 @@ describe("GitHub commit provider", () => {
       "tenants/staging/kustomization.yaml",
       "tenants/staging/team-b-namespace.yaml",
       "tenants/staging/team-b-patch.yaml",
+      "tenants/staging/team-b-receiver.yaml",
     ]);
     const trees = gh.writes().filter((w) => w.endsWith("/git/trees"));
     assert.equal(trees.length, 2, "one tree per up, whatever the number of files");

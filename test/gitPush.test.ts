@@ -130,6 +130,7 @@ describe("SSH Git push provider (git CLI, bare repositories)", () => {
       "tenants/staging/kustomization.yaml",
       "tenants/staging/team-b-namespace.yaml",
       "tenants/staging/team-b-patch.yaml",
+      "tenants/staging/team-b-receiver.yaml",
     ]);
     const removed = await up(bare, staging, added);
     assert.equal(git(bare, "diff", "--name-only", first.commitSha, removed.commitSha), "");

@@ -52,7 +52,9 @@ describe("resource graph", () => {
         "flux-multi-tenancy:index:FluxBootstrap flux",
         "flux-multi-tenancy:index:Tenant tenant-dev-team",
         "kubernetes:core/v1:Secret flux-git-secret",
+        "kubernetes:core/v1:Secret flux-receiver-secret",
         "kubernetes:core/v1:Secret tenant-dev-team-git-secret",
+        "kubernetes:core/v1:Secret tenant-dev-team-receiver-secret",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxInstall flux-install",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady flux-ready-flux-system",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady flux-ready-kyverno",
@@ -71,6 +73,8 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey fleet-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-dev-team-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-dev-team-seed",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:Token fleet-receiver-token",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:Token tenant-dev-team-receiver-token",
         "pulumi:providers:kubernetes cluster-provider",
       ]);
     });
@@ -100,8 +104,10 @@ describe("resource graph", () => {
         "fleet-flux": "fleet",
         "fleet-flux-identity": "fleet-flux",
         "fleet-flux-deploy-key": "fleet-flux",
+        "fleet-receiver-token": "fleet",
         "flux-install": "flux",
         "flux-git-secret": "flux",
+        "flux-receiver-secret": "flux",
         "flux-sync": "flux",
         "flux-ready-source": "flux",
         "flux-ready-flux-system": "flux",
@@ -115,12 +121,14 @@ describe("resource graph", () => {
         "tenant-dev-team-flux-deploy-key": "tenant-dev-team-flux",
         "tenant-dev-team-git-secret": "tenant-dev-team",
         "tenant-dev-team-ready": "tenant-dev-team",
+        "tenant-dev-team-receiver-secret": "tenant-dev-team",
+        "tenant-dev-team-receiver-token": "tenant-dev-team",
       });
     });
 
     it("every Kubernetes resource uses the cluster's explicit provider; every GitHub object is the program's own resource, on its one client", () => {
       const k8s = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
-      assert.equal(k8s.length, 2);
+      assert.equal(k8s.length, 4);
       for (const r of k8s) assert.equal(name(r.provider.split("::").slice(0, -1).join("::")), "cluster-provider", r.name);
       assert.deepEqual(
         resources.filter((r) => r.type.startsWith("github:") || r.type.startsWith("pulumi:providers:github")),
@@ -294,8 +302,14 @@ describe("resource graph", () => {
 
     it("wires Flux and the tenant to the cluster's provider exactly as on kind", async () => {
       const staging = (await run("staging")).resources;
-      const fluxPart = (rs: Registered[]) => shape(rs).filter((s) => / (flux|tenant)-/.test(s) && !/Repository /.test(s));
+      // Receivers are for repositories the program creates (fleet.receiver and tenantDefaults.receiver "created").
+      const fluxPart = (rs: Registered[]) => shape(rs).filter((s) => / (flux|tenant)-/.test(s) && !/Repository |receiver-/.test(s));
       assert.deepEqual(fluxPart(resources), fluxPart(staging));
+      assert.deepEqual(
+        shape(resources).filter((s) => /receiver-/.test(s)),
+        [],
+        "adopted repositories get no Receiver unless asked",
+      );
     });
   });
 
@@ -312,11 +326,13 @@ describe("resource graph", () => {
         "flux-multi-tenancy:index:DeployKey tenant-team-b-flux",
         "flux-multi-tenancy:index:Tenant tenant-team-b",
         "kubernetes:core/v1:Secret tenant-team-b-git-secret",
+        "kubernetes:core/v1:Secret tenant-team-b-receiver-secret",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-b-ready",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey tenant-team-b-flux-deploy-key",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-team-b-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-b-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-team-b-seed",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:Token tenant-team-b-receiver-token",
       ]);
       assert.ok(
         shape(before).every((s) => shape(after).includes(s)),
@@ -344,6 +360,7 @@ describe("resource graph", () => {
         "tenants/staging/kustomization.yaml",
         "tenants/staging/team-b-namespace.yaml",
         "tenants/staging/team-b-patch.yaml",
+        "tenants/staging/team-b-receiver.yaml",
       ]);
     });
 

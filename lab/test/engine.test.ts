@@ -159,6 +159,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
       "tenants/base/team-c/rbac.yaml",
       "tenants/base/team-c/sync.yaml",
       `tenants/${ENV}/kustomization.yaml`,
+      `tenants/${ENV}/team-c-namespace.yaml`,
       `tenants/${ENV}/team-c-patch.yaml`,
     ]);
     await kustomizationReady("team-c", "team-c");
