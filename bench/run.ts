@@ -104,9 +104,20 @@ function engineOnGitHub(): EngineSteps | undefined {
   return steps && fs.existsSync(steps) ? (JSON.parse(fs.readFileSync(steps, "utf8")) as EngineSteps) : undefined;
 }
 
+/**
+ * Push-to-deploy on the lab: a tenant push to Ready with its Receiver called by the Git server, and the same push left to
+ * the source's interval, side by side (the fleet suite of npm run test:lab), when the lab is up and that suite ran on it.
+ */
+function receiverOnLab(): { pushToReadyS: number; intervalToReadyS: number } | undefined {
+  const webhooks = readState()?.git?.webhooks;
+  const file = webhooks && path.join(path.dirname(webhooks), "receiver.json");
+  return file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as { pushToReadyS: number; intervalToReadyS: number }) : undefined;
+}
+
 const rows = SIZES.map(measure);
 const lab = labResults();
 const engineGitHub = engineOnGitHub();
+const receiver = receiverOnLab();
 const [first, last] = [rows[0], rows[rows.length - 1]];
 const growth = (f: (r: (typeof rows)[number]) => number) => (last.tenants === first.tenants ? 0 : (f(last) - f(first)) / (last.tenants - first.tenants));
 const round = (v: number, digits = 1) => Number(v.toFixed(digits));
@@ -163,6 +174,7 @@ if (JSON_OUTPUT) {
     machine: { cpus: os.cpus().length, node: process.version },
     ...(lab ? { lab } : {}),
     ...(engineGitHub ? { engineGitHub } : {}),
+    ...(receiver ? { receiver } : {}),
   };
   console.log(JSON.stringify(result));
 } else {
@@ -224,6 +236,12 @@ if (JSON_OUTPUT) {
   if (engineGitHub) {
     console.log(`the real engine on the lab's GitHub (${engineGitHub.tenants} tenants; the GitHub suite of npm run test:lab):`);
     for (const x of engineGitHub.steps) console.log(`  ${x.step}: ${x.seconds.toFixed(1)}s, ${x.writes} writes / ${x.reads} reads`);
+  }
+  if (receiver) {
+    console.log(
+      `push to Ready on the lab: ${receiver.pushToReadyS}s with the Receiver, ${receiver.intervalToReadyS}s left to the source's interval ` +
+        `(${(receiver.intervalToReadyS / receiver.pushToReadyS).toFixed(1)}x)`,
+    );
   }
   const changed = rows.filter((r) => r.github.noopChanges.length > 0 || r.github.noopPreview.writes > 0 || r.github.addOne.fleetCommits !== 1);
   console.log(

@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { GitHubConfig, NotificationSecret, TenantConfig } from "../config";
-import { receiverWebhookPath, TENANT_OBJECTS, tenantGitSecretName, tenantSource } from "../manifests/tenants";
+import { notificationSecretData, receiverWebhookPath, sopsSecretData, TENANT_OBJECTS, tenantGitSecretName, tenantSource } from "../manifests/tenants";
 import { renderTenantStarter } from "../manifests/tenantStarter";
 import { DeployKey } from "./deployKey";
 import { WAIT_SECONDS } from "./fluxBootstrap";
@@ -86,11 +86,7 @@ export class Tenant extends pulumi.ComponentResource {
         inNamespace(
           "sops-secret",
           TENANT_OBJECTS.sopsSecret,
-          pulumi.secret(
-            pulumi
-              .all([age.identity, age.previousIdentity])
-              .apply(([current, previous]) => ({ "age.agekey": `${current}\n`, ...(previous ? { "previous.agekey": `${previous}\n` } : {}) })),
-          ),
+          pulumi.secret(pulumi.all([age.identity, age.previousIdentity]).apply(([current, previous]) => sopsSecretData(current, previous))),
         ),
       );
     }
@@ -101,7 +97,7 @@ export class Tenant extends pulumi.ComponentResource {
         inNamespace(
           "notifications-secret",
           TENANT_OBJECTS.notifications,
-          secret.apply((s) => ({ address: s.address, ...(s.token ? { token: s.token } : {}), ...(caCert ? { "ca.crt": caCert } : {}) })),
+          secret.apply((s) => notificationSecretData(s, caCert)),
         ),
       );
     }

@@ -85,6 +85,11 @@ export const FAMILIES: readonly Family[] = [
   },
   { name: "gitserver", binaries: [{ name: "git-server", pkg: "." }], modules: ["github.com/fluxcd/gitkit"] },
   {
+    name: "sops",
+    binaries: [{ name: "sops", pkg: "github.com/getsops/sops/v3/cmd/sops" }],
+    check: (_dir, versions) => checkSopsPin(versions),
+  },
+  {
     name: "pulumi",
     binaries: [
       { name: "pulumi", pkg: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" },
@@ -147,6 +152,16 @@ function go(dir: string, args: readonly string[]): Promise<string> {
       throw e;
     },
   );
+}
+
+/** The sops a tenant encrypts with is the one kustomize-controller decrypts with: its version in the controllers' module graph. */
+async function checkSopsPin(versions: ModuleVersions): Promise<void> {
+  const module = "github.com/getsops/sops/v3";
+  const flux = await fs.readFile(path.join(GO_DIR, "flux", "go.mod"), "utf8");
+  const want = new RegExp(`^\\s*${module.replace(/[./]/g, "\\$&")} (\\S+)`, "m").exec(flux)?.[1];
+  if (!want) throw new LabError(`lab/go/flux/go.mod does not require ${module}: kustomize-controller's sops version is unknown`);
+  if (versions[module] !== want)
+    throw new LabError(`lab/go/sops/go.mod builds ${module} ${versions[module]}, but kustomize-controller decrypts with ${want}: require ${module} ${want}`);
 }
 
 /** The Go toolchain's version line; fails clearly when Go is missing. */

@@ -159,6 +159,7 @@ export async function labUp(log: Log = console.log): Promise<UpResult> {
       knownHosts: runPath(RUN.knownHosts),
       identity,
       deployKeys: path.join(gitDir, "deploy-keys"),
+      webhooks: path.join(gitDir, "webhooks.json"),
     },
     github: {
       apiUrl: `https://127.0.0.1:${ports.github}/api/v3`,

@@ -40,6 +40,8 @@ export interface LabState {
     readonly identity: string;
     /** Deploy keys the lab GitHub registered: `<fingerprint> <owner>/<repository> <ro|rw>` lines, the only repositories those keys reach. */
     readonly deployKeys: string;
+    /** Webhooks the server calls on push (as a Git host does), JSON: `{"<repository path without .git>": [{url, secret}]}`; read at each push. */
+    readonly webhooks: string;
   };
   /** The lab's GitHub (a GitHub Enterprise Server's API, held to its description), its repositories on the Git server above. */
   readonly github: {

@@ -154,6 +154,16 @@ export const TENANT_OBJECTS = {
   sopsSecret: "sops-age",
 } as const;
 
+/** The data of the Secret `sops-age`: kustomize-controller decrypts with every `.agekey` entry (the key before a rotation too). */
+export function sopsSecretData(identity: string, previousIdentity: string): Record<string, string> {
+  return { "age.agekey": `${identity}\n`, ...(previousIdentity ? { "previous.agekey": `${previousIdentity}\n` } : {}) };
+}
+
+/** The data of the Secret `tenant-notifications`, in the keys a Flux Provider reads: address, token, ca.crt. */
+export function notificationSecretData(secret: { address: string; token?: string }, caCert: string): Record<string, string> {
+  return { address: secret.address, ...(secret.token ? { token: secret.token } : {}), ...(caCert ? { "ca.crt": caCert } : {}) };
+}
+
 /** Flux kinds of the tenant's own whose events the platform's Alert sends. */
 const ALERT_SOURCES = ["GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "Kustomization", "HelmRelease"];
 

@@ -77,4 +77,10 @@ describe("lab: pins", () => {
     const pinned = new Map([...requires(goMod("flux")), ...requires(goMod("helm"))]);
     for (const [name, version] of Object.entries(release)) assert.equal(pinned.get(`github.com/fluxcd/${name}`), version, name);
   });
+
+  it("the committed sops module builds the sops kustomize-controller decrypts with", () => {
+    const sops = "github.com/getsops/sops/v3";
+    assert.equal(requires(goMod("sops")).get(sops), requires(goMod("flux")).get(sops));
+    assert.equal(requires(goMod("sops")).get(sops), "v3.13.2");
+  });
 });

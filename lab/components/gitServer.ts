@@ -40,9 +40,26 @@ export function writeGitGates(dir: string, access: string): void {
   for (const service of ["upload-pack", "receive-pack"] as const) fs.writeFileSync(path.join(dir, `git-${service}`), gate(service, access), { mode: 0o755 });
 }
 
+/**
+ * The post-receive hook of every repository (Git's core.hooksPath, given to the server's Git commands through the
+ * environment): the server's own `deliver` calls the repository's webhooks, as a Git host does on push.
+ */
+function writeHooks(dir: string, s: LabState): void {
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(s.git.webhooks)) fs.writeFileSync(s.git.webhooks, "{}\n");
+  const q = (v: string) => `'${v.replace(/'/g, "'\\''")}'`;
+  fs.writeFileSync(
+    path.join(dir, "post-receive"),
+    `#!/bin/sh\n# Written by the lab: webhooks on push.\nexec ${q(s.bins["git-server"])} deliver --webhooks=${q(s.git.webhooks)} --repos=${q(s.git.repos)}\n`,
+    { mode: 0o755 },
+  );
+}
+
 export function gitServer(s: LabState): ProcessSpec {
   const gates = path.join(path.dirname(s.git.deployKeys), "bin");
   writeGitGates(gates, s.git.deployKeys);
+  const hooks = path.join(path.dirname(s.git.deployKeys), "hooks");
+  writeHooks(hooks, s);
   return {
     name: "git-server",
     command: s.bins["git-server"],
@@ -53,7 +70,7 @@ export function gitServer(s: LabState): ProcessSpec {
       `--host-key-dir=${s.git.hostKeyDir}`,
       `--authorized-keys=${s.git.authorizedKeys}`,
     ],
-    env: { PATH: `${gates}:${process.env.PATH ?? ""}` },
+    env: { PATH: `${gates}:${process.env.PATH ?? ""}`, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.hooksPath", GIT_CONFIG_VALUE_0: hooks },
     ready: { check: async () => (await probeOnce({ tcp: s.ports.git })) && probeOnce({ tcp: s.ports.gitHttp }) },
   };
 }

@@ -11,7 +11,7 @@ import { bootstrapObjects, type BootstrapObjects } from "../../manifests/fluxBui
 import { seededKustomizations } from "../../manifests/clusters";
 import { gitSshSecretData } from "../../manifests/knownHosts";
 import { FLUX_NAMESPACE, FLUX_SYSTEM, TENANT_LABEL } from "../../manifests/labels";
-import { tenantGitSecretName } from "../../manifests/tenants";
+import { notificationSecretData, receiverWebhookPath, sopsSecretData, TENANT_OBJECTS, tenantGitSecretName } from "../../manifests/tenants";
 import { toYaml, toYamlDocuments } from "../../manifests/yaml";
 import { type DeploymentObject, hostProcess } from "../fluxControllers";
 import { labInstallManifest } from "../fluxRelease";
@@ -20,6 +20,10 @@ import { RUN, runPath } from "../layout";
 import { logTail, probeOnce, recorded, runs } from "../proc";
 import { applySecret, ChartServer, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
+import { EventListener, type Received } from "./listener";
+import { generateAgeKey } from "../../components/providers/generatedSecrets";
+import { sopsCreationRules } from "../../manifests/tenantStarter";
+import { run } from "../../components/providers/exec";
 
 const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
 const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
@@ -53,6 +57,11 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
   let fleetRevision = "";
   let installStarted = 0;
   const installSteps: string[] = [];
+  // Each tenant's Receiver token (the program generates them), and where each tenant's notifications go.
+  const receiverTokens: Record<string, string> = { "team-a": randomBytes(32).toString("hex"), "team-b": randomBytes(32).toString("hex") };
+  const events = new EventListener();
+  // Each tenant's own age key (the program generates them with the same function).
+  const ageKeys = { "team-a": generateAgeKey(), "team-b": generateAgeKey() } as Record<string, ReturnType<typeof generateAgeKey>>;
 
   before(async function () {
     session = lab();
@@ -80,6 +89,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       });
     }
     await charts.start(CHART.name, CHART.version, CHART_FILES);
+    await events.start(session.state);
     fleetKey = await sshKeyPair(keys, "flux-system");
     await authorize(session.state, fleetKey.publicKeyFile);
     for (const t of ["team-a", "team-b"]) {
@@ -90,9 +100,21 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
 
   after(async () => {
     await charts.stop();
+    await events.stop();
+    if (session && repos["team-a"]) setWebhooks(repos["team-a"].name, []);
     for (const r of Object.values(repos)) r.remove();
     fs.rmSync(keys, { recursive: true, force: true });
   });
+
+  /** The webhooks the lab Git server calls on a push to `repository` (none: `[]`); other repositories' stay. */
+  function setWebhooks(repository: string, hooks: { url: string; secret?: string }[]): void {
+    const file = session.state.git.webhooks;
+    const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+    if (hooks.length > 0) all[repository] = hooks;
+    else delete all[repository];
+    fs.writeFileSync(`${file}.new`, JSON.stringify(all, null, 2) + "\n");
+    fs.renameSync(`${file}.new`, file);
+  }
 
   /** The lab stack: an existing cluster, the fleet and tenants on the lab's Git server, native admission policies. */
   function rawLabConfig(id: string): Record<string, unknown> {
@@ -110,6 +132,11 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
         resourceQuota: { pods: "4", "count/kustomizations.kustomize.toolkit.fluxcd.io": "4" },
         limitRange: { default: { cpu: "100m", memory: "64Mi" } },
         networkPolicy: "default-deny",
+        // Push-to-deploy (generic Receivers: the repositories are not on GitHub), and each tenant's notifications to
+        // the test's HTTPS listener, which the lab CA signed.
+        receiver: true,
+        sops: true,
+        notifications: { type: "generic", caCert: fs.readFileSync(session.state.pki.caCert, "utf8") },
       },
       knownHosts: fs.readFileSync(git.knownHosts, "utf8"),
     };
@@ -257,6 +284,15 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
           t.namespace,
           tenantGitSecretName(t),
           gitSshSecretData(tenantKeys[t.name].privateKey, tenantKeys[t.name].publicKey, config.knownHosts),
+        );
+        // The platform's Secrets beside it, as the Tenant component writes them: its Receiver's token, its notification address.
+        await applySecret(session.state, t.namespace, TENANT_OBJECTS.receiver, { token: receiverTokens[t.name] });
+        await applySecret(session.state, t.namespace, TENANT_OBJECTS.sopsSecret, sopsSecretData(ageKeys[t.name].identity, ""));
+        await applySecret(
+          session.state,
+          t.namespace,
+          TENANT_OBJECTS.notifications,
+          notificationSecretData({ address: `${events.url}/${t.name}` }, t.features.notifications.caCert),
         );
       }
       for (const t of config.tenants) await waitReadyAt(KUSTOMIZATIONS, t.namespace, t.name, "", installSteps);
@@ -671,6 +707,164 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
           (await getJson(session.state, ["pod", "-n", TENANT, name])) ? { seen: "present" } : { value: true },
         );
       }
+    });
+  });
+
+  describe("push-to-deploy and notifications, on the real notification-controller", () => {
+    const RECEIVERS = "receivers.notification.toolkit.fluxcd.io";
+    const hookPort = (): number => JSON.parse(fs.readFileSync(runPath(RUN.flux, "ports.json"), "utf8"))["notification-controller"]["http-webhook"];
+
+    /** Ready at `revision`, watched without asking Flux anything (a request would fetch the source early). */
+    async function readyAt(name: string, revision: string, seconds: number): Promise<number> {
+      return waitFor(`${name} Ready at ${revision}`, seconds, async () => {
+        const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", name, name]);
+        return ready(o)?.status === "True" && o?.status?.lastAppliedRevision === revision
+          ? { value: Date.now() }
+          : { seen: `${ready(o)?.status} at ${o?.status?.lastAppliedRevision}` };
+      });
+    }
+
+    it("each tenant's Receiver is Ready at the webhook path Flux derives from its token", async () => {
+      for (const t of config.tenants) {
+        const receiver = await waitFor(`Receiver ${t.namespace}/${TENANT_OBJECTS.receiver} Ready`, 60, async () => {
+          const o = await getJson<FluxObject & { status?: { webhookPath?: string } }>(session.state, [RECEIVERS, "-n", t.namespace, TENANT_OBJECTS.receiver]);
+          return ready(o)?.status === "True" ? { value: o! } : { seen: `${ready(o)?.reason}: ${ready(o)?.message}` };
+        });
+        assert.equal(receiver.status?.webhookPath, receiverWebhookPath(receiverTokens[t.name], TENANT_OBJECTS.receiver, t.namespace));
+      }
+    });
+
+    it("a push is Ready within seconds with the Receiver; the same push left to the source's interval waits it out (side by side)", async () => {
+      // team-a's host calls its Receiver on push (the lab Git server does, as GitHub's webhook would); team-b has no webhook.
+      const a = config.tenants.find((t) => t.name === "team-a")!;
+      const hookPath = receiverWebhookPath(receiverTokens[a.name], TENANT_OBJECTS.receiver, a.namespace);
+      setWebhooks(repos["team-a"].name, [{ url: `http://127.0.0.1:${hookPort()}${hookPath}` }]);
+      // team-b's source has just fetched, so its next fetch is one interval away: the figure is the full interval, where a
+      // push at a random moment waits half of it on average.
+      const asked = new Date().toISOString();
+      await kubectl(session.state, ["annotate", "--overwrite", "-n", "team-b", GIT_REPOSITORIES, "team-b", `reconcile.fluxcd.io/requestedAt=${asked}`]);
+      await waitFor("team-b's source fetched on request", 60, async () => {
+        const o = await getJson<{ status?: { lastHandledReconcileAt?: string } }>(session.state, [GIT_REPOSITORIES, "-n", "team-b", "team-b"]);
+        return o?.status?.lastHandledReconcileAt === asked ? { value: true } : { seen: o?.status?.lastHandledReconcileAt };
+      });
+      const pushed = async (name: string, files: Record<string, string>): Promise<number> => {
+        const t = Date.now();
+        const revision = await repos[name].commit(files, `${name}: pushed at ${new Date(t).toISOString()}`);
+        return ((await readyAt(name, revision, 150)) - t) / 1000;
+      };
+      const [pushToReadyS, intervalToReadyS] = await Promise.all([
+        pushed("team-a", plainTenantFiles("team-a", ENV, "pushed")),
+        pushed("team-b", { ...tenantTree("team-b"), "pushed.txt": `${Date.now()}\n` }),
+      ]);
+      const interval = (await getJson<{ spec: { interval: string } }>(session.state, [GIT_REPOSITORIES, "-n", "team-b", "team-b"]))?.spec.interval;
+      timings["push to Ready, with the Receiver"] = `${pushToReadyS.toFixed(1)}s`;
+      timings["push to Ready, left to the interval"] = `${intervalToReadyS.toFixed(1)}s (source interval ${interval})`;
+      fs.writeFileSync(
+        path.join(path.dirname(session.state.git.webhooks), "receiver.json"),
+        JSON.stringify({ pushToReadyS: Number(pushToReadyS.toFixed(1)), intervalToReadyS: Number(intervalToReadyS.toFixed(1)) }) + "\n",
+      );
+      const cm = await getJson<{ data: { greeting: string } }>(session.state, ["configmap", "-n", "team-a", "web-config"]);
+      assert.equal(cm?.data.greeting, "pushed");
+      assert.ok(pushToReadyS * 5 <= intervalToReadyS, `with the Receiver ${pushToReadyS}s, at least 5 times faster than ${intervalToReadyS}s`);
+    });
+
+    it("each tenant's Alert sends its own Kustomization's failure, with Flux's message, to its own address only", async () => {
+      const since = Date.now();
+      const files = { ...plainTenantFiles("team-a", ENV) };
+      files[`${ENV}/kustomization.yaml`] = toYaml({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: ["web.yaml", "missing.yaml"],
+      });
+      // The Receiver brings the commit in; nobody asks Flux.
+      const revision = await repos["team-a"].commit(files, "team-a: a resource that is not there");
+      const failure = await waitFor("team-a failed at the commit", 60, async () => {
+        const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", "team-a", "team-a"]);
+        const r = ready(o);
+        return r?.status === "False" && o?.status?.lastAttemptedRevision === revision ? { value: r.message ?? "" } : { seen: `${r?.status}: ${r?.message}` };
+      });
+      assert.match(failure, /missing\.yaml/);
+      const involved = (e: Received) => e.body.involvedObject ?? {};
+      const event = await waitFor("team-a's failure event at its address", 60, async () => {
+        const e = events.received.find((r) => r.at >= since && r.path === "/team-a" && involved(r).kind === "Kustomization" && involved(r).name === "team-a");
+        return e ? { value: e } : { seen: JSON.stringify(events.received.map((r) => [r.path, involved(r).namespace, involved(r).name, r.body.severity])) };
+      });
+      assert.equal(event.body.severity, "error");
+      assert.equal(involved(event).namespace, "team-a");
+      assert.match(event.body.message ?? "", /missing\.yaml/, "Flux's own message");
+      // A moment for anything misrouted to arrive, then: team-a's events at team-a's address only, errors only (events: errors).
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.deepEqual(
+        events.received
+          .filter((r) => (r.path === "/team-a") !== (involved(r).namespace === "team-a"))
+          .map((r) => [r.path, involved(r).namespace, involved(r).name]),
+        [],
+      );
+      assert.deepEqual(
+        events.received.filter((r) => r.body.severity !== "error").map((r) => [r.path, r.body.severity, r.body.reason]),
+        [],
+      );
+      const good = await repos["team-a"].commit(plainTenantFiles("team-a", ENV, "pushed"), "team-a: back to its workloads");
+      await readyAt("team-a", good, 60);
+    });
+  });
+
+  describe("a tenant's own SOPS key, on kustomize-controller's decryption (sops built at kustomize-controller's version)", () => {
+    const secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "app-credentials", namespace: "team-a" },
+      stringData: { password: "s3cret-of-team-a" },
+    };
+
+    /** The Secret encrypted by the tenant, as it runs sops in its repository: the `.sops.yaml` the starter holds for `recipient`. */
+    async function encrypted(recipient: string): Promise<string> {
+      const dir = tempDir("sops");
+      try {
+        fs.writeFileSync(path.join(dir, ".sops.yaml"), sopsCreationRules(recipient));
+        fs.mkdirSync(path.join(dir, ENV));
+        fs.writeFileSync(path.join(dir, ENV, "secret.yaml"), toYaml(secret));
+        // sops finds .sops.yaml from the working directory up, and matches its rule against the path given.
+        await run("sh", ["-c", 'cd "$1" && exec "$2" --encrypt --in-place "$3"', "sh", dir, session.state.bins.sops, `${ENV}/secret.yaml`]);
+        return fs.readFileSync(path.join(dir, ENV, "secret.yaml"), "utf8");
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    /** team-a's workloads and the encrypted Secret, pushed (its Receiver brings the commit in). */
+    async function pushSecret(text: string, message: string): Promise<string> {
+      const files: Record<string, string> = { ...plainTenantFiles("team-a", ENV, "pushed"), [`${ENV}/secret.yaml`]: text };
+      files[`${ENV}/kustomization.yaml`] = toYaml({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: ["web.yaml", "secret.yaml"],
+      });
+      return repos["team-a"].commit(files, message);
+    }
+
+    it("a Secret the tenant encrypted to its recipient is decrypted by Flux with its key: the cluster holds the plaintext, Git never did", async () => {
+      const text = await encrypted(ageKeys["team-a"].recipient);
+      assert.ok(!text.includes("s3cret-of-team-a"), "Git holds ciphertext");
+      assert.match(text, /ENC\[AES256_GCM,/);
+      const revision = await pushSecret(text, "team-a: an encrypted Secret");
+      await waitReadyAt(KUSTOMIZATIONS, "team-a", "team-a", revision);
+      const inCluster = await getJson<{ data: Record<string, string> }>(session.state, ["secret", "-n", "team-a", "app-credentials"]);
+      assert.equal(Buffer.from(inCluster?.data.password ?? "", "base64").toString("utf8"), "s3cret-of-team-a");
+    });
+
+    it("a Secret encrypted to another tenant's recipient is refused, on Flux's message", async () => {
+      const revision = await pushSecret(await encrypted(ageKeys["team-b"].recipient), "team-a: a Secret for team-b's key");
+      const message = await waitFor("team-a refused at the commit", 120, async () => {
+        const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", "team-a", "team-a"]);
+        const r = ready(o);
+        return r?.status === "False" && o?.status?.lastAttemptedRevision === revision ? { value: r.message ?? "" } : { seen: `${r?.status}: ${r?.message}` };
+      });
+      timings["sops: another tenant's recipient"] = message.slice(0, 300);
+      assert.match(message, /decrypt/i);
+      // Back to its own workloads (the decrypted Secret is pruned with the file).
+      const good = await repos["team-a"].commit(plainTenantFiles("team-a", ENV, "pushed"), "team-a: no Secret");
+      await waitReadyAt(KUSTOMIZATIONS, "team-a", "team-a", good);
     });
   });
 

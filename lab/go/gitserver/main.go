@@ -3,6 +3,8 @@
 // while it runs). gitkit generates its RSA host key in the key directory when none is there.
 // Optionally the same repositories, read-only and anonymous, over smart HTTP on a second address (what
 // a public Git host offers, e.g. for a kustomize remote base), served by Git's own git-http-backend.
+// `git-server deliver` is its post-receive hook: it calls each webhook registered for the repository, as a
+// Git host does on push (see deliver.go).
 package main
 
 import (
@@ -22,6 +24,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "deliver" {
+		deliverMain(os.Args[2:])
+		return
+	}
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	repos := flag.String("repos", "", "directory of bare repositories (created on first push)")
 	keys := flag.String("host-key-dir", "", "directory of the server's host key")
