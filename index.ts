@@ -132,6 +132,7 @@ function build({ config, kubeconfig, fleetSshKey, notificationSecrets, overwrite
         k8sProvider: k8sCluster.provider,
         github: config.github,
         knownHosts: githubKnownHosts,
+        clusterUid: k8sCluster.clusterUid,
         tenantsReady: flux.tenantsReady,
         keyRotation: config.deployKeyRotation,
         token,

@@ -2,7 +2,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { GitHubConfig, NotificationSecret, TenantConfig } from "../config";
-import { notificationSecretData, receiverWebhookPath, sopsSecretData, TENANT_OBJECTS, tenantGitSecretName, tenantSource } from "../manifests/tenants";
+import { TENANTS_KUSTOMIZATION } from "../manifests/clusters";
+import {
+  notificationSecretData,
+  receiverWebhookPath,
+  sopsSecretData,
+  TENANT_OBJECTS,
+  TENANT_ROLE_BINDING,
+  tenantGitSecretName,
+  tenantSource,
+} from "../manifests/tenants";
 import { renderTenantStarter } from "../manifests/tenantStarter";
 import { DeployKey } from "./deployKey";
 import { WAIT_SECONDS } from "./fluxBootstrap";
@@ -11,6 +20,7 @@ import { TenantSeedResource } from "./providers/tenantSeed";
 import { FluxReadyResource } from "./providers/flux";
 import { AgeKeyResource, GeneratedTokenResource } from "./providers/generatedSecrets";
 import { GitHubWebhookResource } from "./providers/githubWebhook";
+import { TenantGoodbyeResource } from "./providers/tenantGoodbye";
 
 export interface TenantArgs {
   readonly tenant: TenantConfig;
@@ -22,6 +32,8 @@ export interface TenantArgs {
   readonly github: GitHubConfig;
   /** known_hosts lines of other SSH hosts (a GitHub Enterprise Server's), for Flux's Secret. */
   readonly knownHosts?: string;
+  /** The cluster's identity (kube-system UID), for the goodbye. */
+  readonly clusterUid: pulumi.Input<string>;
   /** The wait for `tenants`: the tenant namespace exists after it. */
   readonly tenantsReady: pulumi.Resource;
   readonly keyRotation?: pulumi.Input<string>;
@@ -71,11 +83,26 @@ export class Tenant extends pulumi.ComponentResource {
     this.repositoryUrl = tenantSource(tenant).url;
     this.namespace = tenant.namespace;
     let waitAfter: pulumi.Resource[] = [args.tenantsReady];
+    // Its goodbye, when it leaves the stack: deleted after its Secrets (which depend on it), it takes the namespace down in
+    // the order that lets Flux finalize as the tenant's account (see components/providers/tenantGoodbye.ts).
+    const goodbye = new TenantGoodbyeResource(
+      `${name}-goodbye`,
+      {
+        kubeconfig: pulumi.secret(args.kubeconfig),
+        clusterUid: args.clusterUid,
+        tenantsKustomization: TENANTS_KUSTOMIZATION,
+        tenant: tenant.name,
+        namespace: tenant.namespace,
+        roleBinding: TENANT_ROLE_BINDING,
+        timeoutSeconds: WAIT_SECONDS,
+      },
+      { parent: this, dependsOn: [args.tenantsReady] },
+    );
     const inNamespace = (resource: string, secretName: string, stringData: pulumi.Input<Record<string, pulumi.Input<string>>>) =>
       new k8s.core.v1.Secret(
         `${name}-${resource}`,
         { metadata: { name: secretName, namespace: tenant.namespace }, type: "Opaque", stringData },
-        { parent: this, provider: args.k8sProvider, dependsOn: [args.tenantsReady] },
+        { parent: this, provider: args.k8sProvider, dependsOn: [goodbye] },
       );
     // Its own SOPS key: the Kustomization decrypts with every key in the Secret (the one before a rotation too).
     const platformSecrets: pulumi.Resource[] = [];
@@ -161,7 +188,7 @@ export class Tenant extends pulumi.ComponentResource {
       const secret = new k8s.core.v1.Secret(
         `${name}-git-secret`,
         { metadata: { name: tenantGitSecretName(tenant), namespace: tenant.namespace }, type: "Opaque", stringData: key.secretData },
-        { parent: this, provider: args.k8sProvider, dependsOn: [args.tenantsReady] },
+        { parent: this, provider: args.k8sProvider, dependsOn: [goodbye] },
       );
       waitAfter = [secret];
       if (receiverToken && path && args.webhookBaseUrl) {
@@ -186,7 +213,7 @@ export class Tenant extends pulumi.ComponentResource {
       const secret = new k8s.core.v1.Secret(
         `${name}-git-secret`,
         { metadata: { name: tenantGitSecretName(tenant), namespace: tenant.namespace }, type: "Opaque", stringData: key.secretData },
-        { parent: this, provider: args.k8sProvider, dependsOn: [args.tenantsReady] },
+        { parent: this, provider: args.k8sProvider, dependsOn: [goodbye] },
       );
       this.publicKey = key.publicKey;
       // The source first: asked to fetch now, and stopping at once with the key to register if the host refuses it.

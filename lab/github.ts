@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { createHash } from "crypto";
-import { startFakeGitHub, takeUnclaimedViolations } from "../test/fakeGitHub";
+import { startFakeGitHub, takeUnclaimedViolations, type Webhook } from "../test/fakeGitHub";
 import { BareRepositoryObjects } from "../test/gitObjects";
 import { readState, type LabState } from "./state";
 
@@ -37,6 +37,22 @@ function deployKeysWriter(state: LabState): (owner: string, name: string, keys: 
   };
 }
 
+/**
+ * Gives the Git server each repository's active push webhooks (GitHub delivers a push to those), merged into its webhooks
+ * file under `<owner>/<repository>`, the path it keeps the repository at; other repositories' entries stay.
+ */
+function webhooksWriter(state: LabState): (owner: string, name: string, hooks: readonly Webhook[]) => void {
+  return (owner, name, hooks) => {
+    const file = state.git.webhooks;
+    const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+    const push = hooks.filter((h) => h.active && (h.events.includes("push") || h.events.includes("*")));
+    if (push.length > 0) all[`${owner}/${name}`] = push.map((h) => ({ url: h.url, secret: h.secret }));
+    else delete all[`${owner}/${name}`];
+    fs.writeFileSync(`${file}.new`, JSON.stringify(all, null, 2) + "\n");
+    fs.renameSync(`${file}.new`, file);
+  };
+}
+
 async function main(): Promise<void> {
   const state = readState();
   if (!state) throw new Error("no lab state: start the lab with `npm run lab -- up`");
@@ -49,6 +65,7 @@ async function main(): Promise<void> {
     tls: { cert: fs.readFileSync(state.pki.githubCert, "utf8"), key: fs.readFileSync(state.pki.githubKey, "utf8") },
     objects: (owner, name) => new BareRepositoryObjects(path.join(state.git.repos, owner, name)),
     keysChanged: deployKeysWriter(state),
+    hooksChanged: webhooksWriter(state),
   });
   console.log(`${new Date().toISOString()} serving ${gh.url} (GitHub Enterprise Server 3.19's description), repositories in ${state.git.repos}`);
   // Every request, one a line ("W" or "R", then the request), so a suite can count what each operation cost.

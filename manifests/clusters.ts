@@ -66,10 +66,13 @@ export function infrastructureKustomizations(config: StackConfig): KubeObject[] 
   }
 }
 
+/** The fleet's Kustomization in flux-system that applies every tenant. */
+export const TENANTS_KUSTOMIZATION = "tenants";
+
 export function tenantsKustomization(config: StackConfig): KubeObject {
   const infra = infrastructureKustomizations(config);
   const last = infra[infra.length - 1];
-  return rootKustomization("tenants", {
+  return rootKustomization(TENANTS_KUSTOMIZATION, {
     dependsOn: last?.metadata.name,
     interval: config.reconcile.tenantsInterval,
     path: `./tenants/${config.environment}`,

@@ -22,16 +22,26 @@ export function tenantSource(tenant: TenantConfig): { url: string; secretName?: 
   return repo.deployKey ? { url: repo.url, secretName: tenantGitSecretName(tenant) } : { url: repo.url };
 }
 
+/** The RoleBinding that makes a tenant's reconciler admin of its namespace (upstream's name). */
+export const TENANT_ROLE_BINDING = "gotk-reconciler";
+
+/**
+ * Flux leaves these to the program's goodbye when a tenant leaves the fleet: pruned with the rest, the account and its
+ * RoleBinding could go before the tenant's Kustomization has pruned what it applied as them (flux2 #997).
+ */
+const LEFT_TO_THE_GOODBYE = { "kustomize.toolkit.fluxcd.io/prune": "disabled" };
+
 /** Namespace, reconciler ServiceAccount and its namespace-scoped admin RoleBinding. */
 export function tenantRbacObjects(tenant: TenantConfig): KubeObject[] {
   const labels = { [TENANT_LABEL]: tenant.name };
+  const annotations = LEFT_TO_THE_GOODBYE;
   return [
-    { apiVersion: "v1", kind: "Namespace", metadata: { labels, name: tenant.namespace } },
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { labels, name: tenant.name, namespace: tenant.namespace } },
+    { apiVersion: "v1", kind: "Namespace", metadata: { labels, annotations, name: tenant.namespace } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { labels, annotations, name: tenant.name, namespace: tenant.namespace } },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
-      metadata: { labels, name: "gotk-reconciler", namespace: tenant.namespace },
+      metadata: { labels, annotations, name: TENANT_ROLE_BINDING, namespace: tenant.namespace },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
       subjects: [
         { kind: "User", name: `gotk:${tenant.namespace}:reconciler` },

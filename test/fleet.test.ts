@@ -44,13 +44,24 @@ const ALLOWLIST_FILE = "infrastructure/kyverno-policies/verify-git-repositories.
 /** Kyverno's tenant protections, which the reference does not have (a deliberate difference). */
 const PROTECT_TENANTS_FILE = "infrastructure/kyverno-policies/protect-tenants.yaml";
 
-/** Built objects without the Pod Security labels of tenant namespaces, which the reference lacks. */
+/**
+ * Built objects without what the reference lacks on a tenant's Namespace, account and RoleBinding: the namespace's Pod
+ * Security labels, and the prune-disabled annotation that leaves them to the program's goodbye (deliberate differences).
+ */
 function withoutPodSecurityLabels<T extends { kind?: unknown; metadata?: unknown }>(objects: T[]): T[] {
   return objects.map((o) => {
-    const labels = (o.metadata as { labels?: Record<string, string> } | undefined)?.labels;
-    if (o.kind !== "Namespace" || !labels) return o;
-    const kept = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith("pod-security.kubernetes.io/")));
-    return { ...o, metadata: { ...(o.metadata as object), labels: kept } };
+    const meta = (o.metadata ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
+    let out = o;
+    if (o.kind === "Namespace" && meta.labels) {
+      const kept = Object.fromEntries(Object.entries(meta.labels).filter(([k]) => !k.startsWith("pod-security.kubernetes.io/")));
+      out = { ...out, metadata: { ...(out.metadata as object), labels: kept } };
+    }
+    if (["Namespace", "ServiceAccount", "RoleBinding"].includes(String(o.kind)) && meta.annotations) {
+      const { "kustomize.toolkit.fluxcd.io/prune": _left, ...rest } = meta.annotations;
+      const { annotations: _all, ...others } = out.metadata as Record<string, unknown>;
+      out = { ...out, metadata: Object.keys(rest).length > 0 ? { ...others, annotations: rest } : others };
+    }
+    return out;
   });
 }
 
@@ -183,6 +194,8 @@ describe("fleet repository tree", () => {
               resources: k.resources.filter((r) => r !== path.basename(PROTECT_TENANTS_FILE)),
             }));
           }
+          // Deliberate: a tenant's Namespace, account and RoleBinding are left to the program's goodbye (prune disabled).
+          if (file.endsWith("/rbac.yaml")) actual = withoutPodSecurityLabels(actual as { kind?: unknown; metadata?: unknown }[]);
           assert.deepEqual(comparable(actual), comparable(expected), file);
         }
       });

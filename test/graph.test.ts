@@ -72,6 +72,7 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:KindCluster cluster-kind",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey fleet-flux-identity",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-dev-team-flux-identity",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantGoodbye tenant-dev-team-goodbye",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-dev-team-seed",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:Token fleet-receiver-token",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:Token tenant-dev-team-receiver-token",
@@ -83,6 +84,19 @@ describe("resource graph", () => {
       assert.equal(get(resources, "cluster-provider").inputs.deleteUnreachable, "true", "provider inputs are strings");
       assert.equal(get(resources, "flux-install").inputs.clusterName, "staging");
       assert.equal(get(resources, "flux-install").inputs.kindHost, "workstation-1");
+    });
+
+    it("a tenant's goodbye comes after the tenants wait, and every Secret of the tenant after it (so they are deleted before it)", () => {
+      assert.deepEqual(deps(get(resources, "tenant-dev-team-goodbye")), ["cluster-kind", "flux-ready-tenants"]);
+      for (const r of resources.filter((x) => x.type === "kubernetes:core/v1:Secret" && x.name.startsWith("tenant-dev-team-"))) {
+        assert.ok(deps(r).includes("tenant-dev-team-goodbye"), r.name);
+      }
+      const goodbye = get(resources, "tenant-dev-team-goodbye");
+      assert.deepEqual(
+        [goodbye.inputs.tenant, goodbye.inputs.namespace, goodbye.inputs.roleBinding, goodbye.inputs.tenantsKustomization],
+        ["dev-team", "apps", "gotk-reconciler", "tenants"],
+      );
+      assert.ok(goodbye.secretInputs.includes("kubeconfig"));
     });
 
     it("every URN is unique", () => {
@@ -120,6 +134,7 @@ describe("resource graph", () => {
         "tenant-dev-team-flux-identity": "tenant-dev-team-flux",
         "tenant-dev-team-flux-deploy-key": "tenant-dev-team-flux",
         "tenant-dev-team-git-secret": "tenant-dev-team",
+        "tenant-dev-team-goodbye": "tenant-dev-team",
         "tenant-dev-team-ready": "tenant-dev-team",
         "tenant-dev-team-receiver-secret": "tenant-dev-team",
         "tenant-dev-team-receiver-token": "tenant-dev-team",
@@ -161,7 +176,8 @@ describe("resource graph", () => {
         assert.ok(d.includes(chain[i - 1]), `${chain[i]} waits for ${chain[i - 1]}`);
         assert.ok(!chain.slice(i).some((later) => d.includes(later)), `${chain[i]} waits for nothing after it`);
       }
-      assert.ok(deps(get(resources, "tenant-dev-team-git-secret")).includes("flux-ready-tenants"));
+      assert.ok(deps(get(resources, "tenant-dev-team-goodbye")).includes("flux-ready-tenants"));
+      assert.ok(deps(get(resources, "tenant-dev-team-git-secret")).includes("tenant-dev-team-goodbye"));
       assert.ok(deps(get(resources, "tenant-dev-team-ready")).includes("tenant-dev-team-git-secret"));
     });
 
@@ -331,6 +347,7 @@ describe("resource graph", () => {
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubDeployKey tenant-team-b-flux-deploy-key",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:GitHubRepository tenant-team-b-repo",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-b-flux-identity",
+        "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantGoodbye tenant-team-b-goodbye",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantSeed tenant-team-b-seed",
         "pulumi-nodejs:dynamic/flux-multi-tenancy:Token tenant-team-b-receiver-token",
       ]);
@@ -428,6 +445,7 @@ describe("resource graph", () => {
       "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready-source",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-x-flux-identity",
+      "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantGoodbye tenant-team-x-goodbye",
     ]);
     // Its key is made before the fleet's waits (top level), so the first wait can name it; its source wait names it too.
     assert.ok(!get(resources, "tenant-team-x-flux").parent.includes("Tenant"), "not under the Tenant component");

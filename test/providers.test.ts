@@ -19,6 +19,7 @@ import {
   uninstallFlux,
   uninstallFromCluster,
   waitReady,
+  recountStuckQuotas,
 } from "../components/providers/flux";
 import { CommandError } from "../components/providers/exec";
 import type { Kubectl } from "../components/providers/kubectl";
@@ -140,6 +141,32 @@ describe("Flux providers", () => {
       const gaps = at.map((t, i) => t - (at[i - 1] ?? 0));
       assert.ok(gaps[0] >= 240 && gaps[0] < 700, `first poll after ${gaps[0]} ms`);
       assert.ok(gaps[1] >= 490 && gaps[2] >= 990 && gaps[3] >= 990 && gaps[3] < 1600, `gaps ${gaps.join(", ")}`);
+    });
+
+    it("a quota of the program's counted before the quota controller knew a Flux kind is applied again: deleted, for Flux to make it anew", async () => {
+      const now = Date.parse("2026-11-30T10:00:00Z");
+      const quota = (name: string, ageS: number, used: object | undefined) => ({
+        metadata: { name, namespace: name, creationTimestamp: new Date(now - ageS * 1000).toISOString() },
+        status: { hard: { pods: "4", "count/kustomizations.kustomize.toolkit.fluxcd.io": "4" }, ...(used ? { used } : {}) },
+      });
+      const { kubectl, calls } = scripted((a) =>
+        a[0] === "get"
+          ? JSON.stringify({
+              items: [
+                quota("stuck", 60, { pods: "0" }),
+                quota("counted", 60, { pods: "0", "count/kustomizations.kustomize.toolkit.fluxcd.io": "1" }),
+                quota("new", 1, undefined),
+                quota("never", 30, undefined),
+              ],
+            })
+          : "",
+      );
+      assert.deepEqual(await recountStuckQuotas(kubectl, now), ["stuck/stuck", "never/never"]);
+      assert.deepEqual(calls, [
+        "get resourcequotas -A -l app.kubernetes.io/managed-by=flux-multi-tenancy -o json",
+        "delete resourcequota stuck -n stuck --ignore-not-found",
+        "delete resourcequota never -n never --ignore-not-found",
+      ]);
     });
 
     it("an object still not Ready is asked again after a while: a failure that passed is retried now, not at the interval", async () => {

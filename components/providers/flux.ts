@@ -287,6 +287,33 @@ const REQUEST_AGAIN_MS = 10_000;
  */
 const UNHANDLED_AGAIN_MS = 2_000;
 
+/** The API server's words when a ResourceQuota has no usage yet for what it counts. */
+const QUOTA_STATUS_UNKNOWN = /status unknown for quota/;
+/** The quota controller counts a new quota at once; one older than this without a count is stuck. */
+const QUOTA_FIRST_COUNT_MS = 5_000;
+
+type QuotaList = { items: { metadata: { name: string; namespace: string; creationTimestamp: string }; status?: { hard?: object; used?: object } }[] };
+
+/**
+ * The program's quotas (tenant guardrails) that are stuck without a count. The quota controller counts a quota when it is
+ * created, but only the kinds it knows then: it learns new ones (Flux's, from its CRDs) by discovery every 30 s, and
+ * counts an existing quota again only at its full resync (5 minutes by default) or when a counted object changes or
+ * goes. A quota of Flux objects made within 30 s of Flux's CRDs (every first up) therefore refuses each of them ("status
+ * unknown for quota") for minutes. Deleting such a quota lets Flux apply it again at the next reconcile, counted from
+ * the start; until then it refused every object it counts anyway. Returns `<namespace>/<name>` of those deleted.
+ */
+export async function recountStuckQuotas(k: Kubectl, now = Date.now()): Promise<string[]> {
+  const text = await k(["get", "resourcequotas", "-A", "-l", "app.kubernetes.io/managed-by=flux-multi-tenancy", "-o", "json"]).catch(() => "");
+  if (!text.trim()) return [];
+  const stuck = (JSON.parse(text) as QuotaList).items.filter((q) => {
+    const counted = Object.keys(q.status?.used ?? {});
+    const uncounted = Object.keys(q.status?.hard ?? {}).filter((r) => !counted.includes(r));
+    return now - Date.parse(q.metadata.creationTimestamp) >= QUOTA_FIRST_COUNT_MS && (q.status?.hard === undefined || uncounted.length > 0);
+  });
+  for (const q of stuck) await k(["delete", "resourcequota", q.metadata.name, "-n", q.metadata.namespace, "--ignore-not-found"]);
+  return stuck.map((q) => `${q.metadata.namespace}/${q.metadata.name}`);
+}
+
 export async function waitReady(
   k: Kubectl,
   inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds"> & Partial<Pick<FluxReadyInputs, "hint">>,
@@ -324,7 +351,11 @@ export async function waitReady(
     const last = handled || !obj ? status : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };
     if (last.ready) return last.message;
     const again = handled ? requestAgainMs : Math.min(requestAgainMs, UNHANDLED_AGAIN_MS);
-    if (obj && (askedAt === undefined || Date.now() - askedAt >= again)) askedAt = (await poke()) ? Date.now() : undefined;
+    if (obj && (askedAt === undefined || Date.now() - askedAt >= again)) {
+      // A quota stuck without its count would refuse until the quota controller's full resync: applied again, it counts.
+      if (handled && QUOTA_STATUS_UNKNOWN.test(status.message)) await recountStuckQuotas(k);
+      askedAt = (await poke()) ? Date.now() : undefined;
+    }
     // Another stack may have pushed on top of this commit: Ready there includes this one.
     if (handled && status.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(status.other)))) {
       return `Ready at ${status.other}, which contains ${inputs.revision}`;

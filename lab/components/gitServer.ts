@@ -70,7 +70,14 @@ export function gitServer(s: LabState): ProcessSpec {
       `--host-key-dir=${s.git.hostKeyDir}`,
       `--authorized-keys=${s.git.authorizedKeys}`,
     ],
-    env: { PATH: `${gates}:${process.env.PATH ?? ""}`, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.hooksPath", GIT_CONFIG_VALUE_0: hooks },
+    env: {
+      PATH: `${gates}:${process.env.PATH ?? ""}`,
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "core.hooksPath",
+      GIT_CONFIG_VALUE_0: hooks,
+      // Webhooks to https:// addresses on loopback carry certificates of the lab's CA.
+      SSL_CERT_FILE: s.pki.caCert,
+    },
     ready: { check: async () => (await probeOnce({ tcp: s.ports.git })) && probeOnce({ tcp: s.ports.gitHttp }) },
   };
 }

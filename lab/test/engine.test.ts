@@ -149,7 +149,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     await ok("up", "--yes", "--skip-preview", "--expect-no-changes");
   });
 
-  it("adding a tenant changes only that tenant's resources and files; removing it removes them", async () => {
+  it("adding a tenant changes only that tenant's resources and files; removing it removes them, its workloads before its account, and adding it back converges", async () => {
     const before = (await outputs()).fleetRevision as string;
     setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b"), tenant("team-c")]));
     const adding = await planned();
@@ -183,15 +183,50 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
       else assert.ok(s.op === "update" && fleetWaits.test(shortName(s.urn)), `${s.op} ${s.urn}`);
     }
     assert.ok(removing.some((s) => s.op === "delete"));
+    // The goodbye, watched while up runs: when the tenant's workload, its account and its namespace each went.
+    const gone: Record<string, number> = {};
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const [what, args] of [
+          ["workload", ["deployment", "-n", "team-c", "web"]],
+          ["account", ["serviceaccount", "-n", "team-c", "team-c"]],
+          ["binding", ["rolebinding", "-n", "team-c", "gotk-reconciler"]],
+          ["namespace", ["namespace", "team-c"]],
+        ] as const) {
+          if (gone[what] === undefined && !(await getJson(state, args))) gone[what] = Date.now();
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const t = Date.now();
     await ok("up", "--yes", "--skip-preview");
+    timings["engine: removing a tenant (its goodbye included)"] = seconds(Date.now() - t);
+    watching = false;
+    await watcher;
     const files = await remoteFiles(state, `fleet-${id}`);
     assert.deepEqual(
       [...files.keys()].filter((p) => p.includes("team-c")),
       [],
     );
-    await waitFor("namespace team-c pruned by Flux", 120, async () =>
-      (await getJson(state, ["namespace", "team-c"])) ? { seen: "present" } : { value: true },
+    // Gone when up returns, in order: what the tenant ran (pruned by its Kustomization as its account), then the account.
+    assert.deepEqual(Object.keys(gone).sort(), ["account", "binding", "namespace", "workload"], JSON.stringify(gone));
+    assert.ok(gone.workload <= gone.account && gone.workload <= gone.binding, `the workload went before the account: ${JSON.stringify(gone)}`);
+    const phases = await kubectl(state, ["get", "namespaces", "-o", 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}']);
+    assert.deepEqual(
+      phases.split("\n").filter((l) => l && !l.endsWith("=Active")),
+      [],
+      "nothing Terminating",
     );
+
+    // Added back in the next up: it converges (a new key to register, as any tenant by URL with deployKey).
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b"), tenant("team-c")]));
+    await upRegistering([url("team-c")]);
+    await kustomizationReady("team-c", "team-c");
+    assert.ok(await getJson(state, ["deployment", "-n", "team-c", "web"]));
+    setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")]));
+    await ok("up", "--yes", "--skip-preview");
+    assert.equal(await getJson(state, ["namespace", "team-c"]), undefined);
   });
 
   it("refresh notices a Secret deleted out of band; the next up puts it back", async () => {

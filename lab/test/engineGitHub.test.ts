@@ -12,6 +12,8 @@ import { fingerprint } from "../github";
 import type { LabState } from "../state";
 import { EngineStack, shortName } from "./engineStack";
 import { getJson, lab, remoteFiles, Repo, tempDir, timings, waitFor } from "./support";
+import { HttpsForwarder } from "./listener";
+import { RUN, runPath } from "../layout";
 
 const ENV = "lab";
 const OWNER = "my-org";
@@ -241,6 +243,61 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     const out = await outputs();
     for (const name of ["flux-system", "tenants"]) await kustomizationReady("flux-system", name, out.fleetRevision as string);
     for (const t of ["team-a", "team-b"]) await kustomizationReady(t, t);
+  });
+
+  it("push-to-deploy on GitHub: with webhookBaseUrl the program registers each repository's push webhook to its Receiver; a tenant's push is Ready within seconds, its delivery signed and checked by Flux", async () => {
+    // notification-controller's webhook receiver behind an HTTPS front, as an Ingress would put it.
+    const receiverPort = (JSON.parse(fs.readFileSync(runPath(RUN.flux, "ports.json"), "utf8")) as Record<string, Record<string, number>>)[
+      "notification-controller"
+    ]["http-webhook"];
+    const front = new HttpsForwarder();
+    await front.start(state, receiverPort);
+    try {
+      setConfig((c) => (c[`${PROJECT}:webhookBaseUrl`] = front.url));
+      await step("up registering the push webhooks", () => ok("up", "--yes", "--skip-preview"));
+      const hooks = JSON.parse(await ok("stack", "output", "receiverWebhooks", "--json", "--show-secrets")) as {
+        fleet: { url: string; registered: boolean };
+        tenants: Record<string, { url: string; registered: boolean }>;
+      };
+      const repos: Record<string, { url: string; registered: boolean }> = {
+        [fleetRepo]: hooks.fleet,
+        [tenantRepo("team-a")]: hooks.tenants["team-a"],
+        [tenantRepo("team-b")]: hooks.tenants["team-b"],
+      };
+      for (const [repo, hook] of Object.entries(repos)) {
+        assert.ok(hook.registered && hook.url.startsWith(`${front.url}/hook/`), `${repo}: ${JSON.stringify(hook)}`);
+        const onGitHub = await api<{ config: { url: string; content_type: string }; events: string[]; active: boolean }[]>(
+          "GET",
+          `/repos/${OWNER}/${repo}/hooks`,
+        );
+        assert.deepEqual(
+          onGitHub.map((h) => [h.config.url, h.config.content_type, h.events, h.active]),
+          [[hook.url, "json", ["push"], true]],
+          repo,
+        );
+      }
+
+      // The tenant pushes; nobody asks Flux: the Git server delivers the push to the webhook, as GitHub would.
+      const repo = `${OWNER}/${tenantRepo("team-a")}`;
+      const work = new Repo(state, repo, "main", true);
+      const files = Object.fromEntries(await remoteFiles(state, repo));
+      files["pushed.txt"] = `${new Date().toISOString()}\n`;
+      const t = Date.now();
+      const revision = await work.commit(files, "team-a: a push");
+      work.remove();
+      await kustomizationReady("team-a", "team-a", revision);
+      const pushToReadyS = (Date.now() - t) / 1000;
+      timings["engine on GitHub: push to Ready through GitHub's webhook and the Receiver"] = `${pushToReadyS.toFixed(1)}s`;
+      assert.ok(pushToReadyS < 30, `Ready ${pushToReadyS}s after the push: the source's interval (1m) did not bring it`);
+      const delivered = front.forwarded.filter((f) => f.path === new URL(hooks.tenants["team-a"].url).pathname);
+      assert.ok(delivered.length > 0, "the push was delivered to team-a's Receiver");
+      assert.ok(
+        delivered.every((d) => d.status === 200 && String(d.headers["x-hub-signature-256"]).startsWith("sha256=") && d.headers["x-github-event"] === "push"),
+        JSON.stringify(delivered),
+      );
+    } finally {
+      await front.stop();
+    }
   });
 
   it("every request the program sent and every answer it got were within GitHub Enterprise Server's description", () => {
