@@ -88,7 +88,7 @@ function build({ config, kubeconfig, fleetSshKey, notificationSecrets, overwrite
           );
   // The fleet's Receiver: its token, and on GitHub with webhookBaseUrl the push webhook that calls it.
   const fleetReceiverToken = config.fleet.receiver
-    ? new GeneratedTokenResource("fleet-receiver-token", { rotation: config.deployKeyRotation }, { parent: fleet }).token
+    ? pulumi.secret(new GeneratedTokenResource("fleet-receiver-token", { rotation: config.deployKeyRotation }, { parent: fleet }).token)
     : undefined;
   const fleetReceiverPath = fleetReceiverToken?.apply((t) => receiverWebhookPath(t, FLEET_RECEIVER, FLUX_NAMESPACE));
   if (fleetReceiverToken && fleetReceiverPath && fleet instanceof FleetRepository && config.webhookBaseUrl) {

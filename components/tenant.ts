@@ -131,8 +131,8 @@ export class Tenant extends pulumi.ComponentResource {
     let receiverToken: pulumi.Output<string> | undefined;
     if (tenant.features.receiver) {
       const token = new GeneratedTokenResource(`${name}-receiver-token`, { rotation: args.keyRotation ?? "" }, { parent: this });
-      receiverToken = token.token;
-      platformSecrets.push(inNamespace("receiver-secret", TENANT_OBJECTS.receiver, { token: token.token }));
+      receiverToken = pulumi.secret(token.token);
+      platformSecrets.push(inNamespace("receiver-secret", TENANT_OBJECTS.receiver, { token: receiverToken }));
     }
     const path = receiverToken?.apply((t) => receiverWebhookPath(t, TENANT_OBJECTS.receiver, tenant.namespace));
 

@@ -329,6 +329,46 @@ describe("resource graph", () => {
     });
   });
 
+  describe("a tenant's own secrets, notifications and push webhooks", () => {
+    let resources: Registered[];
+    let outputs: Record<string, any>;
+    before(async () => {
+      const raw = structuredClone(await stackRaw("staging")) as Record<string, any>;
+      raw.flux = { ...(raw.flux ?? {}), ...localManifest(manifest) };
+      raw.tenantDefaults = { sops: true, notifications: { type: "slack", channel: "#deploys" } };
+      raw.webhookBaseUrl = "https://flux-webhook.example.com";
+      const notificationSecrets = JSON.stringify({ tenantDefaults: { address: "https://hooks.slack.com/services/T0/B0/secret-part" } });
+      ({ resources, outputs } = await runProgram("staging", raw, { notificationSecrets }));
+    });
+
+    it("an age key per tenant and its Secret, the notification Secret, every one a secret input; the recipient an output", () => {
+      assert.ok(get(resources, "tenant-dev-team-age"));
+      for (const n of ["tenant-dev-team-sops-secret", "tenant-dev-team-notifications-secret"]) {
+        const r = get(resources, n);
+        assert.ok(r.secretInputs.includes("stringData"), `${n} holds its data as a secret`);
+        assert.ok(deps(r).includes("tenant-dev-team-goodbye"), n);
+      }
+      assert.deepEqual(get(resources, "tenant-dev-team-sops-secret").inputs.metadata, { name: "sops-age", namespace: "apps" });
+      assert.deepEqual(get(resources, "tenant-dev-team-notifications-secret").inputs.metadata, { name: "tenant-notifications", namespace: "apps" });
+      assert.match(outputs.tenantAgeRecipients["dev-team"], /^age1[02-9ac-hj-np-z]{58}$/);
+      // The tenant's wait comes after its platform Secrets: decryption and notifications work from the first reconcile.
+      const ready = deps(get(resources, "tenant-dev-team-ready"));
+      for (const n of ["tenant-dev-team-sops-secret", "tenant-dev-team-notifications-secret", "tenant-dev-team-receiver-secret"])
+        assert.ok(ready.includes(n), n);
+    });
+
+    it("with webhookBaseUrl, the push webhook of the fleet and of each created repository, its secret the Receiver's token", () => {
+      for (const n of ["fleet-webhook", "tenant-dev-team-webhook"]) {
+        const r = get(resources, n);
+        assert.match(String(r.inputs.url), /^https:\/\/flux-webhook\.example\.com\/hook\/[0-9a-f]{64}$/, n);
+        assert.ok(r.secretInputs.includes("secret") && r.secretInputs.includes("token"), n);
+      }
+      assert.equal(get(resources, "fleet-webhook").parent.split("::").pop(), "fleet");
+      assert.deepEqual([outputs.receiverWebhooks.fleet.registered, outputs.receiverWebhooks.tenants["dev-team"].registered], [true, true]);
+      assert.equal(outputs.receiverWebhooks.tenants["dev-team"].url, get(resources, "tenant-dev-team-webhook").inputs.url);
+    });
+  });
+
   describe("tenants come and go alone", () => {
     const addTeamB = (raw: Record<string, any>) => {
       raw.tenants = [...raw.tenants, { name: "team-b", namespace: "team-b" }];
