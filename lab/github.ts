@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import { startFakeGitHub, takeUnclaimedViolations, type Webhook } from "../test/fakeGitHub";
 import { BareRepositoryObjects } from "../test/gitObjects";
 import { readState, type LabState } from "./state";
+import { setWebhooks } from "./components/gitServer";
 
 /** Marks the deploy-key lines this server writes into the Git server's authorized_keys (the lab's own keys are left alone). */
 const DEPLOY_MARK = "flux-lab-github-deploy-key";
@@ -43,13 +44,12 @@ function deployKeysWriter(state: LabState): (owner: string, name: string, keys: 
  */
 function webhooksWriter(state: LabState): (owner: string, name: string, hooks: readonly Webhook[]) => void {
   return (owner, name, hooks) => {
-    const file = state.git.webhooks;
-    const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
     const push = hooks.filter((h) => h.active && (h.events.includes("push") || h.events.includes("*")));
-    if (push.length > 0) all[`${owner}/${name}`] = push.map((h) => ({ url: h.url, secret: h.secret }));
-    else delete all[`${owner}/${name}`];
-    fs.writeFileSync(`${file}.new`, JSON.stringify(all, null, 2) + "\n");
-    fs.renameSync(`${file}.new`, file);
+    setWebhooks(
+      state,
+      `${owner}/${name}`,
+      push.map((h) => ({ url: h.url, secret: h.secret })),
+    );
   };
 }
 

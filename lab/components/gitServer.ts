@@ -40,6 +40,16 @@ export function writeGitGates(dir: string, access: string): void {
   for (const service of ["upload-pack", "receive-pack"] as const) fs.writeFileSync(path.join(dir, `git-${service}`), gate(service, access), { mode: 0o755 });
 }
 
+/** The webhooks the Git server calls on a push to `repository` (its path there, without .git); none (`[]`) removes them; others stay. */
+export function setWebhooks(s: LabState, repository: string, hooks: readonly { url: string; secret?: string }[]): void {
+  const file = s.git.webhooks;
+  const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+  if (hooks.length > 0) all[repository] = hooks;
+  else delete all[repository];
+  fs.writeFileSync(`${file}.new`, JSON.stringify(all, null, 2) + "\n");
+  fs.renameSync(`${file}.new`, file);
+}
+
 /**
  * The post-receive hook of every repository (Git's core.hooksPath, given to the server's Git commands through the
  * environment): the server's own `deliver` calls the repository's webhooks, as a Git host does on push.

@@ -21,6 +21,7 @@ import { logTail, probeOnce, recorded, runs } from "../proc";
 import { applySecret, ChartServer, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
 import { EventListener, type Received } from "./listener";
+import { setWebhooks as setGitWebhooks } from "../components/gitServer";
 import { generateAgeKey } from "../../components/providers/generatedSecrets";
 import { sopsCreationRules } from "../../manifests/tenantStarter";
 import { run } from "../../components/providers/exec";
@@ -107,14 +108,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
   });
 
   /** The webhooks the lab Git server calls on a push to `repository` (none: `[]`); other repositories' stay. */
-  function setWebhooks(repository: string, hooks: { url: string; secret?: string }[]): void {
-    const file = session.state.git.webhooks;
-    const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
-    if (hooks.length > 0) all[repository] = hooks;
-    else delete all[repository];
-    fs.writeFileSync(`${file}.new`, JSON.stringify(all, null, 2) + "\n");
-    fs.renameSync(`${file}.new`, file);
-  }
+  const setWebhooks = (repository: string, hooks: { url: string; secret?: string }[]) => setGitWebhooks(session.state, repository, hooks);
 
   /** The lab stack: an existing cluster, the fleet and tenants on the lab's Git server, native admission policies. */
   function rawLabConfig(id: string): Record<string, unknown> {
