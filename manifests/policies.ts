@@ -395,7 +395,8 @@ const SA_NAME_ANNOTATION = "kubernetes.io/service-account.name";
  */
 const PLATFORM_WRITER =
   "(request.operation == 'DELETE' ? ['delete'] : request.operation == 'CREATE' ? ['create'] : ['update', 'patch'])" +
-  ".exists(verb, authorizer.group(request.resource.group).resource(request.resource.resource).name(request.name).check(verb).allowed())";
+  // A collection delete (the namespace controller emptying a namespace) carries no name: the check is then for any name.
+  ".exists(verb, authorizer.group(request.resource.group).resource(request.resource.resource).name(has(request.name) ? request.name : '').check(verb).allowed())";
 
 /** What a tenant namespace holds that is the platform's: its guardrails (additive network policies included, which would lift a default deny). */
 const GUARDRAIL_RULES: Rule[] = [
@@ -480,7 +481,7 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
         {
           expression: PLATFORM_WRITER,
           message: "a tenant namespace's quota, limit range and network policies are the platform's: only an account allowed to change them cluster-wide may",
-          messageExpression: `request.kind.kind + ' ' + request.name + ' in ' + request.namespace + ' is the platform\\'s: only an account allowed to change ' + request.resource.resource + ' cluster-wide may ' + (request.operation == 'DELETE' ? 'delete' : request.operation == 'CREATE' ? 'create' : 'change') + ' it, not one bound inside the namespace'`,
+          messageExpression: `request.kind.kind + ' ' + (has(request.name) ? request.name : '(every one)') + ' in ' + request.namespace + ' is the platform\\'s: only an account allowed to change ' + request.resource.resource + ' cluster-wide may ' + (request.operation == 'DELETE' ? 'delete' : request.operation == 'CREATE' ? 'create' : 'change') + ' it, not one bound inside the namespace'`,
         },
       ],
       ["Deny"],

@@ -693,6 +693,37 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       await kubectl(session.state, ["label", "resourcequota", "tenant-quota", "-n", TENANT, "lab.example/checked-"]);
     });
 
+    it("a tenant namespace with guardrails can still be deleted by the platform: the namespace controller's collection deletes pass the policy", async () => {
+      // A namespace as a tenant's is (the tenant label), with its guardrail objects, made and deleted by a cluster admin.
+      const ns = `goodbye-${runId}`;
+      await kubectl(session.state, ["create", "namespace", ns]);
+      await kubectl(session.state, ["label", "namespace", ns, `${TENANT_LABEL}=${ns}`]);
+      const guard = (kind: string, name: string, spec: object) => ({
+        apiVersion: kind === "NetworkPolicy" ? "networking.k8s.io/v1" : "v1",
+        kind,
+        metadata: { name, namespace: ns },
+        spec,
+      });
+      await kubectl(
+        session.state,
+        ["apply", "-f", "-"],
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "List",
+          items: [
+            guard("ResourceQuota", "tenant-quota", { hard: { pods: "1" } }),
+            guard("LimitRange", "tenant-limits", { limits: [{ type: "Container", default: { cpu: "100m" } }] }),
+            guard("NetworkPolicy", "tenant-default-deny", { podSelector: {}, policyTypes: ["Ingress"] }),
+          ],
+        }),
+      );
+      await kubectl(session.state, ["delete", "namespace", ns, "--wait=false"]);
+      await waitFor(`namespace ${ns} gone`, 120, async () => {
+        const o = await getJson<{ status?: { conditions?: { type: string; message?: string }[] } }>(session.state, ["namespace", ns]);
+        return o ? { seen: JSON.stringify(o.status?.conditions?.filter((c) => /Failure|Remaining/.test(c.type))) } : { value: true };
+      });
+    });
+
     it("back within its guardrails, the tenant reconciles again; what a refused commit applied before the quota stopped it is not Flux's to prune", async () => {
       const revision = await push([]);
       await waitReadyAt(KUSTOMIZATIONS, TENANT, TENANT, revision);
