@@ -172,6 +172,15 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     return r;
   }
 
+  /** Flux's Ready=False message for a tenant's Kustomization (namespace and name the tenant's) once it tried `revision`. */
+  async function failedAt(tenant: string, revision: string, seconds = 120): Promise<string> {
+    return waitFor(`${tenant} refused at ${revision}`, seconds, async () => {
+      const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", tenant, tenant]);
+      const r = ready(o);
+      return r?.status === "False" && o?.status?.lastAttemptedRevision === revision ? { value: r.message ?? "" } : { seen: `${r?.status}: ${r?.message}` };
+    });
+  }
+
   describe("bootstrap, as up runs it", () => {
     it("renders a lab stack and pushes the fleet and each tenant's tree to the lab Git server", async () => {
       const manifest = await labInstallManifest();
@@ -615,14 +624,6 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       return revision;
     }
 
-    async function failedAt(revision: string): Promise<string> {
-      return waitFor(`${TENANT} refused at ${revision}`, 120, async () => {
-        const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", TENANT, TENANT]);
-        const r = ready(o);
-        return r?.status === "False" && o?.status?.lastAttemptedRevision === revision ? { value: r.message ?? "" } : { seen: `${r?.status}: ${r?.message}` };
-      });
-    }
-
     const pod = (name: string, spec: object = {}) => ({
       apiVersion: "v1",
       kind: "Pod",
@@ -642,7 +643,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
 
     it("a commit over the quota fails on its Kustomization with the API server's quota message: Pods, and Flux Kustomizations", async () => {
       const pods = await push([pod("extra-1"), pod("extra-2"), pod("extra-3")]);
-      assert.match(await failedAt(pods), /exceeded quota: tenant-quota, requested: pods=1, used: pods=4, limited: pods=4/);
+      assert.match(await failedAt(TENANT, pods), /exceeded quota: tenant-quota, requested: pods=1, used: pods=4, limited: pods=4/);
       const nested = ["n1", "n2", "n3", "n4"].map((name) => ({
         apiVersion: "kustomize.toolkit.fluxcd.io/v1",
         kind: "Kustomization",
@@ -651,7 +652,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       }));
       const kustomizations = await push(nested);
       assert.match(
-        await failedAt(kustomizations),
+        await failedAt(TENANT, kustomizations),
         /exceeded quota: tenant-quota, requested: count\/kustomizations\.kustomize\.toolkit\.fluxcd\.io=1, used: count\/kustomizations\.kustomize\.toolkit\.fluxcd\.io=4, limited: count\/kustomizations\.kustomize\.toolkit\.fluxcd\.io=4/,
       );
     });
@@ -659,7 +660,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
     it("a privileged Pod is refused by Pod Security admission at the namespace's level", async () => {
       const revision = await push([pod("privileged", { securityContext: { privileged: true } })]);
       assert.match(
-        await failedAt(revision),
+        await failedAt(TENANT, revision),
         /violates PodSecurity "baseline:latest": privileged \(container "c" must not set securityContext\.privileged=true\)/,
       );
     });
@@ -687,7 +688,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       await assert.rejects(kubectl(session.state, ["create", "-f", "-", as], JSON.stringify(allowAll)), platformOnly);
       // Through Flux too: the same allow-all policy in a commit.
       const revision = await push([allowAll]);
-      assert.match(await failedAt(revision), /protect-tenant-guardrails/);
+      assert.match(await failedAt(TENANT, revision), /protect-tenant-guardrails/);
       // A cluster admin (the platform) still can.
       await kubectl(session.state, ["label", "resourcequota", "tenant-quota", "-n", TENANT, "lab.example/checked=yes"]);
       await kubectl(session.state, ["label", "resourcequota", "tenant-quota", "-n", TENANT, "lab.example/checked-"]);
@@ -814,11 +815,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       });
       // The Receiver brings the commit in; nobody asks Flux.
       const revision = await repos["team-a"].commit(files, "team-a: a resource that is not there");
-      const failure = await waitFor("team-a failed at the commit", 60, async () => {
-        const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", "team-a", "team-a"]);
-        const r = ready(o);
-        return r?.status === "False" && o?.status?.lastAttemptedRevision === revision ? { value: r.message ?? "" } : { seen: `${r?.status}: ${r?.message}` };
-      });
+      const failure = await failedAt("team-a", revision, 60);
       assert.match(failure, /missing\.yaml/);
       const involved = (e: Received) => e.body.involvedObject ?? {};
       const event = await waitFor("team-a's failure event at its address", 60, async () => {
@@ -891,11 +888,7 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
 
     it("a Secret encrypted to another tenant's recipient is refused, on Flux's message", async () => {
       const revision = await pushSecret(await encrypted(ageKeys["team-b"].recipient), "team-a: a Secret for team-b's key");
-      const message = await waitFor("team-a refused at the commit", 120, async () => {
-        const o = await getJson<FluxObject>(session.state, [KUSTOMIZATIONS, "-n", "team-a", "team-a"]);
-        const r = ready(o);
-        return r?.status === "False" && o?.status?.lastAttemptedRevision === revision ? { value: r.message ?? "" } : { seen: `${r?.status}: ${r?.message}` };
-      });
+      const message = await failedAt("team-a", revision);
       timings["sops: another tenant's recipient"] = message.slice(0, 300);
       assert.match(message, /decryption failed for 'Secret\.v1\.\[noGrp\]\/app-credentials'.*Failed to get the data key required to decrypt the SOPS file/s);
       // Back to its own workloads (the decrypted Secret is pruned with the file).
