@@ -15,6 +15,13 @@ export type ClusterProvider = (typeof CLUSTER_PROVIDERS)[number];
 export const POLICY_ENGINES = ["kyverno", "vap", "none"] as const;
 export type PolicyEngine = (typeof POLICY_ENGINES)[number];
 
+/**
+ * Where the native policies live in the fleet: `infrastructure` (infrastructure/admission-policies/, the original layout's
+ * place) or `upstream-2026` (policies/base + policies/<env>, upstream's names since its 2026 move to admission policies).
+ */
+export const POLICY_LAYOUTS = ["infrastructure", "upstream-2026"] as const;
+export type PolicyLayout = (typeof POLICY_LAYOUTS)[number];
+
 export const VALIDATION_ACTIONS = ["Enforce", "Audit"] as const;
 export type ValidationAction = (typeof VALIDATION_ACTIONS)[number];
 
@@ -131,6 +138,10 @@ export interface PoliciesConfig {
   readonly validationFailureAction: ValidationAction;
   /** Kyverno release pulled as an OCI artifact (engine kyverno). */
   readonly kyvernoVersion: string;
+  /** Where the native policies live (engine vap). */
+  readonly layout: PolicyLayout;
+  /** No image automation objects (ImageRepository, ImagePolicy, ImageUpdateAutomation) in tenant namespaces (engine vap). */
+  readonly denyImageAutomation: boolean;
 }
 
 /** Intervals and timeouts of the seeded Kustomizations (Flux duration strings, kept as written). */
@@ -236,6 +247,8 @@ export interface StackConfig {
   readonly policies: PoliciesConfig;
   readonly reconcile: ReconcileConfig;
   readonly tenants: readonly TenantConfig[];
+  /** Name of every tenant's reconciler ServiceAccount; "" gives each tenant an account named after it (see reconcilerAccount). */
+  readonly tenantServiceAccount: string;
   /** known_hosts lines of the SSH Git hosts Flux clones from besides github.com (whose keys are built in). */
   readonly knownHosts: string;
   /** Change to rotate every deploy key and its Secret in one up. */
@@ -284,6 +297,9 @@ export const DEFAULTS = {
     allowedSourcePrefixes: [] as string[],
     validationFailureAction: "Enforce",
     kyvernoVersion: "v1.14.4",
+    layout: "infrastructure",
+    // "production": on in the environment named production, as upstream denies image automation there.
+    denyImageAutomation: "production" as boolean | "production",
   },
   reconcile: {
     infrastructureInterval: "10m",
@@ -292,6 +308,7 @@ export const DEFAULTS = {
     tenantsInterval: "5m",
   },
   tenants: [] as unknown[],
+  tenantServiceAccount: "",
   tenantDefaults: {
     podSecurity: "baseline",
     resourceQuota: {} as Record<string, string>,
@@ -526,10 +543,11 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   const notifier = flux.components.includes("notification-controller");
   const fleet = readFleet(r, github, notifier);
   const beforePolicies = r.problems.length;
-  const policies = readPolicies(r);
+  const policies = readPolicies(r, environment);
   const policiesValid = r.problems.length === beforePolicies;
   const reconcile = readReconcile(r);
   const tenants = readTenants(r, fleet, github, environment, policies.engine, notifier);
+  const tenantServiceAccount = readTenantServiceAccount(r, raw.tenantServiceAccount ?? DEFAULTS.tenantServiceAccount);
   crossCheck(r, { flux, fleet, policies, tenants, policiesValid });
   const knownHosts = readKnownHosts(r, raw.knownHosts ?? DEFAULTS.knownHosts, fleet, github, tenants);
   // A date typed as 20261124 arrives as a number: any plain value rotates.
@@ -555,6 +573,7 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
     policies,
     reconcile,
     tenants,
+    tenantServiceAccount,
     knownHosts,
     deployKeyRotation,
     sopsKeyRotation,
@@ -959,7 +978,27 @@ function gitBranch(r: Reader, key: string, value: unknown): string {
   return s;
 }
 
-function readPolicies(r: Reader): PoliciesConfig {
+/** The reconciler account's name for every tenant, or "" for one named after each tenant. */
+function readTenantServiceAccount(r: Reader, value: unknown): string {
+  if (value === "") return "";
+  const name = r.dns1123("tenantServiceAccount", value);
+  if (name === "default") {
+    r.fail(
+      "tenantServiceAccount",
+      value,
+      "is the account every Pod runs as when it names none, so no tenant Pod could start (Pods may not run as the reconciler)",
+      'use a name of its own, e.g. "flux" (upstream\'s since 2026), or "" for an account named after each tenant',
+    );
+  }
+  return name;
+}
+
+/** The ServiceAccount a tenant's Kustomization reconciles as: tenantServiceAccount, else the tenant's name. */
+export function reconcilerAccount(config: Pick<StackConfig, "tenantServiceAccount">, tenant: Pick<TenantConfig, "name">): string {
+  return config.tenantServiceAccount || tenant.name;
+}
+
+function readPolicies(r: Reader, environment: string): PoliciesConfig {
   const p = r.object("policies", { ...DEFAULTS.policies } as Raw);
   const engine = r.oneOf("policies.engine", p.engine, POLICY_ENGINES);
   const allowedSourcePrefixes = r.stringList("policies.allowedSourcePrefixes", p.allowedSourcePrefixes);
@@ -1000,7 +1039,29 @@ function readPolicies(r: Reader): PoliciesConfig {
   if (kyvernoVersion !== "" && !FLUX_VERSION.test(kyvernoVersion)) {
     r.fail("policies.kyvernoVersion", p.kyvernoVersion, "is not a pinned Kyverno release", 'use the form vX.Y.Z, e.g. "v1.14.4"');
   }
-  return { engine, allowedSourcePrefixes, validationFailureAction, kyvernoVersion };
+  const layout = r.oneOf("policies.layout", p.layout, POLICY_LAYOUTS);
+  if (layout === "upstream-2026" && engine !== "vap") {
+    r.fail(
+      "policies.layout",
+      p.layout,
+      `is the layout of native admission policies, and policies.engine is ${engine}`,
+      'set policies.engine to "vap" with it, or leave policies.layout "infrastructure"',
+    );
+  }
+  const deny = p.denyImageAutomation;
+  let denyImageAutomation = false;
+  if (deny === "production") denyImageAutomation = engine === "vap" && environment === "production";
+  else if (typeof deny !== "boolean") {
+    r.fail("policies.denyImageAutomation", deny, "is not a setting of it", 'set true, false, or "production" (on in the production environment, as upstream)');
+  } else if (deny && engine !== "vap") {
+    r.fail(
+      "policies.denyImageAutomation",
+      deny,
+      `is a native admission policy, and policies.engine is ${engine}`,
+      'set policies.engine to "vap" with it, or leave it "production" (on in the production environment with engine vap)',
+    );
+  } else denyImageAutomation = deny;
+  return { engine, allowedSourcePrefixes, validationFailureAction, kyvernoVersion, layout, denyImageAutomation };
 }
 
 function readReconcile(r: Reader): ReconcileConfig {

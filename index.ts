@@ -6,7 +6,7 @@ import { receiverWebhookPath, tenantSource } from "./manifests/tenants";
 import { FLUX_NAMESPACE } from "./manifests/labels";
 import { GeneratedTokenResource } from "./components/providers/generatedSecrets";
 import { GitHubWebhookResource } from "./components/providers/githubWebhook";
-import { loadConfig } from "./config";
+import { loadConfig, reconcilerAccount } from "./config";
 import { type InstallManifest, loadInstallManifest } from "./lib/fluxRelease";
 import { withoutPromiseStacks } from "./lib/promiseStacks";
 import { renderFleet } from "./manifests";
@@ -128,6 +128,7 @@ function build({ config, kubeconfig, fleetSshKey, notificationSecrets, overwrite
       new Tenant(`tenant-${t.name}`, {
         tenant: t,
         environment: config.environment,
+        serviceAccount: reconcilerAccount(config, t),
         kubeconfig: k8sCluster.kubeconfig,
         k8sProvider: k8sCluster.provider,
         github: config.github,

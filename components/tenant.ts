@@ -25,6 +25,8 @@ import { TenantGoodbyeResource } from "./providers/tenantGoodbye";
 export interface TenantArgs {
   readonly tenant: TenantConfig;
   readonly environment: string;
+  /** The account its Kustomization reconciles as (tenantServiceAccount); default the tenant's name. */
+  readonly serviceAccount?: string;
   /** Secret kubeconfig, for the wait. */
   readonly kubeconfig: pulumi.Input<string>;
   readonly k8sProvider: k8s.Provider;
@@ -93,6 +95,8 @@ export class Tenant extends pulumi.ComponentResource {
         tenantsKustomization: TENANTS_KUSTOMIZATION,
         tenant: tenant.name,
         namespace: tenant.namespace,
+        // Only when it is not the tenant's name, so stacks written before tenantServiceAccount see no change.
+        ...(args.serviceAccount && args.serviceAccount !== tenant.name ? { serviceAccount: args.serviceAccount } : {}),
         roleBinding: TENANT_ROLE_BINDING,
         timeoutSeconds: WAIT_SECONDS,
       },
@@ -165,8 +169,8 @@ export class Tenant extends pulumi.ComponentResource {
           files: !repo.create
             ? {}
             : this.ageRecipient
-              ? this.ageRecipient.apply((r) => renderTenantStarter(tenant, { ageRecipient: r }))
-              : renderTenantStarter(tenant),
+              ? this.ageRecipient.apply((r) => renderTenantStarter(tenant, { ageRecipient: r, serviceAccount: args.serviceAccount }))
+              : renderTenantStarter(tenant, { serviceAccount: args.serviceAccount }),
           message: `flux-multi-tenancy: starter layout for ${tenant.name}`,
           token: pulumi.secret(args.token),
           apiUrl: args.github.apiUrl,

@@ -1,6 +1,6 @@
 // clusters/<env>/infrastructure.yaml and tenants.yaml: the seeded Kustomizations and their order.
 import type { StackConfig } from "../config";
-import { INFRASTRUCTURE_DIRS } from "./policies";
+import { INFRASTRUCTURE_DIRS, UPSTREAM_2026_DIRS } from "./policies";
 import { API, FLUX_NAMESPACE, FLUX_RECONCILER_SA, FLUX_SYSTEM } from "./labels";
 import { receiverObject } from "./tenants";
 import { type KubeObject, toYamlDocuments } from "./yaml";
@@ -53,6 +53,17 @@ export function infrastructureKustomizations(config: StackConfig): KubeObject[] 
         }),
       ];
     case "vap":
+      if (config.policies.layout === "upstream-2026") {
+        // Upstream's since 2026: one Kustomization `policies` for policies/<env> (its base and the environment's allowlist).
+        return [
+          rootKustomization("policies", {
+            interval: r.policiesInterval,
+            path: `./${UPSTREAM_2026_DIRS.environment(config.environment)}`,
+            wait: true,
+            timeout: r.infrastructureTimeout,
+          }),
+        ];
+      }
       return [
         rootKustomization("admission-policies", {
           interval: r.policiesInterval,
@@ -79,12 +90,13 @@ export function tenantsKustomization(config: StackConfig): KubeObject {
   });
 }
 
-/** clusters/<env>/ files beside flux-system/; no infrastructure.yaml when there is no engine. */
+/** clusters/<env>/ files beside flux-system/; no infrastructure.yaml (policies.yaml in upstream's 2026 layout) when there is no engine. */
 export function renderClusterFiles(config: StackConfig): Record<string, string> {
   const dir = config.flux.path;
   const infra = infrastructureKustomizations(config);
+  const file = config.policies.engine === "vap" && config.policies.layout === "upstream-2026" ? "policies.yaml" : "infrastructure.yaml";
   return {
-    ...(infra.length > 0 ? { [`${dir}/infrastructure.yaml`]: toYamlDocuments(infra) } : {}),
+    ...(infra.length > 0 ? { [`${dir}/${file}`]: toYamlDocuments(infra) } : {}),
     [`${dir}/tenants.yaml`]: toYamlDocuments([tenantsKustomization(config)]),
     // A push to the fleet reaches Flux at once when the Git host calls this (its webhook).
     ...(config.fleet.receiver

@@ -1,9 +1,9 @@
 // The whole fleet-repository tree one stack renders: its environment directories plus the shared ones it needs.
-import type { StackConfig } from "../config";
+import { reconcilerAccount, type StackConfig } from "../config";
 import { renderClusterFiles } from "./clusters";
 import { renderFluxSystemKustomization, renderGotkSync } from "./fluxSystem";
 import { renderGotkComponents } from "./fluxInstall";
-import { renderAdmissionPolicies, renderKyverno, renderKyvernoPolicies } from "./policies";
+import { renderAdmissionPolicies, renderKyverno, renderKyvernoPolicies, renderUpstream2026Policies } from "./policies";
 import { renderTenantBase, renderTenantOverlay } from "./tenants";
 
 /** Repository path -> file text, sorted by path. */
@@ -18,12 +18,12 @@ export interface FleetInputs {
 }
 
 /**
- * Who owns a path. Environment paths (clusters/<env>/, tenants/<env>/) belong to one stack;
- * shared paths (infrastructure/, tenants/base/) are rendered identically by every stack that
+ * Who owns a path. Environment paths (clusters/<env>/, tenants/<env>/, policies/<env>/) belong to one stack;
+ * shared paths (infrastructure/, tenants/base/, policies/base/) are rendered identically by every stack that
  * needs them.
  */
 export function isSharedPath(path: string): boolean {
-  return path.startsWith("infrastructure/") || path.startsWith("tenants/base/");
+  return path.startsWith("infrastructure/") || path.startsWith("tenants/base/") || path.startsWith("policies/base/");
 }
 
 function sorted(files: Record<string, string>): FileTree {
@@ -50,11 +50,11 @@ export function renderFleet(inputs: FleetInputs): FileTree {
       Object.assign(files, renderKyverno(config), renderKyvernoPolicies(config));
       break;
     case "vap":
-      Object.assign(files, renderAdmissionPolicies(config));
+      Object.assign(files, config.policies.layout === "upstream-2026" ? renderUpstream2026Policies(config) : renderAdmissionPolicies(config));
       break;
     case "none":
       break;
   }
-  for (const tenant of config.tenants) Object.assign(files, renderTenantBase(tenant));
+  for (const tenant of config.tenants) Object.assign(files, renderTenantBase(tenant, reconcilerAccount(config, tenant)));
   return sorted(files);
 }

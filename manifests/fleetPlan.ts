@@ -30,7 +30,7 @@ export interface FleetPlan {
 }
 
 /** The repository roots a stack's commit reads and writes. */
-export const FLEET_ROOTS = ["clusters/", "tenants/", "infrastructure/"];
+export const FLEET_ROOTS = ["clusters/", "tenants/", "infrastructure/", "policies/"];
 
 /** Git's blob id of a text: files are compared by it, so unchanged files are never downloaded. */
 export function gitBlobSha(text: string): string {
@@ -40,12 +40,12 @@ export function gitBlobSha(text: string): string {
 
 /**
  * Repository files that may point into shared directories and are not this stack's: other
- * stacks' YAML under clusters/ and tenants/ (Flux's own gotk-components.yaml aside).
+ * stacks' YAML under clusters/, tenants/ and policies/ (Flux's own gotk-components.yaml aside).
  */
 export function referenceCandidates(paths: Iterable<string>, ours: ReadonlySet<string>): string[] {
   return [...paths].filter(
     (p) =>
-      (p.startsWith("clusters/") || p.startsWith("tenants/")) &&
+      (p.startsWith("clusters/") || p.startsWith("tenants/") || p.startsWith("policies/")) &&
       !isSharedPath(p) &&
       p.endsWith(".yaml") &&
       !p.endsWith("/gotk-components.yaml") &&
@@ -53,9 +53,9 @@ export function referenceCandidates(paths: Iterable<string>, ours: ReadonlySet<s
   );
 }
 
-/** The shared directory (infrastructure/<d>/ or tenants/base/<t>/) a repository path lies in. */
+/** The shared directory (infrastructure/<d>/, tenants/base/<t>/ or policies/base/) a repository path lies in. */
 function sharedDir(p: string): string | undefined {
-  const m = /^(infrastructure\/[^/]+|tenants\/base\/[^/]+)(\/|$)/.exec(p);
+  const m = /^(infrastructure\/[^/]+|tenants\/base\/[^/]+|policies\/base)(\/|$)/.exec(p);
   return m ? `${m[1]}/` : undefined;
 }
 
@@ -123,7 +123,7 @@ export function conflictMessage(conflicts: readonly SharedConflict[]): string {
   const lines = conflicts.map((c) => `  ${c.path} (read through ${c.usedBy.join(", ")})`);
   return (
     `these shared fleet files differ from what another stack committed and still reads:\n${lines.join("\n")}\n` +
-    "Shared files (infrastructure/, tenants/base/) must be rendered identically by every stack: give the tenants the same " +
+    "Shared files (infrastructure/, tenants/base/, policies/base/) must be rendered identically by every stack: give the tenants the same " +
     "namespace, repository and branch, and the policies the same settings, in every stack file (or move shared settings to Pulumi.yaml)."
   );
 }

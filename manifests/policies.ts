@@ -126,7 +126,13 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
   };
   const prefixes = config.policies.allowedSourcePrefixes;
   const failureAction = config.policies.validationFailureAction;
-  const exclude = { any: [{ resources: { namespaces: [FLUX_NAMESPACE] } }] };
+  // flux-system is the platform's; Flux's own writes to tenant sources (finalizers, reconcile requests) are never judged.
+  const exclude = {
+    any: [
+      { resources: { namespaces: [FLUX_NAMESPACE] } },
+      { subjects: FLUX_SOURCE_WRITERS.map((u) => ({ kind: "ServiceAccount", namespace: FLUX_NAMESPACE, name: u.split(":").pop() })) },
+    ],
+  };
   const urlKinds = ALLOWLISTED_SOURCES.filter((s) => s.field === "url").map((s) => s.kind);
   const ociPrefixes = prefixes.filter((p) => p.startsWith("oci://"));
   const urlValidate = { failureAction, message: sourceMessage(prefixes), pattern: { spec: { url: kyvernoPattern(prefixes) } } };
@@ -169,7 +175,7 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
   const dir = INFRASTRUCTURE_DIRS.kyvernoPolicies;
   return {
     [`${dir}/kustomization.yaml`]: kustomizeFile(["protect-tenants.yaml", "verify-flux-images.yaml", "verify-git-repositories.yaml"]),
-    [`${dir}/protect-tenants.yaml`]: toYamlDocuments(kyvernoTenantProtection()),
+    [`${dir}/protect-tenants.yaml`]: toYamlDocuments(kyvernoTenantProtection(config)),
     [`${dir}/verify-flux-images.yaml`]: toYaml(images),
     [`${dir}/verify-git-repositories.yaml`]: toYaml(sources),
   };
@@ -182,11 +188,13 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
  * SubjectAccessReview, which counts only cluster-wide grants; Kyverno may create those through the aggregated
  * ClusterRole here).
  */
-function kyvernoTenantProtection(): KubeObject[] {
+function kyvernoTenantProtection(config: StackConfig): KubeObject[] {
   const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
   const label = `"${TENANT_LABEL}"`;
-  // The tenant's reconciler account is named as its Namespace's tenant label says.
-  const reconciler = { name: "reconciler", apiCall: { urlPath: "/api/v1/namespaces/{{ request.namespace }}", jmesPath: `metadata.labels.${label} || ''` } };
+  // The tenant's reconciler account: tenantServiceAccount, else named as its Namespace's tenant label says.
+  const reconciler = config.tenantServiceAccount
+    ? { name: "reconciler", variable: { value: config.tenantServiceAccount } }
+    : { name: "reconciler", apiCall: { urlPath: "/api/v1/namespaces/{{ request.namespace }}", jmesPath: `metadata.labels.${label} || ''` } };
   // Whether the requester may make this request cluster-wide, asked of the API server (a SubjectAccessReview without a
   // namespace counts only ClusterRoleBindings, never a binding inside the tenant's namespace).
   const platformWriterReview = {
@@ -293,6 +301,8 @@ function kyvernoTenantProtection(): KubeObject[] {
 }
 
 type Rule = { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] };
+type Validation = { expression: string; message: string; messageExpression?: string; reason?: string };
+type Named = { name: string; expression: string };
 
 const NOT_FLUX_SYSTEM = {
   matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [FLUX_NAMESPACE] }],
@@ -300,46 +310,78 @@ const NOT_FLUX_SYSTEM = {
 const TENANT_NAMESPACES = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
 
 /**
- * A ValidatingAdmissionPolicy and its binding. With `param`, the policy reads the ConfigMap of that
- * name in flux-system as `params` (through its `variables`), and a missing ConfigMap denies. `matchConditions`
- * narrow what it judges beyond its rules and namespaces; `variables` name values its validations share.
+ * Flux's controllers that write to tenant sources on their own account: source-controller (its finalizer, removed when a
+ * source is deleted), notification-controller (a Receiver's reconcile request) and image-reflector-controller (image
+ * repositories' finalizer). Never judged by the allowlist: a source the allowlist no longer admits must still go.
  */
-function policyPair(
-  name: string,
-  rules: Rule[],
-  namespaceSelector: object | undefined,
-  validations: { expression: string; message: string; messageExpression?: string }[],
-  actions: string[],
-  param?: { configMap: string; variables: { name: string; expression: string }[] },
-  extra: { matchConditions?: { name: string; expression: string }[]; variables?: { name: string; expression: string }[] } = {},
-): KubeObject[] {
-  const variables = [...(param?.variables ?? []), ...(extra.variables ?? [])];
+export const FLUX_SOURCE_WRITERS = ["source-controller", "notification-controller", "image-reflector-controller"].map(
+  (c) => `system:serviceaccount:${FLUX_NAMESPACE}:${c}`,
+);
+
+/** A matchCondition leaving Flux's own writes to tenant sources alone (see FLUX_SOURCE_WRITERS). */
+const NOT_FLUX_ITSELF: Named = {
+  name: "not-flux-itself",
+  expression: `!(request.userInfo.username in [${FLUX_SOURCE_WRITERS.map((u) => celString(u)).join(", ")}])`,
+};
+
+/** One ValidatingAdmissionPolicy and its binding. */
+interface PolicySpec {
+  readonly name: string;
+  readonly rules: Rule[];
+  /** The namespaces judged: selected on the policy's match constraints, or (upstream's way) on the binding. */
+  readonly namespaces?: { readonly selector: object; readonly on: "policy" | "binding" };
+  readonly validations: Validation[];
+  readonly actions: string[];
+  /** A ConfigMap in flux-system read as `params` (through `variables`); a missing one denies. */
+  readonly param?: string;
+  /** Narrow what the policy judges beyond its rules and namespaces. */
+  readonly matchConditions?: Named[];
+  /** Values its validations share. */
+  readonly variables?: Named[];
+  /** Upstream's description annotations, of the policy and of its binding. */
+  readonly descriptions?: { readonly policy: string; readonly binding: string };
+}
+
+function described(description: string | undefined): object {
+  return description ? { annotations: { "policy.toolkit.fluxcd.io/description": description } } : {};
+}
+
+function policyPair(p: PolicySpec): KubeObject[] {
+  const onPolicy = p.namespaces?.on === "policy" ? { namespaceSelector: p.namespaces.selector } : {};
+  const onBinding = p.namespaces?.on === "binding" ? { matchResources: { namespaceSelector: p.namespaces.selector } } : {};
   return [
     {
       apiVersion: API.admission,
       kind: "ValidatingAdmissionPolicy",
-      metadata: { name },
+      metadata: { name: p.name, ...described(p.descriptions?.policy) },
       spec: {
         failurePolicy: "Fail",
-        ...(param ? { paramKind: { apiVersion: "v1", kind: "ConfigMap" } } : {}),
-        matchConstraints: { ...(namespaceSelector ? { namespaceSelector } : {}), resourceRules: rules },
-        ...(extra.matchConditions ? { matchConditions: extra.matchConditions } : {}),
-        ...(variables.length > 0 ? { variables } : {}),
-        validations,
+        ...(p.param ? { paramKind: { apiVersion: "v1", kind: "ConfigMap" } } : {}),
+        matchConstraints: { ...onPolicy, resourceRules: p.rules },
+        ...(p.matchConditions ? { matchConditions: p.matchConditions } : {}),
+        ...(p.variables && p.variables.length > 0 ? { variables: p.variables } : {}),
+        validations: p.validations,
       },
     },
     {
       apiVersion: API.admission,
       kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name },
+      metadata: { name: p.name, ...described(p.descriptions?.binding) },
       spec: {
-        policyName: name,
-        validationActions: actions,
-        ...(param ? { paramRef: { name: param.configMap, namespace: FLUX_NAMESPACE, parameterNotFoundAction: "Deny" } } : {}),
+        policyName: p.name,
+        validationActions: p.actions,
+        ...(p.param ? { paramRef: { name: p.param, namespace: FLUX_NAMESPACE, parameterNotFoundAction: "Deny" } } : {}),
+        ...onBinding,
       },
     },
   ];
 }
+
+/** Whether an allowlisted source (its URL, or an image read as oci://<image>) starts at a prefix's path boundary (`sourceAdmitted`). */
+const SOURCE_ADMITTED = "variables.prefixes.exists(p, (variables.url.endsWith('/') ? variables.url : variables.url + '/').startsWith(p))";
+/** A source's URL as the allowlist reads it. */
+const SOURCE_URL: Named = { name: "url", expression: "has(object.spec.url) ? object.spec.url : 'oci://' + object.spec.image" };
+const ALLOWLIST_RULES: Rule[] = ALLOWLISTED_SOURCES.map((s) => ({ apiGroups: [s.group], apiVersions: ["*"], operations: WRITE, resources: [s.resource] }));
 
 /**
  * The source allowlist as a native policy with its prefixes as a parameter: a ConfigMap in flux-system
@@ -354,27 +396,23 @@ function sourceAllowlistPolicy(prefixes: readonly string[], actions: string[]): 
       metadata: { name: ALLOWLIST_CONFIGMAP, namespace: FLUX_NAMESPACE },
       data: { prefixes: prefixes.join("\n") },
     },
-    ...policyPair(
-      "restrict-tenant-sources",
-      ALLOWLISTED_SOURCES.map((s) => ({ apiGroups: [s.group], apiVersions: ["*"], operations: WRITE, resources: [s.resource] })),
-      NOT_FLUX_SYSTEM,
-      [
+    ...policyPair({
+      name: "restrict-tenant-sources",
+      rules: ALLOWLIST_RULES,
+      namespaces: { selector: NOT_FLUX_SYSTEM, on: "policy" },
+      validations: [
         {
-          expression: "variables.prefixes.exists(p, (variables.source.endsWith('/') ? variables.source : variables.source + '/').startsWith(p))",
+          expression: SOURCE_ADMITTED,
           messageExpression:
-            "object.kind + ' source ' + variables.source + ' is outside the allowlist: use a source under one of ' + variables.prefixes.join(', ')",
+            "object.kind + ' source ' + variables.url + ' is outside the allowlist: use a source under one of ' + variables.prefixes.join(', ')",
           message: sourceMessage(prefixes),
         },
       ],
       actions,
-      {
-        configMap: ALLOWLIST_CONFIGMAP,
-        variables: [
-          { name: "source", expression: "object.kind == 'ImageRepository' ? 'oci://' + object.spec.image : object.spec.url" },
-          { name: "prefixes", expression: "params.data.prefixes.split('\\n').filter(p, p != '')" },
-        ],
-      },
-    ),
+      param: ALLOWLIST_CONFIGMAP,
+      matchConditions: [NOT_FLUX_ITSELF],
+      variables: [SOURCE_URL, { name: "prefixes", expression: "params.data.prefixes.split('\\n').filter(p, p != '')" }],
+    }),
   ];
 }
 
@@ -404,6 +442,83 @@ const GUARDRAIL_RULES: Rule[] = [
   { apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["networkpolicies"] },
 ];
 
+/** The tenant's reconciler account in CEL: the one name every tenant's has, or its Namespace's tenant label (the tenant's name). */
+function reconcilerCel(config: StackConfig): string {
+  return config.tenantServiceAccount ? celString(config.tenantServiceAccount) : `namespaceObject.metadata.labels[${celString(TENANT_LABEL)}]`;
+}
+
+/**
+ * The guarantees of both native layouts beyond the allowlist: no token of the tenant's reconciler, its Namespace and
+ * guardrails the platform's. `namespaces` places the tenant selector as the layout does.
+ */
+function reconcilerTokens(config: StackConfig, name: string, on: "policy" | "binding", descriptions?: PolicySpec["descriptions"]): KubeObject[] {
+  return policyPair({
+    name,
+    rules: [
+      { apiGroups: [""], apiVersions: ["v1"], operations: WRITE, resources: ["secrets"] },
+      { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["serviceaccounts/token"] },
+    ],
+    namespaces: { selector: TENANT_NAMESPACES, on },
+    validations: [
+      {
+        expression: `request.resource.resource != 'secrets' || object.type != ${celString(SA_TOKEN_SECRET)} || !has(object.metadata.annotations) || !(${celString(SA_NAME_ANNOTATION)} in object.metadata.annotations) || object.metadata.annotations[${celString(SA_NAME_ANNOTATION)}] != variables.reconciler`,
+        message: "a token Secret of the tenant's Flux reconciler service account is not allowed: its token would let any Pod act as the reconciler",
+      },
+      {
+        expression: "request.subResource != 'token' || request.name != variables.reconciler",
+        message: "tokens of the tenant's Flux reconciler service account are not issued: no one but Flux acts as the reconciler",
+      },
+    ],
+    actions: ["Deny"],
+    variables: [{ name: "reconciler", expression: reconcilerCel(config) }],
+    descriptions,
+  });
+}
+
+function tenantNamespaces(name: string, descriptions?: PolicySpec["descriptions"]): KubeObject[] {
+  return policyPair({
+    name,
+    rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE", "DELETE"], resources: ["namespaces"] }],
+    // Not a namespace selector: for a Namespace update it reads the new labels, so removing the tenant label would
+    // take the Namespace out of the policy's reach. The labels it had before decide.
+    validations: [
+      {
+        expression: PLATFORM_WRITER,
+        message: "a tenant's Namespace is the platform's: only an account allowed to change namespaces cluster-wide may change or delete it",
+        messageExpression: `'Namespace ' + oldObject.metadata.name + ' belongs to tenant ' + oldObject.metadata.labels[${celString(TENANT_LABEL)}] + ': only an account allowed to ' + (request.operation == 'DELETE' ? 'delete' : 'update') + ' namespaces cluster-wide may change or delete it, not one bound inside it'`,
+      },
+    ],
+    actions: ["Deny"],
+    matchConditions: [{ name: "tenant-namespace", expression: `has(oldObject.metadata.labels) && ${celString(TENANT_LABEL)} in oldObject.metadata.labels` }],
+    descriptions,
+  });
+}
+
+function tenantGuardrails(name: string, on: "policy" | "binding", descriptions?: PolicySpec["descriptions"]): KubeObject[] {
+  return policyPair({
+    name,
+    rules: GUARDRAIL_RULES,
+    namespaces: { selector: TENANT_NAMESPACES, on },
+    validations: [
+      {
+        expression: PLATFORM_WRITER,
+        message: "a tenant namespace's quota, limit range and network policies are the platform's: only an account allowed to change them cluster-wide may",
+        messageExpression: `request.kind.kind + ' ' + (has(request.name) ? request.name : '(every one)') + ' in ' + request.namespace + ' is the platform\\'s: only an account allowed to change ' + request.resource.resource + ' cluster-wide may ' + (request.operation == 'DELETE' ? 'delete' : request.operation == 'CREATE' ? 'create' : 'change') + ' it, not one bound inside the namespace'`,
+      },
+    ],
+    actions: ["Deny"],
+    descriptions,
+  });
+}
+
+/** Image automation's kinds, which upstream denies tenants in production. */
+const IMAGE_AUTOMATION_RULE: Rule = {
+  apiGroups: ["image.toolkit.fluxcd.io"],
+  apiVersions: ["*"],
+  operations: ["CREATE"],
+  resources: ["imagerepositories", "imagepolicies", "imageupdateautomations"],
+};
+
 /**
  * infrastructure/admission-policies/: the same guarantees with native ValidatingAdmissionPolicies
  * (no engine to install): tenant sources (Git, OCI, Helm, image) from the allowlist only, no Bucket sources in tenant
@@ -414,94 +529,208 @@ export function renderAdmissionPolicies(config: StackConfig): Record<string, str
   const prefixes = config.policies.allowedSourcePrefixes;
   const allowlistActions = config.policies.validationFailureAction === "Enforce" ? ["Deny"] : ["Audit", "Warn"];
   const files: Record<string, KubeObject[]> = {
-    "deny-bucket-sources.yaml": policyPair(
-      "deny-bucket-sources",
-      [{ apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["*"], operations: WRITE, resources: ["buckets"] }],
-      NOT_FLUX_SYSTEM,
-      [{ expression: "false", message: "Bucket sources are reserved for the platform (flux-system)" }],
-      ["Deny"],
-    ),
-    "deny-remote-clusters.yaml": policyPair(
-      "deny-remote-clusters",
-      [
+    "deny-bucket-sources.yaml": policyPair({
+      name: "deny-bucket-sources",
+      rules: [{ apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["*"], operations: WRITE, resources: ["buckets"] }],
+      namespaces: { selector: NOT_FLUX_SYSTEM, on: "policy" },
+      validations: [{ expression: "false", message: "Bucket sources are reserved for the platform (flux-system)" }],
+      actions: ["Deny"],
+    }),
+    "deny-remote-clusters.yaml": policyPair({
+      name: "deny-remote-clusters",
+      rules: [
         { apiGroups: ["kustomize.toolkit.fluxcd.io"], apiVersions: ["*"], operations: WRITE, resources: ["kustomizations"] },
         { apiGroups: ["helm.toolkit.fluxcd.io"], apiVersions: ["*"], operations: WRITE, resources: ["helmreleases"] },
       ],
-      NOT_FLUX_SYSTEM,
-      [{ expression: "!has(object.spec.kubeConfig)", message: ".spec.kubeConfig is not allowed: tenants reconcile into their own cluster only" }],
-      ["Deny"],
-    ),
-    "deny-reconciler-tokens.yaml": policyPair(
-      "deny-reconciler-tokens",
-      [
-        { apiGroups: [""], apiVersions: ["v1"], operations: WRITE, resources: ["secrets"] },
-        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["serviceaccounts/token"] },
-      ],
-      TENANT_NAMESPACES,
-      [
+      namespaces: { selector: NOT_FLUX_SYSTEM, on: "policy" },
+      validations: [{ expression: "!has(object.spec.kubeConfig)", message: ".spec.kubeConfig is not allowed: tenants reconcile into their own cluster only" }],
+      actions: ["Deny"],
+    }),
+    "deny-reconciler-tokens.yaml": reconcilerTokens(config, "deny-reconciler-tokens", "policy"),
+    "protect-tenant-namespaces.yaml": tenantNamespaces("protect-tenant-namespaces"),
+    "protect-tenant-guardrails.yaml": tenantGuardrails("protect-tenant-guardrails", "policy"),
+    "deny-reconciler-pods.yaml": policyPair({
+      name: "deny-reconciler-pods",
+      rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+      namespaces: { selector: TENANT_NAMESPACES, on: "policy" },
+      validations: [
         {
-          expression: `request.resource.resource != 'secrets' || object.type != ${celString(SA_TOKEN_SECRET)} || !has(object.metadata.annotations) || !(${celString(SA_NAME_ANNOTATION)} in object.metadata.annotations) || object.metadata.annotations[${celString(SA_NAME_ANNOTATION)}] != variables.reconciler`,
-          message: "a token Secret of the tenant's Flux reconciler service account is not allowed: its token would let any Pod act as the reconciler",
-        },
-        {
-          expression: "request.subResource != 'token' || request.name != variables.reconciler",
-          message: "tokens of the tenant's Flux reconciler service account are not issued: no one but Flux acts as the reconciler",
-        },
-      ],
-      ["Deny"],
-      undefined,
-      { variables: [{ name: "reconciler", expression: `namespaceObject.metadata.labels[${celString(TENANT_LABEL)}]` }] },
-    ),
-    "protect-tenant-namespaces.yaml": policyPair(
-      "protect-tenant-namespaces",
-      [{ apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE", "DELETE"], resources: ["namespaces"] }],
-      // Not a namespace selector: for a Namespace update it reads the new labels, so removing the tenant label would
-      // take the Namespace out of the policy's reach. The labels it had before decide.
-      undefined,
-      [
-        {
-          expression: PLATFORM_WRITER,
-          message: "a tenant's Namespace is the platform's: only an account allowed to change namespaces cluster-wide may change or delete it",
-          messageExpression: `'Namespace ' + oldObject.metadata.name + ' belongs to tenant ' + oldObject.metadata.labels[${celString(TENANT_LABEL)}] + ': only an account allowed to ' + (request.operation == 'DELETE' ? 'delete' : 'update') + ' namespaces cluster-wide may change or delete it, not one bound inside it'`,
-        },
-      ],
-      ["Deny"],
-      undefined,
-      {
-        matchConditions: [
-          { name: "tenant-namespace", expression: `has(oldObject.metadata.labels) && ${celString(TENANT_LABEL)} in oldObject.metadata.labels` },
-        ],
-      },
-    ),
-    "protect-tenant-guardrails.yaml": policyPair(
-      "protect-tenant-guardrails",
-      GUARDRAIL_RULES,
-      TENANT_NAMESPACES,
-      [
-        {
-          expression: PLATFORM_WRITER,
-          message: "a tenant namespace's quota, limit range and network policies are the platform's: only an account allowed to change them cluster-wide may",
-          messageExpression: `request.kind.kind + ' ' + (has(request.name) ? request.name : '(every one)') + ' in ' + request.namespace + ' is the platform\\'s: only an account allowed to change ' + request.resource.resource + ' cluster-wide may ' + (request.operation == 'DELETE' ? 'delete' : request.operation == 'CREATE' ? 'create' : 'change') + ' it, not one bound inside the namespace'`,
-        },
-      ],
-      ["Deny"],
-    ),
-    "deny-reconciler-pods.yaml": policyPair(
-      "deny-reconciler-pods",
-      [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
-      TENANT_NAMESPACES,
-      [
-        {
-          expression: `!has(object.spec.serviceAccountName) || object.spec.serviceAccountName != namespaceObject.metadata.labels[${celString(TENANT_LABEL)}]`,
+          expression: `!has(object.spec.serviceAccountName) || object.spec.serviceAccountName != ${reconcilerCel(config)}`,
           message: "Pods may not run as the tenant's Flux reconciler service account",
         },
       ],
-      ["Deny"],
-    ),
+      actions: ["Deny"],
+    }),
+    ...(config.policies.denyImageAutomation
+      ? {
+          "deny-image-automation.yaml": policyPair({
+            name: "deny-image-automation",
+            rules: [IMAGE_AUTOMATION_RULE],
+            namespaces: { selector: TENANT_NAMESPACES, on: "policy" },
+            validations: [
+              { expression: "false", message: "image automation is the platform's: tenants may not create image repositories, policies or update automations" },
+            ],
+            actions: ["Deny"],
+          }),
+        }
+      : {}),
   };
   files["restrict-tenant-sources.yaml"] = sourceAllowlistPolicy(prefixes, allowlistActions);
   const dir = INFRASTRUCTURE_DIRS.vapPolicies;
   const out: Record<string, string> = { [`${dir}/kustomization.yaml`]: kustomizeFile(Object.keys(files).sort()) };
   for (const [file, objects] of Object.entries(files)) out[`${dir}/${file}`] = toYamlDocuments(objects);
+  return out;
+}
+
+/** Directories of upstream's 2026 layout: the shared policies and each environment's (its allowlist and extras). */
+export const UPSTREAM_2026_DIRS = { base: "policies/base", environment: (env: string) => `policies/${env}` } as const;
+/** Upstream's allowlist ConfigMap in flux-system and its key (one prefix a line). */
+export const UPSTREAM_ALLOWLIST = { name: "flux-tenant-sources-allowlist", key: "allowedPrefixes" } as const;
+/** Upstream's [Deny, Audit]: refused, and written to the audit log. */
+const DENY_AUDIT = ["Deny", "Audit"];
+
+function upstreamDescriptions(policy: string, binding: string): PolicySpec["descriptions"] {
+  return { policy: `${policy}\n`, binding: `${binding}\n` };
+}
+
+/**
+ * policies/base/ and policies/<env>/ as upstream lays them out since its 2026 move to admission policies, with upstream's
+ * names (flux-tenant-*, the ConfigMap flux-tenant-sources-allowlist, bindings [Deny, Audit] on namespaces labelled
+ * toolkit.fluxcd.io/tenant) and the same guarantees as the infrastructure layout. The differences from upstream's
+ * files are deliberate and listed in the README.
+ */
+export function renderUpstream2026Policies(config: StackConfig): Record<string, string> {
+  const onTenants = { selector: TENANT_NAMESPACES, on: "binding" as const };
+  const sourcesActions = config.policies.validationFailureAction === "Enforce" ? DENY_AUDIT : ["Audit", "Warn"];
+  const sa = config.tenantServiceAccount;
+  const base: Record<string, KubeObject[]> = {
+    "sources.yaml": policyPair({
+      name: "flux-tenant-sources",
+      rules: [
+        { apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["v1"], operations: WRITE, resources: ["gitrepositories", "ocirepositories", "helmrepositories"] },
+        { apiGroups: ["image.toolkit.fluxcd.io"], apiVersions: ["*"], operations: WRITE, resources: ["imagerepositories"] },
+      ],
+      namespaces: onTenants,
+      validations: [
+        {
+          expression: SOURCE_ADMITTED,
+          messageExpression: "'spec.url \"' + variables.url + '\" is not allowed. Permitted prefixes: ' + variables.prefixes.join(', ')",
+          message: sourceMessage(config.policies.allowedSourcePrefixes),
+          reason: "Forbidden",
+        },
+      ],
+      actions: sourcesActions,
+      param: UPSTREAM_ALLOWLIST.name,
+      matchConditions: [NOT_FLUX_ITSELF],
+      variables: [{ name: "prefixes", expression: `params.data['${UPSTREAM_ALLOWLIST.key}'].split('\\n').filter(p, p != '')` }, SOURCE_URL],
+      descriptions: upstreamDescriptions(
+        "Restrict Flux access to Git, OCI and Helm repositories,\nbased on an allowlist ConfigMap stored in the flux-system namespace.",
+        "Bind the Flux source allowlist policy to all tenant namespaces.",
+      ),
+    }),
+    "buckets.yaml": policyPair({
+      name: "flux-tenant-buckets",
+      rules: [{ apiGroups: [FLUX_SOURCE_GROUP], apiVersions: ["v1"], operations: ["CREATE"], resources: ["buckets"] }],
+      namespaces: onTenants,
+      validations: [{ expression: "false", message: "Bucket sources are not allowed in tenant namespaces", reason: "Forbidden" }],
+      actions: DENY_AUDIT,
+      descriptions: upstreamDescriptions("Deny Flux Bucket sources in tenant namespaces.", "Bind the Flux Bucket restriction policy to all tenant namespaces."),
+    }),
+    "kubeconfig.yaml": policyPair({
+      name: "flux-tenant-kubeconfig",
+      rules: [
+        { apiGroups: ["kustomize.toolkit.fluxcd.io"], apiVersions: ["v1"], operations: WRITE, resources: ["kustomizations"] },
+        { apiGroups: ["helm.toolkit.fluxcd.io"], apiVersions: ["v2"], operations: WRITE, resources: ["helmreleases"] },
+      ],
+      namespaces: onTenants,
+      // Flux's field is spec.kubeConfig: upstream's spec.kubeconfig is never set on a stored object (pruned as unknown).
+      validations: [{ expression: "!has(object.spec.kubeConfig)", message: "spec.kubeConfig is not allowed in tenant namespaces", reason: "Forbidden" }],
+      actions: DENY_AUDIT,
+      descriptions: upstreamDescriptions(
+        "Deny Flux Kustomizations and HelmReleases that target a remote cluster\nvia spec.kubeConfig in tenant namespaces.",
+        "Bind the Flux remote cluster restriction policy to all tenant namespaces.",
+      ),
+    }),
+    "pods.yaml": policyPair({
+      name: "flux-tenant-pods",
+      rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: WRITE, resources: ["pods"] }],
+      namespaces: onTenants,
+      validations: [
+        {
+          expression: `object.spec.serviceAccountName != ${reconcilerCel(config)}`,
+          message: sa
+            ? `pods in tenant namespaces cannot run under the '${sa}' ServiceAccount`
+            : "pods in tenant namespaces cannot run under the tenant's Flux ServiceAccount",
+          reason: "Forbidden",
+        },
+      ],
+      actions: DENY_AUDIT,
+      descriptions: upstreamDescriptions(
+        "Deny pods from running under the Flux ServiceAccount,\nto prevent privilege escalation to namespace admin for tenant workloads.",
+        "Bind the Flux SA pod restriction policy to all tenant namespaces.",
+      ),
+    }),
+    "reconciler-tokens.yaml": reconcilerTokens(
+      config,
+      "flux-tenant-reconciler-tokens",
+      "binding",
+      upstreamDescriptions(
+        "Deny tokens of the tenant's Flux ServiceAccount (token Secrets and TokenRequests),\nwhich would let any Pod act as the tenant's reconciler.",
+        "Bind the Flux SA token restriction policy to all tenant namespaces.",
+      ),
+    ),
+    "namespaces.yaml": tenantNamespaces(
+      "flux-tenant-namespaces",
+      upstreamDescriptions(
+        "Keep tenant namespaces the platform's: only an account allowed to change\nnamespaces cluster-wide may relabel or delete one.",
+        "Bind the tenant namespace protection policy (it selects namespaces by their labels before the request).",
+      ),
+    ),
+    "guardrails.yaml": tenantGuardrails(
+      "flux-tenant-guardrails",
+      "binding",
+      upstreamDescriptions(
+        "Keep a tenant namespace's quota, limit range and network policies the platform's.",
+        "Bind the tenant guardrail protection policy to all tenant namespaces.",
+      ),
+    ),
+  };
+  const envDir = UPSTREAM_2026_DIRS.environment(config.environment);
+  const env: Record<string, KubeObject[]> = {
+    "allowlist.yaml": [
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: UPSTREAM_ALLOWLIST.name, namespace: FLUX_NAMESPACE },
+        data: { [UPSTREAM_ALLOWLIST.key]: config.policies.allowedSourcePrefixes.map((p) => `${p}\n`).join("") },
+      },
+    ],
+    ...(config.policies.denyImageAutomation
+      ? {
+          "image-automation.yaml": policyPair({
+            name: "flux-tenant-image-automation",
+            rules: [IMAGE_AUTOMATION_RULE],
+            namespaces: onTenants,
+            validations: [{ expression: "false", message: "image automation resources are not allowed in tenant namespaces", reason: "Forbidden" }],
+            actions: DENY_AUDIT,
+            descriptions: upstreamDescriptions(
+              "Deny Flux image automation resources in tenant namespaces.",
+              "Bind the Flux image automation restriction policy to all tenant namespaces.",
+            ),
+          }),
+        }
+      : {}),
+  };
+  const out: Record<string, string> = {
+    [`${UPSTREAM_2026_DIRS.base}/kustomization.yaml`]: kustomizeFile(Object.keys(base)),
+    [`${envDir}/kustomization.yaml`]: toYaml({
+      apiVersion: API.kustomizeConfig,
+      kind: "Kustomization",
+      resources: ["../base", ...Object.keys(env)],
+      labels: [{ pairs: { "toolkit.fluxcd.io/role": "policy" } }],
+    }),
+  };
+  for (const [file, objects] of Object.entries(base)) out[`${UPSTREAM_2026_DIRS.base}/${file}`] = toYamlDocuments(objects);
+  for (const [file, objects] of Object.entries(env)) out[`${envDir}/${file}`] = toYamlDocuments(objects);
   return out;
 }

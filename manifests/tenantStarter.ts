@@ -14,7 +14,7 @@ const STARTER_ENVIRONMENTS: Record<string, { version: string; replicaCount: numb
  * overlay per environment setting the chart version range and replicas. The tenant's own path
  * in this stack gets an overlay too, so the seeded repository reconciles from the first up.
  */
-export function renderTenantStarter(tenant: TenantConfig, opts: { ageRecipient?: string } = {}): Record<string, string> {
+export function renderTenantStarter(tenant: TenantConfig, opts: { ageRecipient?: string; serviceAccount?: string } = {}): Record<string, string> {
   const ns = tenant.namespace;
   const release = (spec: object) => ({ apiVersion: API.helm, kind: "HelmRelease", metadata: { name: "podinfo", namespace: ns }, spec });
   const files: Record<string, string> = {
@@ -31,7 +31,7 @@ export function renderTenantStarter(tenant: TenantConfig, opts: { ageRecipient?:
     }),
     "base/podinfo-release.yaml": toYaml(
       release({
-        serviceAccountName: tenant.name,
+        serviceAccountName: opts.serviceAccount ?? tenant.name,
         releaseName: "podinfo",
         chart: { spec: { chart: "podinfo", sourceRef: { kind: "HelmRepository", name: "podinfo" } } },
         interval: "5m",

@@ -32,12 +32,12 @@ export const TENANT_ROLE_BINDING = "gotk-reconciler";
 const LEFT_TO_THE_GOODBYE = { "kustomize.toolkit.fluxcd.io/prune": "disabled" };
 
 /** Namespace, reconciler ServiceAccount and its namespace-scoped admin RoleBinding. */
-export function tenantRbacObjects(tenant: TenantConfig): KubeObject[] {
+export function tenantRbacObjects(tenant: TenantConfig, serviceAccount = tenant.name): KubeObject[] {
   const labels = { [TENANT_LABEL]: tenant.name };
   const annotations = LEFT_TO_THE_GOODBYE;
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { labels, annotations, name: tenant.namespace } },
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { labels, annotations, name: tenant.name, namespace: tenant.namespace } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { labels, annotations, name: serviceAccount, namespace: tenant.namespace } },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
@@ -45,14 +45,14 @@ export function tenantRbacObjects(tenant: TenantConfig): KubeObject[] {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
       subjects: [
         { kind: "User", name: `gotk:${tenant.namespace}:reconciler` },
-        { kind: "ServiceAccount", name: tenant.name, namespace: tenant.namespace },
+        { kind: "ServiceAccount", name: serviceAccount, namespace: tenant.namespace },
       ],
     },
   ];
 }
 
 /** The tenant's GitRepository and the Kustomization that impersonates the tenant SA. */
-export function tenantSyncObjects(tenant: TenantConfig): KubeObject[] {
+export function tenantSyncObjects(tenant: TenantConfig, serviceAccount = tenant.name): KubeObject[] {
   const source = tenantSource(tenant);
   return [
     {
@@ -71,7 +71,7 @@ export function tenantSyncObjects(tenant: TenantConfig): KubeObject[] {
       kind: "Kustomization",
       metadata: { name: tenant.name, namespace: tenant.namespace },
       spec: {
-        serviceAccountName: tenant.name,
+        serviceAccountName: serviceAccount,
         interval: TENANT_SYNC_INTERVAL,
         sourceRef: { kind: "GitRepository", name: tenant.name },
         prune: true,
@@ -84,7 +84,7 @@ export function tenantSyncObjects(tenant: TenantConfig): KubeObject[] {
  * tenants/base/<tenant>/: shared by every environment, so it holds only what names the tenant
  * (name, namespace, repository, branch); the environment's path lives in its overlay.
  */
-export function renderTenantBase(tenant: TenantConfig): Record<string, string> {
+export function renderTenantBase(tenant: TenantConfig, serviceAccount = tenant.name): Record<string, string> {
   const dir = `${TENANTS_BASE_DIR}/${tenant.name}`;
   return {
     [`${dir}/kustomization.yaml`]: toYaml({
@@ -93,8 +93,8 @@ export function renderTenantBase(tenant: TenantConfig): Record<string, string> {
       namespace: tenant.namespace,
       resources: ["rbac.yaml", "sync.yaml"],
     }),
-    [`${dir}/rbac.yaml`]: toYamlDocuments(tenantRbacObjects(tenant)),
-    [`${dir}/sync.yaml`]: toYamlDocuments(tenantSyncObjects(tenant)),
+    [`${dir}/rbac.yaml`]: toYamlDocuments(tenantRbacObjects(tenant, serviceAccount)),
+    [`${dir}/sync.yaml`]: toYamlDocuments(tenantSyncObjects(tenant, serviceAccount)),
   };
 }
 

@@ -368,7 +368,7 @@ describe("config", () => {
       [
         "unknown config key",
         (raw) => (raw.tenant = []),
-        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, github, fleet, policies, reconcile, tenants, tenantDefaults, knownHosts, deployKeyRotation, sopsKeyRotation, webhookBaseUrl, notificationSecrets, kubeconfig, fleetSshKey.`,
+        `flux-multi-tenancy:tenant: [] is not a config key of this program; known keys are environment, cluster, flux, github, fleet, policies, reconcile, tenants, tenantServiceAccount, tenantDefaults, knownHosts, deployKeyRotation, sopsKeyRotation, webhookBaseUrl, notificationSecrets, kubeconfig, fleetSshKey.`,
       ],
       [
         "environment named base",

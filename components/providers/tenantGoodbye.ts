@@ -13,6 +13,8 @@ export interface TenantGoodbyeInputs {
   readonly tenantsKustomization: string;
   readonly tenant: string;
   readonly namespace: string;
+  /** The tenant's reconciler account (absent in states written before tenantServiceAccount: the tenant's name). */
+  readonly serviceAccount?: string;
   /** The RoleBinding that makes the tenant's account admin of its namespace. */
   readonly roleBinding: string;
   readonly timeoutSeconds: number;
@@ -32,6 +34,9 @@ const SOURCES = [
   "receivers.notification.toolkit.fluxcd.io",
   "alerts.notification.toolkit.fluxcd.io",
   "providers.notification.toolkit.fluxcd.io",
+  "imagerepositories.image.toolkit.fluxcd.io",
+  "imagepolicies.image.toolkit.fluxcd.io",
+  "imageupdateautomations.image.toolkit.fluxcd.io",
 ];
 
 type Inventory = { status?: { inventory?: { entries?: { id: string }[] } } };
@@ -91,7 +96,7 @@ export async function sayGoodbye(k: Kubectl, p: TenantGoodbyeInputs, log: (line:
   await untilGone("the tenant's Flux sources", deadline, async () => (await Promise.all(SOURCES.map((r) => names(k, r, p.namespace)))).flat());
   log(`deleting ${p.namespace}'s account and RoleBinding, then the namespace`);
   await k(["delete", "rolebinding", p.roleBinding, "-n", p.namespace, "--ignore-not-found"]);
-  await k(["delete", "serviceaccount", p.tenant, "-n", p.namespace, "--ignore-not-found"]);
+  await k(["delete", "serviceaccount", p.serviceAccount ?? p.tenant, "-n", p.namespace, "--ignore-not-found"]);
   await k(["delete", "namespace", p.namespace, "--ignore-not-found", "--wait=false"]);
   await untilGone(`Namespace ${p.namespace}`, deadline, async () =>
     (await k(["get", "namespace", p.namespace, "-o", "name", "--ignore-not-found"])).split("\n").filter(Boolean),
