@@ -13,6 +13,8 @@ export const PROJECT_DIR = path.resolve(__dirname, "..");
 /** `../shared` beside the project: reference copies and real Flux manifests, when present. */
 const SHARED_DIR = path.resolve(PROJECT_DIR, "..", "shared");
 export const REFERENCE_DIR = path.join(SHARED_DIR, "reference", "flux2-multi-tenancy");
+/** Upstream's policy files after its 2026 move to admission policies (partial). */
+export const REFERENCE_2026_DIR = path.join(SHARED_DIR, "reference", "flux2-multi-tenancy-2026");
 export const FLUX_FIXTURES_DIR = path.join(SHARED_DIR, "fixtures", "flux");
 
 /** Path of a real Flux manifest from the shared fixtures, or undefined when they are absent. */
