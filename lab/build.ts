@@ -3,6 +3,7 @@ import { createHash } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { CommandError, run } from "../components/providers/exec";
+import { DEFAULTS } from "../config";
 import { binRoot, GO_DIR } from "./layout";
 import { checkFluxPins } from "./fluxRelease";
 import { checkKubeReplaces, kubeLdflags } from "./gomod";
@@ -118,6 +119,37 @@ export const FAMILIES: readonly Family[] = [
     ],
   },
 ];
+
+/**
+ * Families built only by the suite that runs them, not by `lab build`: a cold build of one would take the whole lab's past
+ * its budget, for one suite's use.
+ */
+export const ON_DEMAND_FAMILIES: readonly Family[] = [
+  {
+    name: "kyverno",
+    binaries: [{ name: "kyverno", pkg: "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno" }],
+    check: (_dir, versions) => checkKyvernoPin(versions),
+  },
+];
+
+/** The Kyverno CLI must be the release the stacks install (policies.kyvernoVersion's default). */
+async function checkKyvernoPin(versions: ModuleVersions): Promise<void> {
+  const want = DEFAULTS.policies.kyvernoVersion;
+  const module = "github.com/kyverno/kyverno";
+  if (versions[module] !== want) {
+    throw new LabError(
+      `lab/go/kyverno/go.mod builds ${module} ${versions[module]}, but the stacks install Kyverno ${want} (policies.kyvernoVersion): require ${module} ${want}`,
+    );
+  }
+}
+
+/** Builds (or finds cached) an on-demand family, for the suite that runs it; its binary paths by name. */
+export async function buildOnDemand(name: string, log: (line: string) => void = console.log): Promise<Record<string, string>> {
+  const family = ON_DEMAND_FAMILIES.find((f) => f.name === name);
+  if (!family) throw new LabError(`no on-demand lab family ${name}`);
+  const built = await buildFamily(family, await goVersion(), log);
+  return Object.fromEntries(family.binaries.map((b) => [b.name, path.join(built.dir, b.name)]));
+}
 
 /** The CLI must be the release of the @pulumi/pulumi the program runs with (package.json). */
 async function checkPulumiPin(versions: ModuleVersions): Promise<void> {

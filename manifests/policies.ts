@@ -141,6 +141,9 @@ export function renderKyvernoPolicies(config: StackConfig): Record<string, strin
     kind: "ClusterPolicy",
     metadata: { name: "verify-git-repositories" },
     spec: {
+      // Judged at admission only: the exclusion of Flux's own accounts reads the request's user, which Kyverno refuses
+      // in a background-scanned policy ("only select variables are allowed in background mode").
+      background: false,
       rules: [
         {
           name: "github-repositories-only",

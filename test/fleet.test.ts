@@ -77,7 +77,8 @@ function withoutTenantProtection<T extends { kind?: unknown; metadata?: unknown 
  * reference's "organisation X" (asserted on its own below); its pattern also admits a prefix's own
  * URL without the trailing "/" (a chart repository URL such as ".../podinfo"); and further rules
  * cover OCI, Helm and image sources; and Flux's own accounts are excluded beside flux-system (their finalizer and
- * reconcile-request writes to a source the allowlist no longer admits). Compared: the GitRepository rule's "?*"
+ * reconcile-request writes to a source the allowlist no longer admits), for which Kyverno wants the policy judged at
+ * admission only (background: false). Compared: the GitRepository rule's "?*"
  * alternatives and its flux-system exclusion.
  */
 function withoutAllowlistMessage(objects: unknown[]): unknown[] {
@@ -86,6 +87,7 @@ function withoutAllowlistMessage(objects: unknown[]): unknown[] {
     if (policy.metadata?.name !== "verify-git-repositories") return o;
     const copy = structuredClone(policy);
     copy.spec!.rules = copy.spec!.rules!.slice(0, 1);
+    delete (copy.spec as { background?: boolean }).background;
     const exclude = (copy.spec!.rules[0] as { exclude?: { any: { subjects?: unknown }[] } }).exclude;
     if (exclude) exclude.any = exclude.any.filter((a) => !a.subjects);
     const pattern = copy.spec!.rules[0].validate!.pattern!.spec!;

@@ -281,6 +281,118 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     assert.match(exported, /"ciphertext"/, "secrets are there, encrypted");
   });
 
+  /** The Deployments in the tenants' namespaces by namespace/name -> UID. */
+  async function tenantDeployments(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const ns of ["team-a", "team-b"]) {
+      const list = await getJson<{ items: { metadata: { name: string; uid: string } }[] }>(state, ["deployments", "-n", ns]);
+      for (const d of list?.items ?? []) out[`${ns}/${d.metadata.name}`] = d.metadata.uid;
+    }
+    return out;
+  }
+
+  /** A source prefix that admits a source no one serves (a closed port on the loopback): the allowlist shrink test's. */
+  const RETIRED = "https://127.0.0.1:1/retired/";
+
+  it("policies.layout upstream-2026 is one up from the infrastructure layout: upstream's policies and allowlist, tenants after them, no tenant workload pruned", async () => {
+    const workloads = await tenantDeployments();
+    assert.ok(Object.keys(workloads).length >= 2, JSON.stringify(workloads));
+    setConfig((c) => (c[`${PROJECT}:policies`] = { engine: "vap", layout: "upstream-2026", allowedSourcePrefixes: [`${state.git.url}/`, RETIRED] }));
+    // Watched while up runs: every tenant Deployment stays the same object throughout.
+    const changed = new Set<string>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const now = await tenantDeployments();
+        for (const [k, uid] of Object.entries(workloads)) if (now[k] !== uid) changed.add(`${k}: ${now[k] ?? "gone"}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    const t = Date.now();
+    try {
+      await ok("up", "--yes", "--skip-preview");
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    timings["engine: moving the policies to upstream's 2026 layout"] = seconds(Date.now() - t);
+    assert.deepEqual([...changed], [], "no tenant workload was pruned or replaced");
+    assert.deepEqual(await tenantDeployments(), workloads);
+
+    const files = [...(await remoteFiles(state, `fleet-${id}`)).keys()];
+    assert.deepEqual(
+      files.filter((f) => f.startsWith("infrastructure/") || f === `clusters/${ENV}/infrastructure.yaml`),
+      [],
+    );
+    for (const f of [`clusters/${ENV}/policies.yaml`, "policies/base/sources.yaml", `policies/${ENV}/allowlist.yaml`]) assert.ok(files.includes(f), f);
+    await kustomizationReady("flux-system", "policies");
+    assert.equal(await getJson(state, [KUSTOMIZATIONS, "-n", "flux-system", "admission-policies"]), undefined, "the old layout's Kustomization is pruned");
+    const policies = (await kubectl(state, ["get", "validatingadmissionpolicies", "-o", "name"])).split("\n").filter(Boolean).sort();
+    assert.deepEqual(
+      policies,
+      ["buckets", "guardrails", "kubeconfig", "namespaces", "pods", "reconciler-tokens", "sources"].map(
+        (p) => `validatingadmissionpolicy.admissionregistration.k8s.io/flux-tenant-${p}`,
+      ),
+    );
+    const allowlist = await getJson<{ data: Record<string, string> }>(state, ["configmap", "-n", "flux-system", "flux-tenant-sources-allowlist"]);
+    assert.equal(allowlist?.data.allowedPrefixes, `${state.git.url}/\n${RETIRED}\n`);
+    const tenants = await getJson<{ spec: { dependsOn: { name: string }[] } }>(state, [KUSTOMIZATIONS, "-n", "flux-system", "tenants"]);
+    assert.deepEqual(tenants?.spec.dependsOn, [{ name: "policies" }]);
+    for (const tn of ["team-a", "team-b"]) await kustomizationReady(tn, tn);
+    // Judged by upstream's policy now, as the tenant's own account.
+    const outside = {
+      apiVersion: "source.toolkit.fluxcd.io/v1",
+      kind: "GitRepository",
+      metadata: { name: "outside", namespace: "team-a" },
+      spec: { interval: "1m", url: "https://example.invalid/evil.git", ref: { branch: "main" } },
+    };
+    await assert.rejects(
+      kubectl(state, ["apply", "--dry-run=server", "--as=system:serviceaccount:team-a:team-a", "-f", "-"], JSON.stringify(outside)),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /ValidatingAdmissionPolicy 'flux-tenant-sources' with binding 'flux-tenant-sources' denied request: spec\.url "https:\/\/example\.invalid\/evil\.git" is not allowed\. Permitted prefixes: /,
+        );
+        return true;
+      },
+    );
+    await ok("preview", "--expect-no-changes");
+  });
+
+  it("a tenant source the shrunk allowlist no longer admits is still deleted: Flux's own finalizer removal is never judged, anyone else's update is", async () => {
+    const source = {
+      apiVersion: "source.toolkit.fluxcd.io/v1",
+      kind: "GitRepository",
+      metadata: { name: "retired", namespace: "team-a" },
+      spec: { interval: "1m", url: `${RETIRED}app.git`, ref: { branch: "main" }, timeout: "5s" },
+    };
+    await kubectl(state, ["apply", "-f", "-"], JSON.stringify(source));
+    // source-controller puts its finalizer on it at its first reconcile (the fetch itself fails: nothing listens there).
+    await waitFor("the source's finalizer", 60, async () => {
+      const o = await getJson<{ metadata: { finalizers?: string[] } }>(state, ["gitrepositories.source.toolkit.fluxcd.io", "-n", "team-a", "retired"]);
+      return o?.metadata.finalizers?.length ? { value: true } : { seen: JSON.stringify(o?.metadata.finalizers) };
+    });
+    setConfig((c) => (c[`${PROJECT}:policies`] = { engine: "vap", layout: "upstream-2026", allowedSourcePrefixes: [`${state.git.url}/`] }));
+    await ok("up", "--yes", "--skip-preview");
+    const allowlist = await getJson<{ data: Record<string, string> }>(state, ["configmap", "-n", "flux-system", "flux-tenant-sources-allowlist"]);
+    assert.equal(allowlist?.data.allowedPrefixes, `${state.git.url}/\n`);
+    // The allowlist judges an update of it by anyone but Flux: the admin's annotation is refused.
+    await assert.rejects(kubectl(state, ["annotate", "-n", "team-a", "gitrepositories.source.toolkit.fluxcd.io", "retired", "lab/touched=yes"]), (e: Error) => {
+      assert.match(
+        e.message,
+        /ValidatingAdmissionPolicy 'flux-tenant-sources' .*denied request: spec\.url "https:\/\/127\.0\.0\.1:1\/retired\/app\.git" is not allowed/,
+      );
+      return true;
+    });
+    const t = Date.now();
+    await kubectl(state, ["delete", "gitrepositories.source.toolkit.fluxcd.io", "-n", "team-a", "retired", "--wait=false"]);
+    await waitFor("the retired source gone", 60, async () => {
+      const o = await getJson<{ metadata: { finalizers?: string[] } }>(state, ["gitrepositories.source.toolkit.fluxcd.io", "-n", "team-a", "retired"]);
+      return o ? { seen: `still there, finalizers ${JSON.stringify(o.metadata.finalizers)}` } : { value: true };
+    });
+    timings["engine: a source outside the shrunk allowlist deleted"] = seconds(Date.now() - t);
+  });
+
   it("destroy leaves no Flux CRD, nothing Terminating, and this stack's files gone from the fleet; a later up on the same repositories works", async () => {
     let t = Date.now();
     await ok("destroy", "--yes", "--skip-preview");
