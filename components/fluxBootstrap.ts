@@ -5,6 +5,7 @@ import type { StackConfig } from "../config";
 import { bootstrapObjects } from "../manifests/fluxBuild";
 import { FLEET_RECEIVER, seededKustomizations } from "../manifests/clusters";
 import { FLUX_NAMESPACE, FLUX_SYSTEM } from "../manifests/labels";
+import { paramsKeeper } from "../manifests/policies";
 import { FluxInstallResource, FluxReadyResource, FluxSyncResource } from "./providers/flux";
 
 /** How long each wait (controllers, each Ready) may take before it fails with Flux's message. */
@@ -53,6 +54,25 @@ export class FluxBootstrap extends pulumi.ComponentResource {
     const { config } = args;
     const objects = bootstrapObjects(config, args.gotkComponents);
     const kubeconfig = pulumi.secret(args.kubeconfig);
+
+    // Native policies read their allowlist as a ConfigMap parameter: keep the API server watching ConfigMap parameters
+    // for the cluster's life (see paramsKeeper). Server-side applied (created or taken over: another stack on this
+    // cluster, or this one before a destroy, may have left it) and left in place on destroy, so a later up's allowlist
+    // is seen too.
+    if (config.policies.engine === "vap") {
+      const [policy, binding] = paramsKeeper();
+      const metadata = (o: typeof policy) => ({ ...o.metadata, annotations: { "pulumi.com/patchForce": "true" } });
+      const keeper = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyPatch(
+        `${name}-params-keeper`,
+        { metadata: metadata(policy), spec: policy.spec as k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicySpecPatch },
+        { parent: this, provider: args.k8sProvider, dependsOn: [args.cluster], retainOnDelete: true },
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingPatch(
+        `${name}-params-keeper-binding`,
+        { metadata: metadata(binding), spec: binding.spec as k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpecPatch },
+        { parent: this, provider: args.k8sProvider, dependsOn: [keeper], retainOnDelete: true },
+      );
+    }
 
     const install = new FluxInstallResource(
       `${name}-install`,

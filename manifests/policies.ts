@@ -737,3 +737,44 @@ export function renderUpstream2026Policies(config: StackConfig): Record<string, 
   for (const [file, objects] of Object.entries(env)) out[`${envDir}/${file}`] = toYamlDocuments(objects);
   return out;
 }
+
+/** Name of the policy and binding that keep the API server watching ConfigMap parameters (see paramsKeeper). */
+export const PARAMS_KEEPER = "flux-multi-tenancy-params-keeper";
+
+/**
+ * A policy and binding that read a ConfigMap parameter and judge nothing, kept as long as the cluster lives.
+ *
+ * The API server watches a parameter kind only while some bound policy uses it. When the last one goes (a layout
+ * move between the old policies' prune and the new ones' apply, a destroy and a later up), it stops the watch, and a
+ * later policy with ConfigMap parameters is given the same stopped watch: ConfigMaps created or changed after that are
+ * never seen ("no params found", or an old allowlist), until the API server restarts (kubernetes/kubernetes#133827;
+ * read in k8s.io/apiserver v0.36.3's policy source: the shared informer factory never restarts an informer it started
+ * once). While this binding exists the watch never stops.
+ */
+export function paramsKeeper(): KubeObject[] {
+  return [
+    {
+      apiVersion: API.admission,
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: PARAMS_KEEPER },
+      spec: {
+        failurePolicy: "Ignore",
+        paramKind: { apiVersion: "v1", kind: "ConfigMap" },
+        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"] }] },
+        validations: [{ expression: "true" }],
+      },
+    },
+    {
+      apiVersion: API.admission,
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: PARAMS_KEEPER },
+      spec: {
+        policyName: PARAMS_KEEPER,
+        validationActions: ["Deny"],
+        paramRef: { name: "kube-root-ca.crt", namespace: "kube-system", parameterNotFoundAction: "Allow" },
+        // No namespace has this label: the binding judges nothing.
+        matchResources: { namespaceSelector: { matchLabels: { [`${PARAMS_KEEPER}/never`]: "true" } } },
+      },
+    },
+  ];
+}

@@ -506,6 +506,31 @@ describe("resource graph", () => {
     assert.ok(secret.inputs.stringData.known_hosts.endsWith(`${host}\n`), "the configured host key follows github.com's");
   });
 
+  describe("native policies keep the API server watching their ConfigMap parameters", () => {
+    it("with vap, a keeper policy and binding (server-side applied, left on destroy) that judge nothing; none with Kyverno", async () => {
+      const { resources } = await run("staging", (raw) => (raw.policies = { ...raw.policies, engine: "vap" }));
+      const keeper = get(resources, "flux-params-keeper");
+      const binding = get(resources, "flux-params-keeper-binding");
+      assert.deepEqual(
+        [keeper.type, binding.type],
+        [
+          "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyPatch",
+          "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBindingPatch",
+        ],
+      );
+      assert.ok(keeper.retainOnDelete && binding.retainOnDelete, "left in place on destroy");
+      assert.deepEqual(keeper.inputs.spec.paramKind, { apiVersion: "v1", kind: "ConfigMap" });
+      assert.equal(keeper.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
+      assert.deepEqual(binding.inputs.spec.matchResources, { namespaceSelector: { matchLabels: { "flux-multi-tenancy-params-keeper/never": "true" } } });
+      assert.ok(deps(binding).includes("flux-params-keeper"));
+      const { resources: kyverno } = await run("staging");
+      assert.deepEqual(
+        kyverno.filter((r) => r.name.includes("params-keeper")),
+        [],
+      );
+    });
+  });
+
   describe("a fleet on another Git host", () => {
     const HOST = "[git.example.com]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
     const gitFleet = (raw: Record<string, any>) => {
