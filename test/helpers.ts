@@ -4,7 +4,8 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseConfig, type StackConfig } from "../config";
+import { strict as assert } from "assert";
+import { ConfigError, parseConfig, type StackConfig } from "../config";
 import { readStackConfig, type RawConfig } from "../lib/stackFiles";
 import { FLUX_COMPONENTS, FLUX_COMPONENTS_EXTRA, type FileTree, parseYamlDocuments, renderFleet } from "../manifests";
 
@@ -132,4 +133,17 @@ export function comparable(objects: readonly unknown[]): unknown[] {
       return rest;
     })
     .sort((a, b) => key(a).localeCompare(key(b)));
+}
+
+/** The message parseConfig throws for a shipped stack file with `patch` applied (the config must be refused). */
+export async function configProblem(stack: string, patch: (raw: RawConfig) => void): Promise<string> {
+  const raw = structuredClone(await stackRaw(stack));
+  patch(raw);
+  try {
+    parseConfig(raw, { stack });
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    return e.message;
+  }
+  assert.fail("expected the config to be refused");
 }

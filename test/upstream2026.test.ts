@@ -3,10 +3,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, parseConfig, type StackConfig } from "../config";
+import type { StackConfig } from "../config";
 import type { RawConfig } from "../lib/stackFiles";
 import { applyPlan, FLUX_SOURCE_WRITERS, type FileTree, parseYamlDocuments, planAgainst, seededKustomizations } from "../manifests";
-import { comparable, kustomizeBuild, REFERENCE_2026_DIR, render, requireKubectl, requirePath, stackConfig, stackRaw, writeTemp } from "./helpers";
+import { comparable, configProblem, kustomizeBuild, REFERENCE_2026_DIR, render, requireKubectl, requirePath, stackConfig, writeTemp } from "./helpers";
 
 /** Upstream's staging allowlist. */
 const UPSTREAM_PREFIXES = [
@@ -206,17 +206,7 @@ describe("policies.layout upstream-2026", () => {
   });
 
   describe("config", () => {
-    async function problem(patch: (raw: RawConfig) => void): Promise<string> {
-      const raw = structuredClone(await stackRaw("staging"));
-      patch(raw);
-      try {
-        parseConfig(raw, { stack: "staging" });
-      } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
-        return e.message;
-      }
-      assert.fail("expected the config to be refused");
-    }
+    const problem = (patch: (raw: RawConfig) => void) => configProblem("staging", patch);
     const policies = (p: object) => (raw: RawConfig) => (raw.policies = { ...(raw.policies as object), ...p });
     const cases: [string, (raw: RawConfig) => void, string][] = [
       [
