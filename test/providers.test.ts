@@ -342,7 +342,7 @@ describe("Flux providers", () => {
       assert.deepEqual((await fluxInstallProvider.diff!("id", state, { ...state, clusterUid: "uid-2" })).replaces, ["clusterUid"]);
     });
 
-    it("uninstalls in flux uninstall's order: the controllers, then finalizers, CRDs, namespace", async () => {
+    it("uninstalls in flux uninstall's order: the controllers, the platform's admission policies Flux applied, then finalizers, CRDs, namespace", async () => {
       let namespaceGone = false;
       const { kubectl, calls } = scripted((a) => {
         if (a[0] === "get" && a[1] === "kustomizations.kustomize.toolkit.fluxcd.io") {
@@ -357,6 +357,7 @@ describe("Flux providers", () => {
       assert.deepEqual(steps, [
         "delete",
         "wait",
+        "delete validatingadmissionpolicybindings,validatingadmissionpolicies -l kustomize.toolkit.fluxcd.io/namespace=flux-system",
         "get gitrepositories.source.toolkit.fluxcd.io -A -o json",
         "get kustomizations.kustomize.toolkit.fluxcd.io -A -o json",
         "patch kustomizations.kustomize.toolkit.fluxcd.io tenants -n flux-system",

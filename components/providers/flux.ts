@@ -50,7 +50,7 @@ async function stripFinalizers(k: Kubectl, resource: string): Promise<void> {
 
 /**
  * `flux uninstall`'s order: the controllers first (so none can act on what follows: no pruning, no
- * finalizer put back), then every Flux object's finalizers, the CRDs (which take their objects
+ * finalizer put back), then the platform's admission policies Flux applied, every Flux object's finalizers, the CRDs (which take their objects
  * with them), the namespace. NotFound is never an error; nothing waits on a finalizer; the
  * controllers' Deployments and the namespace are given a bounded time to go.
  */
@@ -68,6 +68,17 @@ export async function uninstallFlux(
       await k(["wait", "--for=delete", "-n", FLUX_NAMESPACE, `--timeout=${Math.round(namespaceTimeoutMs / 1000)}s`, ...deployments]).catch(() => undefined);
     }
   }
+  // The platform's admission policies Flux applied (from the Kustomizations in flux-system) go with Flux: they read their
+  // allowlist from a ConfigMap in flux-system, and left behind without it they would refuse every tenant source on the
+  // cluster ("no params found"). What tenants applied, and the program's own keeper, stay.
+  await k([
+    "delete",
+    "validatingadmissionpolicybindings,validatingadmissionpolicies",
+    "-l",
+    `kustomize.toolkit.fluxcd.io/namespace=${FLUX_NAMESPACE}`,
+    "--ignore-not-found",
+    "--wait=false",
+  ]).catch(() => undefined); // a cluster without the admission policy API has none
   for (const r of crds) await stripFinalizers(k, r);
   if (crds.length > 0) await k(["delete", "crd", "--ignore-not-found", "--wait=false", ...crds]);
   await k(["delete", "namespace", FLUX_NAMESPACE, "--ignore-not-found", "--wait=false"]);

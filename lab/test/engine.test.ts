@@ -411,6 +411,15 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
       [],
     );
     assert.equal(await getJson(state, ["namespace", "flux-system"]), undefined);
+    // The platform's admission policies went with Flux (left, they would refuse every source without their ConfigMap);
+    // the program's keeper stays.
+    assert.deepEqual(
+      (await kubectl(state, ["get", "validatingadmissionpolicies,validatingadmissionpolicybindings", "-o", "name"])).split("\n").filter(Boolean).sort(),
+      [
+        "validatingadmissionpolicy.admissionregistration.k8s.io/flux-multi-tenancy-params-keeper",
+        "validatingadmissionpolicybinding.admissionregistration.k8s.io/flux-multi-tenancy-params-keeper",
+      ],
+    );
     const phases = await kubectl(state, ["get", "namespaces", "-o", 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}']);
     assert.deepEqual(
       phases.split("\n").filter((l) => l && !l.endsWith("=Active")),
