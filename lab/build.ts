@@ -80,6 +80,15 @@ export const FAMILIES: readonly Family[] = [
     check: (_dir, versions) => checkFluxPins("lab/go/flux/go.mod", versions),
   },
   {
+    name: "fluximage",
+    binaries: [
+      { name: "image-reflector-controller", pkg: "github.com/fluxcd/image-reflector-controller" },
+      { name: "image-automation-controller", pkg: "github.com/fluxcd/image-automation-controller" },
+      { name: "source-watcher", pkg: "github.com/fluxcd/source-watcher/v2/cmd" },
+    ],
+    check: (_dir, versions) => checkFluxPins("lab/go/fluximage/go.mod", versions),
+  },
+  {
     name: "helm",
     binaries: [{ name: "helm-controller", pkg: "github.com/fluxcd/helm-controller" }],
     check: (_dir, versions) => checkFluxPins("lab/go/helm/go.mod", versions),

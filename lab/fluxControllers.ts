@@ -36,6 +36,15 @@ interface EnvVar {
 const PORT_FLAGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "source-controller": { http: "--storage-addr" },
   "notification-controller": { http: "--events-addr", "http-webhook": "--receiverAddr" },
+  "source-watcher": { http: "--storage-addr" },
+};
+
+/**
+ * Flags whose default (not set in the Deployment) is a path on one of the pod's volumes: given explicitly, moved onto
+ * the host like any path, unless the args set them (image-reflector-controller keeps its tag database at `/data`).
+ */
+const PATH_DEFAULTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "image-reflector-controller": { "--storage-path": "/data" },
 };
 const COMMON_PORT_FLAGS: Readonly<Record<string, string>> = { "http-prom": "--metrics-addr", healthz: "--health-addr" };
 
@@ -138,6 +147,8 @@ export function hostProcess(d: DeploymentObject, ports: ControllerPorts, volumeR
       extra.push(`${flag}=127.0.0.1:${port}`);
     }
   }
+  const given = new Set((container.args ?? []).map(flagName));
+  for (const [flag, value] of Object.entries(PATH_DEFAULTS[name] ?? {})) if (!given.has(flag)) extra.push(`${flag}=${onHost(value)}`);
   const args = (container.args ?? [])
     .map((a) => expand(a, env))
     .filter((a) => !DROPPED_FLAGS.includes(flagName(a)) && !overridden.has(flagName(a)))

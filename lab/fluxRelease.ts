@@ -4,27 +4,23 @@ import * as path from "path";
 import { DEFAULTS } from "../config";
 import { type InstallManifest, loadInstallManifest } from "../lib/fluxRelease";
 import { parseYamlDocuments, type KubeObject } from "../manifests/yaml";
-import { PROJECT_DIR } from "./layout";
+import { releaseInstallManifest } from "./fluxInstall";
 import { run } from "../components/providers/exec";
 import { LabError, type ModuleVersions } from "./build";
 
 /** The Flux release the program pins by default, which the lab runs. */
 export const FLUX_VERSION = DEFAULTS.flux.version;
 
-/** Flux's install manifests as `flux bootstrap` committed them, when the reference fixtures sit beside the project. */
-function fixture(version: string): string {
-  return path.resolve(PROJECT_DIR, "..", "shared", "fixtures", "flux", `gotk-components-${version}.yaml`);
-}
-
 /**
- * The install manifest of the pinned release: `$FLUX_LAB_MANIFEST` when set, else the fixture beside
- * the project, else the program's own download cache (or a download, where the network allows).
+ * The install manifest of the pinned release: `$FLUX_LAB_MANIFEST` when set, else the release's install.yaml (every
+ * component, the form the program downloads by default), built from its Go modules into the lab's folder. Either is
+ * checked as the program checks it: the built one against the release form's pinned digests.
  */
-export async function labInstallManifest(version = FLUX_VERSION): Promise<InstallManifest & { file?: string }> {
-  const given = process.env.FLUX_LAB_MANIFEST || (fs.existsSync(fixture(version)) ? fixture(version) : "");
+export async function labInstallManifest(version = FLUX_VERSION): Promise<InstallManifest & { file: string }> {
+  const given = process.env.FLUX_LAB_MANIFEST || (await releaseInstallManifest(version));
   try {
     const m = await loadInstallManifest({ ...DEFAULTS.flux, version, manifests: given });
-    return { ...m, file: given ? m.source : undefined };
+    return { ...m, file: m.source };
   } catch (e) {
     throw new LabError(`${(e as Error).message}\nFor the lab, FLUX_LAB_MANIFEST may name Flux ${version}'s install.yaml (or a gotk-components.yaml of it).`);
   }
@@ -48,7 +44,7 @@ export async function checkFluxPins(goMod: string, versions: ModuleVersions): Pr
   const release = controllerVersions(manifest.text);
   const wrong: string[] = [];
   for (const [mod, version] of Object.entries(versions)) {
-    const name = mod.replace(/^github\.com\/fluxcd\//, "");
+    const name = mod.replace(/^github\.com\/fluxcd\//, "").replace(/\/v\d+$/, "");
     const want = release[name];
     if (!want) wrong.push(`${mod} ${version}: Flux ${FLUX_VERSION} does not run ${name}`);
     else if (want !== version) wrong.push(`${mod} is ${version} but Flux ${FLUX_VERSION} runs ${name} ${want}: require ${mod} ${want}`);

@@ -16,6 +16,9 @@ const CONTROLLERS: Record<string, string[]> = {
   "kustomize-controller": ["http-prom", "healthz"],
   "helm-controller": ["http-prom", "healthz"],
   "notification-controller": ["http", "http-webhook", "http-prom", "healthz"],
+  "image-reflector-controller": ["http-prom", "healthz"],
+  "image-automation-controller": ["http-prom", "healthz"],
+  "source-watcher": ["http", "http-prom", "healthz"],
 };
 
 const POLL_MS = 500;

@@ -3,7 +3,7 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { FluxConfig } from "../config";
-import { PINNED_OBJECT_DIGESTS } from "../manifests/fluxDigests";
+import { PINNED_OBJECT_DIGESTS, PINNED_RELEASE_DIGESTS } from "../manifests/fluxDigests";
 import { verifyInstallManifest } from "../manifests/fluxInstall";
 
 export const FLUX_RELEASES_URL = "https://github.com/fluxcd/flux2/releases/download";
@@ -22,8 +22,9 @@ export interface FetchOptions {
   /** Directory a relative flux.manifests path is resolved from; default the working directory. */
   readonly baseDir?: string;
   readonly timeoutMs?: number;
-  /** Digests to check against (default: the program's pins). */
+  /** Digests to check against (default: the program's pins), for the bootstrap form and the release's install.yaml form. */
   readonly pins?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly releasePins?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** A manifest could neither be read nor downloaded. */
@@ -63,6 +64,7 @@ export async function loadInstallManifest(flux: ManifestChoice, opts: FetchOptio
       source: m.source,
       key,
       pins: opts.pins ?? PINNED_OBJECT_DIGESTS,
+      releasePins: opts.releasePins ?? PINNED_RELEASE_DIGESTS,
     });
     return m;
   };

@@ -1,13 +1,14 @@
 // The SHA-256 of every object of the Flux releases the program knows, as Flux published them: what it installs is
 // checked against these, not trusted for its version label (verifyInstallManifest).
 //
-// Each digest is of the object in canonical JSON (keys sorted), so it holds for the release's install.yaml and for
-// the gotk-components.yaml `flux bootstrap` writes alike. They cover the objects of the default components
-// (source-, kustomize-, helm- and notification-controller) and what they share, read from those releases' real
-// bootstrap output (byte-identical in many public fleet repositories). A release or an extra component not here is
-// checked against the install manifest's SHA-256 given in flux.manifestsSha256 instead.
+// Each digest is of the object in canonical JSON (keys sorted), so formatting does not count. A release is published in
+// two forms whose objects differ: the gotk-components.yaml `flux bootstrap` writes (PINNED_OBJECT_DIGESTS: the default
+// components, source-, kustomize-, helm- and notification-controller, and what they share, read from those releases'
+// real bootstrap output, byte-identical in many public fleet repositories) and the release's install.yaml, which the
+// program downloads by default (PINNED_RELEASE_DIGESTS, every component). A release or a form not here is checked
+// against the install manifest's SHA-256 given in flux.manifestsSha256 instead.
 
-/** Release -> `<kind>/<namespace>/<name>` -> SHA-256 of the object's canonical JSON. */
+/** Release -> `<kind>/<namespace>/<name>` -> SHA-256 of the object's canonical JSON, in the bootstrap form. */
 export const PINNED_OBJECT_DIGESTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "v2.7.5": {
     "ClusterRole//crd-controller-flux-system": "e1f9485deed62b736875e6f7eda36a2ad7eb7a16fb4490bd99426144cc40c316",
@@ -76,5 +77,61 @@ export const PINNED_OBJECT_DIGESTS: Readonly<Record<string, Readonly<Record<stri
     "ServiceAccount/flux-system/kustomize-controller": "c03743f677671bb7fb3dea500b606509672ed0663f9374370f79140fd567a63a",
     "ServiceAccount/flux-system/notification-controller": "66a08e21e06ee302857342e2e9fe9906536fdbd4ba60475642d0ca7873ccc893",
     "ServiceAccount/flux-system/source-controller": "2564ea2ac3674d74f7ad6277490f0319b0db45f5d3dd1066cd633771fe0fc889",
+  },
+};
+
+/**
+ * The same, for the other form a release is published in: its install.yaml (`kustomize build manifests/install` of the
+ * release's source, every component). It carries no `app.kubernetes.io/version` label, names its cluster-wide objects
+ * without the `-flux-system` suffix `flux install` adds, and its Deployments' args are the controllers' own, so none of
+ * its objects equals the bootstrap form's. Derived from the release's Go modules the way its release workflow builds the
+ * asset (the lab rebuilds it and installs it checked against these on every run; its default components' CRDs,
+ * Services and accounts equal the bootstrap fixture's but for the version label).
+ */
+export const PINNED_RELEASE_DIGESTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "v2.9.4": {
+    "ClusterRole//crd-controller": "1a9cc80df23e8de66c89cb2180f3b5aba80f3b7d141bdebeca65f25d7e8839d9",
+    "ClusterRole//flux-edit": "f86fa67bedf91e70d6ea490e5210ce07324d84c8cde6536dd5cb68a22eefadb4",
+    "ClusterRole//flux-view": "cf6d320de91600ad2bafcc273dc7bfc0a1d7ec517bac40581a397d8831466c7a",
+    "ClusterRoleBinding//cluster-reconciler": "0e54c9a8ae657d636f35467bd4143999ad813b1fd835a71e3af219803a332c07",
+    "ClusterRoleBinding//crd-controller": "6f95ee87b8b264fcbf991c1cb8cf096daecee54c9263f2168e2b64fc2f990edf",
+    "CustomResourceDefinition//alerts.notification.toolkit.fluxcd.io": "3096569913b317151624f1acf4d68fd80866f4ff015a70835bdc8391b8b5c1fa",
+    "CustomResourceDefinition//artifactgenerators.source.extensions.fluxcd.io": "5fda6b8ab1d2227546a4a3fe22dd22dc88ef853fcfa4f18867011ff67f09c019",
+    "CustomResourceDefinition//buckets.source.toolkit.fluxcd.io": "ae235a492c4369af8d913009f4e4dcc3a13d74dec76523c58cd570747ef2aa57",
+    "CustomResourceDefinition//externalartifacts.source.toolkit.fluxcd.io": "07bd84e3c563c82392a00b8bd37839f538ffd8e709dd63ba3fd61fe1da634458",
+    "CustomResourceDefinition//gitrepositories.source.toolkit.fluxcd.io": "b3ce9c3f50f546cf1ed0046cca2c605590e3c8424baec609ce66cc0a14562750",
+    "CustomResourceDefinition//helmcharts.source.toolkit.fluxcd.io": "707dfc1b01b05aa1f2142d10a41b1bfc6a3f00d08d7da8a8ac7ad6594dfa41cd",
+    "CustomResourceDefinition//helmreleases.helm.toolkit.fluxcd.io": "568fcb8cb41cf04f4df8cbddb8353d1e2e4c4bca7c8864282cd62f625930df5f",
+    "CustomResourceDefinition//helmrepositories.source.toolkit.fluxcd.io": "c7d93ab88884fe7f5606c30aa288f3f0697afd90d44cf94014d4ba43e34b7f4d",
+    "CustomResourceDefinition//imagepolicies.image.toolkit.fluxcd.io": "0df184bbf017c6508f3804daaf2aa2cb5cd40b38d4d4de316fe400ea62848120",
+    "CustomResourceDefinition//imagerepositories.image.toolkit.fluxcd.io": "61d93f13abfbde6f5082a4b99964a069a6b7c10ee5d0167cff9331dec80a121e",
+    "CustomResourceDefinition//imageupdateautomations.image.toolkit.fluxcd.io": "2767796a89a119f8e8d90b7bd18fd5c7c8ebbe2391b1de0847f9778c9a79fcb4",
+    "CustomResourceDefinition//kustomizations.kustomize.toolkit.fluxcd.io": "73c558029a598cf77e2c25c594f78326b172e13c721c92899b815573cf7c55fc",
+    "CustomResourceDefinition//ocirepositories.source.toolkit.fluxcd.io": "cc9be2e66b6119ec40bc671ad9932a31af7c40403ae2a2ef3a1e7467b985b64d",
+    "CustomResourceDefinition//providers.notification.toolkit.fluxcd.io": "d29586f30073d52b4e48f2d33d407a383abdd6bf0bcf41b5b7d7a7ed14acb7f2",
+    "CustomResourceDefinition//receivers.notification.toolkit.fluxcd.io": "517069a855b63c32a16b4a5940cee6376ce70bf427e5206216e8309a8b69fdd5",
+    "Deployment/flux-system/helm-controller": "757286b12c04d2edb5b7e8f619541feb49c71df3950a2c3eb2a4dab40d9f72b2",
+    "Deployment/flux-system/image-automation-controller": "0f224e9c9641456a57c1714e805facc579e878ec6dc0c891d9b93b8588bc8de5",
+    "Deployment/flux-system/image-reflector-controller": "7ef2e4e2d1c536c32823a4aed77b86e5c704e51b81687deec12930c06555e011",
+    "Deployment/flux-system/kustomize-controller": "1a098e3de4ff19673907d21e3357f7accd339f02b9be647b4909c885bd572f3c",
+    "Deployment/flux-system/notification-controller": "b5b888de3f9245b1e343bc6a55c2b733c2a0c1e0a1a25e20713520e12774611f",
+    "Deployment/flux-system/source-controller": "2032ddfec01ed0c5010d032eec43765a3f451923a28a95aa61697be59e633b24",
+    "Deployment/flux-system/source-watcher": "a2679a7d71fb0b07df44c9ee0eed987d34815f8cdf6ddf3140310de55c9d1823",
+    "Namespace//flux-system": "33dba00aba3ed64a44da0585215bb1b62e6b8fc5fefd0e566c6937bda40aad8e",
+    "NetworkPolicy/flux-system/allow-egress": "1124782a404aa04d2bcec76b69c206ff08497363ada796a2720fdfbca00a400c",
+    "NetworkPolicy/flux-system/allow-scraping": "2af0233f9e52b17d29ca142142f405816fca5e7bb08d5055f7670d4dece31e23",
+    "NetworkPolicy/flux-system/allow-webhooks": "0105b6111ba08650ecc5e3886c56980b3ff97f2af3a380381095b27d7ed8b939",
+    "ResourceQuota/flux-system/critical-pods": "b024473dd28a926920e4a40bbf8f05e310055d070b954fd8773520262900fa55",
+    "Service/flux-system/notification-controller": "5093fe2644bc5082b5d01aba000d9f48369d44904ace7185d3ff84a3758f9824",
+    "Service/flux-system/source-controller": "ad1df6b47ed769b6604929928179f2c8bca7d4a13320f644f0cc59b0df0a9f83",
+    "Service/flux-system/source-watcher": "214ddad547300e0837cb4801bd9a38dd6e39c84a3411957b4398a8b7b7da0dcf",
+    "Service/flux-system/webhook-receiver": "50feabb733b7d011dd6adf3a7f3bd36c0e9ba1e1414ce4817e89ad4c5a06a661",
+    "ServiceAccount/flux-system/helm-controller": "501758d57a7c34252c1c59b39dd35913bf10b59992dd75ab826220dbc807ef09",
+    "ServiceAccount/flux-system/image-automation-controller": "224611c36cd7dd15c18899ce3efe3a822d343eb9e1dd56e834c2161eba1e2076",
+    "ServiceAccount/flux-system/image-reflector-controller": "c7ffb36eaf010eb29c3d01620a3dc4ea7841f21ef6e2d3a862b0e8bac569b026",
+    "ServiceAccount/flux-system/kustomize-controller": "8dbaa7ad2694e41c46ce6f38c1b0812eacede857b63462f857eb1291648c3741",
+    "ServiceAccount/flux-system/notification-controller": "0686bc403e9335424fd9f1dba346702fa59489fac4e5a927f83c30f5e6223604",
+    "ServiceAccount/flux-system/source-controller": "0d26f0831e2d7cdce4b0cf040f3e24dae47418acb64f47e819bbe964061d6483",
+    "ServiceAccount/flux-system/source-watcher": "0c10b8a30e67bfe7b3c526056f008d4ea631d4b4444ffe20495daccf29e8080c",
   },
 };

@@ -114,8 +114,10 @@ export function objectDigests(installText: string): Map<string, { component?: st
 export interface VerifyOptions extends InstallOptions {
   /** The SHA-256 the manifest must have (flux.manifestsSha256), or "" to check it against the pinned object digests. */
   readonly sha256: string;
-  /** Per release, `<kind>/<namespace>/<name>` -> SHA-256 of the object (default: the program's pins). */
+  /** Per release, `<kind>/<namespace>/<name>` -> SHA-256 of the object in the bootstrap form (labelled with its release). */
   readonly pins: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The same for the release's install.yaml form, which carries no release label (default: none). */
+  readonly releasePins?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 const SHA256_KEY = "flux-multi-tenancy:flux.manifestsSha256";
@@ -127,7 +129,7 @@ const SHA256_KEY = "flux-multi-tenancy:flux.manifestsSha256";
  */
 export function verifyInstallManifest(installText: string, opts: VerifyOptions): void {
   // What it says it is, first: a manifest of another release is named as such, not as a list of differing objects.
-  checkedDocuments(installText, opts);
+  const docs = checkedDocuments(installText, opts);
   if (opts.sha256 !== "") {
     const actual = createHash("sha256").update(installText, "utf8").digest("hex");
     if (actual !== opts.sha256) {
@@ -138,11 +140,15 @@ export function verifyInstallManifest(installText: string, opts: VerifyOptions):
     }
     return;
   }
-  const pins = opts.pins[opts.version];
+  // The release's install.yaml carries no release label; `flux bootstrap`'s form does, and was checked to be this release's.
+  const releaseForm = docs.find((d) => d.kind === "Namespace" && d.name === FLUX_NAMESPACE)?.version === undefined;
+  const forms = releaseForm ? (opts.releasePins ?? {}) : opts.pins;
+  const pins = forms[opts.version];
   if (!pins) {
+    const form = releaseForm ? "install.yaml form (no release label)" : "bootstrap form";
     throw new InstallManifestError(
       SHA256_KEY,
-      `Flux ${opts.version} has no digests pinned in this program (it pins ${Object.keys(opts.pins).join(", ")}), so ${opts.source} cannot be checked; set flux.manifestsSha256 to the SHA-256 of that release's install.yaml (the release's flux_${opts.version.slice(1)}_checksums.txt lists it).`,
+      `Flux ${opts.version} has no digests pinned in this program for the ${form} (it pins ${Object.keys(forms).join(", ") || "none"}), so ${opts.source} cannot be checked; set flux.manifestsSha256 to the SHA-256 of that release's install.yaml (the release's flux_${opts.version.slice(1)}_checksums.txt lists it).`,
     );
   }
   const chosen = new Set(opts.components);
@@ -195,10 +201,11 @@ function checkedDocuments(installText: string, opts: InstallOptions): Doc[] {
       `${opts.source} has no ${FLUX_NAMESPACE} Namespace, so it is not a Flux install manifest; point ${opts.key} at Flux's install.yaml for ${opts.version}.`,
     );
   }
-  if (namespace.version !== opts.version) {
+  // Unlabelled is the release's install.yaml (the object digests then say which release it is); a label must be the release.
+  if (namespace.version !== undefined && namespace.version !== opts.version) {
     throw new InstallManifestError(
       opts.key,
-      `${opts.source} is Flux ${namespace.version ?? "(unlabelled)"} but flux.version is ${opts.version}; use the install manifest of ${opts.version}, or set flux.version to ${namespace.version ?? "the manifest's release"}.`,
+      `${opts.source} is Flux ${namespace.version} but flux.version is ${opts.version}; use the install manifest of ${opts.version}, or set flux.version to ${namespace.version}.`,
     );
   }
   const present = new Set(docs.filter((d) => d.kind === "Deployment").map((d) => d.component));

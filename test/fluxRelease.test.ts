@@ -7,9 +7,9 @@ import * as path from "path";
 import { createHash } from "crypto";
 import { DEFAULTS } from "../config";
 import { InstallManifestUnavailable, loadInstallManifest, type ManifestChoice, releaseUrl } from "../lib/fluxRelease";
-import { PINNED_OBJECT_DIGESTS } from "../manifests/fluxDigests";
+import { PINNED_OBJECT_DIGESTS, PINNED_RELEASE_DIGESTS } from "../manifests/fluxDigests";
 import { InstallManifestError, objectDigests } from "../manifests/fluxInstall";
-import { fluxFixture, requirePath, syntheticInstallManifest } from "./helpers";
+import { ALL_COMPONENTS, fluxFixture, requirePath, syntheticInstallManifest } from "./helpers";
 
 /** flux config choosing `version` from `manifests` ("" downloads), default components. */
 const choice = (version: string, manifests: string, extra: Partial<ManifestChoice> = {}): ManifestChoice => ({
@@ -120,7 +120,7 @@ describe("Flux install manifest source", () => {
     const text = syntheticInstallManifest("v2.9.9");
     fs.writeFileSync(file, text);
     await assert.rejects(loadInstallManifest(choice("v2.9.9", file), { cacheDir, pins: {} }), {
-      message: `flux-multi-tenancy:flux.manifestsSha256: Flux v2.9.9 has no digests pinned in this program (it pins ), so ${file} cannot be checked; set flux.manifestsSha256 to the SHA-256 of that release's install.yaml (the release's flux_2.9.9_checksums.txt lists it).`,
+      message: `flux-multi-tenancy:flux.manifestsSha256: Flux v2.9.9 has no digests pinned in this program for the bootstrap form (it pins none), so ${file} cannot be checked; set flux.manifestsSha256 to the SHA-256 of that release's install.yaml (the release's flux_2.9.9_checksums.txt lists it).`,
     });
     const sha = createHash("sha256").update(text).digest("hex");
     assert.equal((await loadInstallManifest(choice("v2.9.9", file, { manifestsSha256: sha }), { cacheDir, pins: {} })).text, text);
@@ -130,6 +130,37 @@ describe("Flux install manifest source", () => {
     });
     // A manifest of another release is named as such, before any digest.
     await assert.rejects(loadInstallManifest(choice("v2.9.4", file), { cacheDir }), /is Flux v2\.9\.9 but flux\.version is v2\.9\.4/);
+  });
+
+  it("the release's install.yaml carries no release label: it is checked against the release form's digests", async () => {
+    // The release form as Flux publishes it: no app.kubernetes.io/version label anywhere, cluster-wide names unsuffixed.
+    const text = syntheticInstallManifest("v2.9.4")
+      .replace(/^ {4}app\.kubernetes\.io\/version: .*\n/gm, "")
+      .replace("crd-controller-flux-system", "crd-controller");
+    const file = path.join(cacheDir, "install.yaml");
+    fs.writeFileSync(file, text);
+    const releasePins = pinsOf("v2.9.4", text);
+    assert.equal((await loadInstallManifest(choice("v2.9.4", file), { cacheDir, pins: {}, releasePins })).text, text);
+    // The bootstrap form's digests do not stand for it, nor it for them.
+    await assert.rejects(loadInstallManifest(choice("v2.9.4", file), { cacheDir, pins: pinsOf("v2.9.4", text), releasePins: {} }), {
+      message: `flux-multi-tenancy:flux.manifestsSha256: Flux v2.9.4 has no digests pinned in this program for the install.yaml form (no release label) (it pins none), so ${file} cannot be checked; set flux.manifestsSha256 to the SHA-256 of that release's install.yaml (the release's flux_2.9.4_checksums.txt lists it).`,
+    });
+    fs.writeFileSync(file, text.replace("--watch-all-namespaces=true", "--watch-all-namespaces=false"));
+    await assert.rejects(
+      loadInstallManifest(choice("v2.9.4", file), { cacheDir, releasePins }),
+      /is not Flux v2\.9\.4 as released: Deployment\/flux-system\/source-controller differ/,
+    );
+  });
+
+  it("Flux v2.9.4's install.yaml form is pinned for every component: none of its objects is the bootstrap form's", () => {
+    const release = PINNED_RELEASE_DIGESTS["v2.9.4"];
+    for (const c of ALL_COMPONENTS) assert.ok(release[`Deployment/flux-system/${c}`], `${c}'s Deployment pinned`);
+    assert.ok(release["ClusterRole//crd-controller"] && !release["ClusterRole//crd-controller-flux-system"]);
+    const bootstrap = new Set(Object.values(PINNED_OBJECT_DIGESTS["v2.9.4"]));
+    assert.deepEqual(
+      Object.entries(release).filter(([, sha]) => bootstrap.has(sha)),
+      [],
+    );
   });
 
   for (const version of ["v2.9.4", "v2.7.5"]) {

@@ -135,6 +135,19 @@ describe("lab: a Flux Deployment as a host process", () => {
       assert.ok(lockdown(c).includes("--no-cross-namespace-refs=true"), c);
   });
 
+  it("a path flag left at its default inside a volume is given, moved onto the host (image-reflector-controller's /data)", () => {
+    const reflector = (args: string[]): DeploymentObject => ({
+      metadata: { name: "image-reflector-controller", namespace: "flux-system" },
+      spec: { template: { spec: { containers: [{ args, volumeMounts: [{ name: "data", mountPath: "/data" }] }] } } },
+    });
+    assert.ok(hostProcess(reflector(["--log-level=info"]), {}, "/lab/irc").args.includes("--storage-path=/lab/irc/data"));
+    const set = hostProcess(reflector(["--storage-path=/data/tags"]), {}, "/lab/irc").args;
+    assert.deepEqual(
+      set.filter((a) => a.startsWith("--storage-path")),
+      ["--storage-path=/lab/irc/data/tags"],
+    );
+  });
+
   it("a stack rendered with the synthetic manifest gives a process per Deployment too", async () => {
     const config = await stackConfig("staging");
     const tree = render(config);

@@ -94,7 +94,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     setConfig((c) => {
       c[`${PROJECT}:environment`] = ENV;
       c[`${PROJECT}:cluster`] = { provider: "existing" };
-      c[`${PROJECT}:flux`] = { manifests: manifest.file ?? "" };
+      c[`${PROJECT}:flux`] = { manifests: manifest.file };
       c[`${PROJECT}:fleet`] = { provider: "git", url: url("fleet") };
       c[`${PROJECT}:policies`] = { engine: "vap", allowedSourcePrefixes: [`${state.git.url}/`] };
       c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")];

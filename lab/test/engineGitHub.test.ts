@@ -117,7 +117,7 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     setConfig((c) => {
       c[`${PROJECT}:environment`] = ENV;
       c[`${PROJECT}:cluster`] = { provider: "existing" };
-      c[`${PROJECT}:flux`] = { manifests: manifest.file ?? "" };
+      c[`${PROJECT}:flux`] = { manifests: manifest.file };
       c[`${PROJECT}:github`] = { host: state.github.host, apiUrl: state.github.apiUrl, sshPort: state.ports.git };
       c[`${PROJECT}:fleet`] = { owner: OWNER, repository: fleetRepo };
       // As the shipped staging stack: the GitHub organisation's repositories, and the starter layout's chart repository.
@@ -324,7 +324,7 @@ describe("a stack made when pulumi-github kept its deploy keys and default branc
       Object.assign(c, {
         [`${PROJECT}:environment`]: "upgrade",
         [`${PROJECT}:cluster`]: { provider: "existing" },
-        [`${PROJECT}:flux`]: { manifests: manifest.file ?? "" },
+        [`${PROJECT}:flux`]: { manifests: manifest.file },
         [`${PROJECT}:github`]: { host: state.github.host, apiUrl: state.github.apiUrl, sshPort: state.ports.git },
         [`${PROJECT}:fleet`]: { owner: OWNER, repository: fleetRepo },
         [`${PROJECT}:policies`]: { engine: "vap", allowedSourcePrefixes: [`ssh://git@${state.github.host}:${state.ports.git}/${OWNER}/`] },
