@@ -1,11 +1,8 @@
 // The pinned Flux release as the lab sees it: its install manifest, and the controller versions it runs.
-import * as fs from "fs";
-import * as path from "path";
 import { DEFAULTS } from "../config";
 import { type InstallManifest, loadInstallManifest } from "../lib/fluxRelease";
 import { parseYamlDocuments, type KubeObject } from "../manifests/yaml";
 import { releaseInstallManifest } from "./fluxInstall";
-import { run } from "../components/providers/exec";
 import { LabError, type ModuleVersions } from "./build";
 
 /** The Flux release the program pins by default, which the lab runs. */
@@ -50,24 +47,4 @@ export async function checkFluxPins(goMod: string, versions: ModuleVersions): Pr
     else if (want !== version) wrong.push(`${mod} is ${version} but Flux ${FLUX_VERSION} runs ${name} ${want}: require ${mod} ${want}`);
   }
   if (wrong.length > 0) throw new LabError(`${goMod} does not build the controllers of Flux ${FLUX_VERSION} (${manifest.source}):\n  ${wrong.join("\n  ")}`);
-}
-
-/**
- * The version of an optional controller (image-reflector-controller, image-automation-controller, source-watcher) that a
- * Flux release runs, which its install manifest holds only in the full install.yaml: what the release's own go.mod
- * (github.com/fluxcd/flux2/v2) requires of the controller's API module. Read through the Go module proxy.
- */
-export async function extraControllerVersion(controller: string, version = FLUX_VERSION): Promise<{ module: string; version: string }> {
-  const info = JSON.parse((await run("go", ["list", "-m", "-json", `github.com/fluxcd/flux2/v2@${version}`])).stdout) as { GoMod: string };
-  const goMod = fs.readFileSync(info.GoMod, "utf8");
-  const m = new RegExp(`github\\.com/fluxcd/${controller}/api(/v(\\d+))? (v[\\d.]+)`).exec(goMod);
-  if (!m) throw new LabError(`Flux ${version}'s go.mod requires no API module of ${controller}`);
-  return { module: `github.com/fluxcd/${controller}${m[1] ?? ""}`, version: m[3] };
-}
-
-/** A file of a module at a version, from the Go module cache (downloaded through the proxy when missing). */
-export async function moduleFile(module: string, version: string, file: string): Promise<string> {
-  const info = JSON.parse((await run("go", ["mod", "download", "-json", `${module}@${version}`])).stdout) as { Dir?: string; Error?: string };
-  if (!info.Dir) throw new LabError(`the Go module proxy could not provide ${module}@${version}: ${info.Error ?? "no directory"}`);
-  return fs.readFileSync(path.join(info.Dir, file), "utf8");
 }

@@ -117,8 +117,9 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       cluster: { provider: "existing" },
       fleet: { provider: "git", url: `${git.url}/fleet-${id}.git`, branch: "main" },
       policies: { engine: "vap", allowedSourcePrefixes: [`${git.url}/`] },
-      // Flux's workload-identity lockdown too: the controllers must start with its gate and flags.
-      flux: { workloadIdentityLockdown: true },
+      // Flux's workload-identity lockdown too: the controllers must start with its gate and flags. Every optional
+      // controller as well, so a flag one of them rejects shows here.
+      flux: { workloadIdentityLockdown: true, componentsExtra: ["image-reflector-controller", "image-automation-controller", "source-watcher"] },
       tenants: ["team-a", "team-b"].map((name) => ({ name, repository: { url: `${git.url}/${name}-${id}.git`, deployKey: true } })),
       // The tenants' guardrails: a quota of Pods and of Flux Kustomizations (room for the refusal tests' nested ones),
       // container defaults, a default-deny network policy.
@@ -221,9 +222,12 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
       const deployments = objects.components.filter((o) => o.kind === "Deployment") as unknown as DeploymentObject[];
       assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [
         "helm-controller",
+        "image-automation-controller",
+        "image-reflector-controller",
         "kustomize-controller",
         "notification-controller",
         "source-controller",
+        "source-watcher",
       ]);
       for (const d of deployments) {
         const expected = hostProcess(d, ports, runPath(RUN.flux, d.metadata.name, "volumes"));
@@ -261,6 +265,9 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
         "helm-controller": ["--no-cross-namespace-refs=true", "--default-service-account=default", gate, "--default-kubeconfig-service-account=default"],
         "notification-controller": ["--no-cross-namespace-refs=true", gate, "--default-service-account=default"],
         "source-controller": [gate, "--default-service-account=default"],
+        "image-reflector-controller": ["--no-cross-namespace-refs=true", gate, "--default-service-account=default"],
+        "image-automation-controller": ["--no-cross-namespace-refs=true", gate, "--default-service-account=default"],
+        "source-watcher": ["--no-cross-namespace-refs=true"],
       };
       for (const [name, flags] of Object.entries(lockdown)) {
         const args = hostProcess(

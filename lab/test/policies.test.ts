@@ -10,7 +10,7 @@ import { DEFAULTS, parseConfig, type StackConfig } from "../../config";
 import { readStackConfig } from "../../lib/stackFiles";
 import { paramsKeeper, parseYamlDocuments, renderFleet, sourceAdmitted, TENANT_LABEL, toYaml, toYamlDocuments, type KubeObject } from "../../manifests";
 import { buildOnDemand } from "../build";
-import { extraControllerVersion, labInstallManifest, moduleFile } from "../fluxRelease";
+import { labInstallManifest } from "../fluxRelease";
 import { PROJECT_DIR } from "../layout";
 import type { LabState } from "../state";
 import { getJson, kubectl, lab, tempDir, timings, waitFor } from "./support";
@@ -108,18 +108,15 @@ describe("the source allowlist, judged by each engine itself on one table: Kyver
     kyverno = (await buildOnDemand("kyverno", (line) => console.log(`  ${line}`))).kyverno;
     timings["policies: Kyverno CLI build (cached when 0)"] = `${((Date.now() - t) / 1000).toFixed(1)}s`;
 
-    // The kinds the table writes, without Flux: the source CRDs of the pinned release's manifest, and ImageRepository's
-    // from image-reflector-controller at the version that release runs. Only what is missing is created (and removed after).
+    // The kinds the table and the image-automation rows write, without Flux: the source and image CRDs of the pinned
+    // release's install.yaml. Only what is missing is created (and removed after).
     const manifest = await labInstallManifest();
     const crds = (parseYamlDocuments(manifest.text, "install manifest") as KubeObject[]).filter(
-      (o) => o.kind === "CustomResourceDefinition" && /^(gitrepositories|ocirepositories|helmrepositories)\.source\.toolkit\.fluxcd\.io$/.test(o.metadata.name),
-    );
-    const reflector = await extraControllerVersion("image-reflector-controller");
-    crds.push(
-      ...(parseYamlDocuments(
-        await moduleFile(reflector.module, reflector.version, "config/crd/bases/image.toolkit.fluxcd.io_imagerepositories.yaml"),
-        "ImageRepository CRD",
-      ) as KubeObject[]),
+      (o) =>
+        o.kind === "CustomResourceDefinition" &&
+        /^((gitrepositories|ocirepositories|helmrepositories)\.source|(imagerepositories|imagepolicies|imageupdateautomations)\.image)\.toolkit\.fluxcd\.io$/.test(
+          o.metadata.name,
+        ),
     );
     for (const crd of crds) {
       if (await getJson(state, ["crd", crd.metadata.name])) continue;
@@ -289,6 +286,61 @@ describe("the source allowlist, judged by each engine itself on one table: Kyver
 
   async function removePolicy(): Promise<void> {
     for (const file of applied.splice(0).reverse()) await kubectl(state, ["delete", "--ignore-not-found", "-f", file]);
+  }
+
+  /** An image automation object of `kind` as a tenant would write it (inside the allowlist: only the deny rule refuses it). */
+  function imageObject(kind: string, namespace: string): KubeObject {
+    const spec: Record<string, Record<string, unknown>> = {
+      ImageRepository: { image: "ghcr.io/my-org/app", interval: "5m" },
+      ImagePolicy: { imageRepositoryRef: { name: "app" }, policy: { semver: { range: ">=1.0.0" } } },
+      ImageUpdateAutomation: {
+        interval: "5m",
+        sourceRef: { kind: "GitRepository", name: "app" },
+        git: { commit: { author: { name: "flux", email: "flux@example.com" } } },
+      },
+    };
+    return { apiVersion: "image.toolkit.fluxcd.io/v1", kind, metadata: { name: `automation-${kind.toLowerCase()}`, namespace }, spec: spec[kind] };
+  }
+
+  for (const [layout, file, policy, message] of [
+    [
+      "infrastructure",
+      "infrastructure/admission-policies/deny-image-automation.yaml",
+      "deny-image-automation",
+      "image automation is the platform's: tenants may not create image repositories, policies or update automations",
+    ],
+    [
+      "upstream-2026",
+      "policies/staging/image-automation.yaml",
+      "flux-tenant-image-automation",
+      "image automation resources are not allowed in tenant namespaces",
+    ],
+  ] as const) {
+    it(`the ${layout} layout with denyImageAutomation: a tenant's ImageUpdateAutomation, ImagePolicy and ImageRepository are refused on the policy's message; the platform's, outside tenant namespaces, are not`, async () => {
+      const tree = await rendered({ engine: "vap", layout, denyImageAutomation: true });
+      const out = path.join(work, file.replace(/\//g, "-"));
+      fs.writeFileSync(out, tree[file]);
+      await kubectl(state, ["apply", "-f", out]);
+      applied.push(out);
+      try {
+        const dryRun = (o: KubeObject, user?: string) =>
+          kubectl(state, ["create", "--dry-run=server", ...(user ? [`--as=${user}`] : []), "-f", "-"], JSON.stringify(o)).then(
+            () => null,
+            (e: unknown) => (e as Error).message,
+          );
+        const denied = new RegExp(`ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${message}`);
+        await waitFor("the policy in force", 60, async () => {
+          const m = await dryRun(imageObject("ImageUpdateAutomation", ns), tenantUser);
+          return m && denied.test(m) ? { value: true } : { seen: m ?? "admitted" };
+        });
+        for (const kind of ["ImageUpdateAutomation", "ImagePolicy", "ImageRepository"]) {
+          assert.match((await dryRun(imageObject(kind, ns), tenantUser)) ?? "admitted", denied, `${kind} in the tenant's namespace`);
+          assert.equal(await dryRun(imageObject(kind, "flux-system")), null, `${kind} in flux-system, by the platform`);
+        }
+      } finally {
+        await removePolicy();
+      }
+    });
   }
 
   for (const [layout, files, policy] of [
