@@ -249,7 +249,8 @@ async function moduleDirOf(dir: string, module: string): Promise<string> {
   return (await go(dir, ["list", "-m", "-f", "{{if .Replace}}{{.Replace.Dir}}{{else}}{{.Dir}}{{end}}", module])).trim();
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Whether a path exists. */
+export async function exists(p: string): Promise<boolean> {
   return fs.access(p).then(
     () => true,
     () => false,

@@ -4,7 +4,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { run } from "../components/providers/exec";
-import { LabError } from "./build";
+import { exists, LabError } from "./build";
 import { GO_DIR, labDir } from "./layout";
 
 /** A controller release asset a base of flux2's `manifests/` names: `<controller>.crds.yaml` or `<controller>.deployment.yaml`. */
@@ -41,13 +41,7 @@ async function copyWritable(from: string, to: string): Promise<void> {
  */
 export async function releaseInstallManifest(version: string, log: (line: string) => void = () => undefined): Promise<string> {
   const out = path.join(labDir(), "flux", version, "install.yaml");
-  if (
-    await fs.access(out).then(
-      () => true,
-      () => false,
-    )
-  )
-    return out;
+  if (await exists(out)) return out;
   const started = Date.now();
   const work = `${path.dirname(out)}.${process.pid}.partial`;
   await fs.rm(work, { recursive: true, force: true });

@@ -250,37 +250,39 @@ describe("the source allowlist, judged by each engine itself on one table: Kyver
     }
   });
 
-  /** The API server's admission of every row, as `user`, by a server-side dry run: its refusal message by row. */
+  /** The API server's admission of `o`, created as `user` (else the lab's admin) by a server-side dry run: its refusal message, or null. */
+  function dryRun(o: KubeObject, user?: string): Promise<string | null> {
+    return kubectl(state, ["create", "--dry-run=server", ...(user ? [`--as=${user}`] : []), "-f", "-"], JSON.stringify(o)).then(
+      () => null,
+      (e: unknown) => (e as Error).message,
+    );
+  }
+
+  /** The API server's admission of every row, as `user`: its refusal message by row. */
   async function apiServerVerdicts(user: string): Promise<Verdicts> {
     const verdicts: Verdicts = {};
-    for (const [i, c] of CASES.entries()) {
-      try {
-        await kubectl(state, ["create", "--dry-run=server", `--as=${user}`, "-f", "-"], JSON.stringify(sourceObject(c, i, ns)));
-        verdicts[i] = null;
-      } catch (e) {
-        verdicts[i] = (e as Error).message;
-      }
-    }
+    for (const [i, c] of CASES.entries()) verdicts[i] = await dryRun(sourceObject(c, i, ns), user);
     return verdicts;
   }
 
-  /** Applies a layout's rendered allowlist policy and its ConfigMap, and waits until the API server enforces it. */
-  async function applyPolicy(files: string[], tree: Record<string, string>): Promise<void> {
+  /** Applies rendered files of the tree (removed again by removePolicy). */
+  async function applyFiles(files: readonly string[], tree: Record<string, string>): Promise<void> {
     for (const f of files) {
       const out = path.join(work, f.replace(/\//g, "-"));
       fs.writeFileSync(out, tree[f]);
       await kubectl(state, ["apply", "-f", out]);
       applied.push(out);
     }
+  }
+
+  /** Applies a layout's rendered allowlist policy and its ConfigMap, and waits until the API server enforces it. */
+  async function applyPolicy(files: string[], tree: Record<string, string>): Promise<void> {
+    await applyFiles(files, tree);
     // Admission policies take effect once the API server has loaded them: until a row it must refuse is refused.
     const refused = CASES.findIndex((c) => !c.admitted);
     await waitFor("the policy in force", 60, async () => {
-      try {
-        await kubectl(state, ["create", "--dry-run=server", `--as=${tenantUser}`, "-f", "-"], JSON.stringify(sourceObject(CASES[refused], refused, ns)));
-        return { seen: "admitted" };
-      } catch (e) {
-        return /ValidatingAdmissionPolicy/.test((e as Error).message) ? { value: true } : { seen: (e as Error).message };
-      }
+      const message = await dryRun(sourceObject(CASES[refused], refused, ns), tenantUser);
+      return message === null ? { seen: "admitted" } : /ValidatingAdmissionPolicy/.test(message) ? { value: true } : { seen: message };
     });
   }
 
@@ -318,16 +320,8 @@ describe("the source allowlist, judged by each engine itself on one table: Kyver
   ] as const) {
     it(`the ${layout} layout with denyImageAutomation: a tenant's ImageUpdateAutomation, ImagePolicy and ImageRepository are refused on the policy's message; the platform's, outside tenant namespaces, are not`, async () => {
       const tree = await rendered({ engine: "vap", layout, denyImageAutomation: true });
-      const out = path.join(work, file.replace(/\//g, "-"));
-      fs.writeFileSync(out, tree[file]);
-      await kubectl(state, ["apply", "-f", out]);
-      applied.push(out);
+      await applyFiles([file], tree);
       try {
-        const dryRun = (o: KubeObject, user?: string) =>
-          kubectl(state, ["create", "--dry-run=server", ...(user ? [`--as=${user}`] : []), "-f", "-"], JSON.stringify(o)).then(
-            () => null,
-            (e: unknown) => (e as Error).message,
-          );
         const denied = new RegExp(`ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: ${message}`);
         await waitFor("the policy in force", 60, async () => {
           const m = await dryRun(imageObject("ImageUpdateAutomation", ns), tenantUser);

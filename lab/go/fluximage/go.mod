@@ -1,6 +1,8 @@
 // image-reflector-controller, image-automation-controller and source-watcher for the lab, at the versions the pinned
-// Flux release runs (checked against the install manifest the lab builds from that release before a build). Their own
-// module: they pin go-digest, kustomize and fluxcd/pkg/artifact differently from the other controllers, as the replaces say.
+// Flux release runs (checked against the install manifest the lab builds from that release before a build). The replaces
+// are the controllers' own (go-digest at the BLAKE3 commit, kustomize v0.21.1) and fluxcd/pkg/artifact v0.18.1 for the
+// v0.18.2 the Go module proxy does not serve: the same as lab/go/flux's, so this module could join that one (not yet
+// done: it would change what source-, kustomize- and notification-controller are built with).
 module flux-multi-tenancy/lab/fluximage
 
 go 1.26.0
