@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The providers package's entry: CommonJS, as plain Node loads it.
+    files: ["components/providers/load.js"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly" } },
+  },
+  {
     // Tests read loosely typed YAML and mock state.
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

@@ -1,6 +1,7 @@
 // Dynamic provider that waits for an existing cluster's API and reads its identity (kube-system UID).
 import * as pulumi from "@pulumi/pulumi";
 import { probeCluster, waitForApi, withKubectl } from "./kubectl";
+import { byReference } from "./reference";
 
 export interface ClusterProbeInputs {
   readonly kubeconfig: string;
@@ -40,7 +41,7 @@ export class ClusterProbeResource extends pulumi.dynamic.Resource {
   declare public readonly clusterUid: pulumi.Output<string>;
   constructor(name: string, args: { kubeconfig: pulumi.Input<string>; timeoutSeconds: pulumi.Input<number> }, opts?: pulumi.CustomResourceOptions) {
     super(
-      clusterProbeProvider,
+      byReference("clusterProbe", clusterProbeProvider),
       name,
       { ...args, clusterUid: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),

@@ -7,6 +7,7 @@ import { githubClient } from "./github";
 import { gitContains } from "./gitPush";
 import { kindClusterIdentity } from "./kindCluster";
 import { applyObjects, type Kubectl, probeCluster, withKubectl } from "./kubectl";
+import { byReference } from "./reference";
 
 // ---------------------------------------------------------------------------------------------
 // Install: CRDs and Namespace, then the controllers, exactly as Flux renders them from Git.
@@ -404,14 +405,28 @@ export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs,
 /** Flux's install in the cluster. */
 export class FluxInstallResource extends pulumi.dynamic.Resource {
   constructor(name: string, args: DynamicArgs<FluxInstallInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(fluxInstallProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "FluxInstall");
+    super(
+      byReference("fluxInstall", fluxInstallProvider),
+      name,
+      args,
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),
+      "flux-multi-tenancy",
+      "FluxInstall",
+    );
   }
 }
 
 /** The flux-system GitRepository and Kustomization. */
 export class FluxSyncResource extends pulumi.dynamic.Resource {
   constructor(name: string, args: DynamicArgs<FluxSyncInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(fluxSyncProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "FluxSync");
+    super(
+      byReference("fluxSync", fluxSyncProvider),
+      name,
+      args,
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),
+      "flux-multi-tenancy",
+      "FluxSync",
+    );
   }
 }
 
@@ -420,7 +435,7 @@ export class FluxReadyResource extends pulumi.dynamic.Resource {
   declare public readonly message: pulumi.Output<string>;
   constructor(name: string, args: DynamicArgs<FluxReadyInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      fluxReadyProvider,
+      byReference("fluxReady", fluxReadyProvider),
       name,
       { ...args, message: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig", "token", "sshKey"] }),

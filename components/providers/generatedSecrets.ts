@@ -4,6 +4,7 @@ import { generateKeyPairSync, randomBytes } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { bech32 } from "bech32";
 import type { DynamicArgs } from "./exec";
+import { byReference } from "./reference";
 
 export interface RotatedInputs {
   /** Changing it makes a new secret. */
@@ -32,7 +33,14 @@ export class GeneratedTokenResource extends pulumi.dynamic.Resource {
   declare public readonly token: pulumi.Output<string>;
 
   constructor(name: string, args: DynamicArgs<RotatedInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(tokenProvider, name, { ...args, token: undefined }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }), "flux-multi-tenancy", "Token");
+    super(
+      byReference("token", tokenProvider),
+      name,
+      { ...args, token: undefined },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+      "flux-multi-tenancy",
+      "Token",
+    );
   }
 }
 
@@ -85,7 +93,7 @@ export class AgeKeyResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<RotatedInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      ageKeyProvider,
+      byReference("ageKey", ageKeyProvider),
       name,
       { ...args, identity: undefined, recipient: undefined, previousIdentity: undefined, previousRecipient: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["identity", "previousIdentity"] }),

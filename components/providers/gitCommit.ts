@@ -6,6 +6,7 @@ import { githubClient, status } from "./github";
 import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
 import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
 import { type DynamicArgs, onlyCredentialsChanged } from "./exec";
+import { byReference } from "./reference";
 
 export interface GitCommitInputs {
   readonly owner: string;
@@ -226,7 +227,7 @@ export class GitCommitResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<GitCommitInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      gitCommitProvider,
+      byReference("gitCommit", gitCommitProvider),
       name,
       { ...args, commitSha: undefined, revision: undefined, paths: undefined, commits: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),

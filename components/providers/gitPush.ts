@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { commitWrites, FLEET_ROOTS, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
 import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
 import { CommandError, type DynamicArgs, onlyCredentialsChanged, run } from "./exec";
+import { byReference } from "./reference";
 
 export interface GitPushInputs {
   /** Repository URL (`ssh://...`; a local path or `file://` URL works the same). */
@@ -214,7 +215,7 @@ export class GitPushResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<GitPushInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      gitPushProvider,
+      byReference("gitPush", gitPushProvider),
       name,
       { ...args, commitSha: undefined, revision: undefined, paths: undefined, commits: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["sshKey"] }),

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DynamicArgs } from "./exec";
 import { githubClient, githubMessage, status } from "./github";
+import { byReference } from "./reference";
 
 export interface GitHubDefaultBranchInputs {
   readonly owner: string;
@@ -60,7 +61,7 @@ export const githubDefaultBranchProvider: pulumi.dynamic.ResourceProvider<GitHub
 export class GitHubDefaultBranchResource extends pulumi.dynamic.Resource {
   constructor(name: string, args: DynamicArgs<GitHubDefaultBranchInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      githubDefaultBranchProvider,
+      byReference("githubDefaultBranch", githubDefaultBranchProvider),
       name,
       args,
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DynamicArgs } from "./exec";
 import { githubClient, githubMessage, status } from "./github";
+import { byReference } from "./reference";
 
 export interface GitHubDeployKeyInputs {
   readonly owner: string;
@@ -114,7 +115,7 @@ export class GitHubDeployKeyResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<GitHubDeployKeyInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      githubDeployKeyProvider,
+      byReference("githubDeployKey", githubDeployKeyProvider),
       name,
       { ...args, keyId: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DynamicArgs } from "./exec";
 import { githubClient, githubMessage, nameAlreadyExists, status } from "./github";
+import { byReference } from "./reference";
 
 /** Ends the description of every repository the program creates: how a later up knows the repository is its own. */
 export const CREATED_MARK = "(created by flux-multi-tenancy)";
@@ -161,7 +162,7 @@ export class GitHubRepositoryResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<GitHubRepositoryInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      githubRepositoryProvider,
+      byReference("githubRepository", githubRepositoryProvider),
       name,
       { ...args, htmlUrl: undefined, adopted: undefined, reportedVisibility: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),

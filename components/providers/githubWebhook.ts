@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DynamicArgs } from "./exec";
 import { githubClient, githubMessage, status } from "./github";
+import { byReference } from "./reference";
 
 export interface GitHubWebhookInputs {
   readonly owner: string;
@@ -77,7 +78,7 @@ export class GitHubWebhookResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<GitHubWebhookInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      githubWebhookProvider,
+      byReference("githubWebhook", githubWebhookProvider),
       name,
       { ...args, hookId: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["secret", "token"] }),

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../manifests/yaml";
 import { CommandError, run, withTempFile } from "./exec";
 import { probeCluster, waitForApi, withKubectl } from "./kubectl";
+import { byReference } from "./reference";
 
 export interface KindClusterInputs {
   readonly name: string;
@@ -141,7 +142,7 @@ export class KindClusterResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: KindClusterResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      kindClusterProvider,
+      byReference("kindCluster", kindClusterProvider),
       name,
       { ...args, kubeconfig: undefined, clusterUid: undefined, host: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),

@@ -2,6 +2,7 @@
 import { generateKeyPairSync, KeyObject } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { DynamicArgs } from "./exec";
+import { byReference } from "./reference";
 
 export interface SshKeyInputs {
   /** Changing it replaces the key pair (and so everything holding it). */
@@ -55,7 +56,7 @@ export class SshKeyResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<SshKeyInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      sshKeyProvider,
+      byReference("sshKey", sshKeyProvider),
       name,
       { ...args, privateKeyPem: undefined, publicKeyOpenssh: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["privateKeyPem"] }),

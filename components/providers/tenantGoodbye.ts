@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type DynamicArgs, CommandError, sleep } from "./exec";
 import { type Kubectl, probeCluster, withKubectl } from "./kubectl";
+import { byReference } from "./reference";
 
 export interface TenantGoodbyeInputs {
   readonly kubeconfig: string;
@@ -122,6 +123,13 @@ export const tenantGoodbyeProvider: pulumi.dynamic.ResourceProvider<TenantGoodby
 /** A tenant's goodbye: nothing while the tenant is in the stack; its namespace taken down in order when it leaves. */
 export class TenantGoodbyeResource extends pulumi.dynamic.Resource {
   constructor(name: string, args: DynamicArgs<TenantGoodbyeInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(tenantGoodbyeProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }), "flux-multi-tenancy", "TenantGoodbye");
+    super(
+      byReference("tenantGoodbye", tenantGoodbyeProvider),
+      name,
+      args,
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig"] }),
+      "flux-multi-tenancy",
+      "TenantGoodbye",
+    );
   }
 }

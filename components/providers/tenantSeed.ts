@@ -7,6 +7,7 @@ import { commitMessage, MAX_ATTEMPTS, raceBackoff } from "./commits";
 import type { DynamicArgs } from "./exec";
 import { accessibleRepository, blobShas, isStaleHead } from "./gitCommit";
 import { githubClient, status } from "./github";
+import { byReference } from "./reference";
 
 export interface TenantSeedInputs {
   readonly owner: string;
@@ -147,7 +148,7 @@ export class TenantSeedResource extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: DynamicArgs<TenantSeedInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
-      tenantSeedProvider,
+      byReference("tenantSeed", tenantSeedProvider),
       name,
       { ...args, seeded: undefined, commitSha: undefined, reason: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
