@@ -92,6 +92,30 @@ function labResults(): Record<string, LabRow> | undefined {
   ) as Record<string, LabRow>;
 }
 
+type EngineScale = {
+  engine: Record<string, { upS: number; noopPreviewS: number; addOneS: number; removeOneS: number; destroyS: number; runs: number }>;
+  state: Record<string, { bytesPerTenant: number; providerCodeBytes: number; largestProviderBytes: number; resources: number }>;
+};
+
+/**
+ * The real engine at fleet scale (`npm run lab -- scale-engine`): each step's time and the state's bytes, by tenant
+ * count. Read from the file BENCH_ENGINE_RESULTS names when it is set; otherwise measured now when the lab is up
+ * (BENCH_ENGINE_SIZES default 10,100, BENCH_ENGINE_RUNS default 1); absent otherwise.
+ */
+function engineScale(): EngineScale | undefined {
+  const file = process.env.BENCH_ENGINE_RESULTS;
+  if (file) return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as EngineScale) : undefined;
+  if (!isUp()) {
+    process.stderr.write("the lab is not up: no engine or state figures (npm run lab -- up first)\n");
+    return undefined;
+  }
+  const sizes = process.env.BENCH_ENGINE_SIZES ?? "10,100";
+  process.stderr.write(`the lab is up: the real engine at ${sizes} tenants\n`);
+  return lastLine(
+    child(["-r", "ts-node/register", path.join(PROJECT, "lab", "cli.ts"), "scale-engine", sizes, "--runs", process.env.BENCH_ENGINE_RUNS ?? "1"]),
+  ) as EngineScale;
+}
+
 type EngineSteps = { tenants: number; steps: { step: string; seconds: number; writes: number; reads: number }[] };
 
 /**
@@ -116,6 +140,7 @@ function receiverOnLab(): { pushToReadyS: number; intervalToReadyS: number } | u
 
 const rows = SIZES.map(measure);
 const lab = labResults();
+const engineAtScale = engineScale();
 const engineGitHub = engineOnGitHub();
 const receiver = receiverOnLab();
 const [first, last] = [rows[0], rows[rows.length - 1]];
@@ -173,6 +198,7 @@ if (JSON_OUTPUT) {
     runs: RUNS,
     machine: { cpus: os.cpus().length, node: process.version },
     ...(lab ? { lab } : {}),
+    ...(engineAtScale ? { state: engineAtScale.state, engine: engineAtScale.engine } : {}),
     ...(engineGitHub ? { engineGitHub } : {}),
     ...(receiver ? { receiver } : {}),
   };
@@ -230,6 +256,16 @@ if (JSON_OUTPUT) {
       console.log(
         `  ${n} tenants: install to all Ready ${r.installToReadyS}s, fleet commit to Ready ${r.commitToReadyS}s` +
           (r.tenantCommitToReadyS !== undefined ? `, tenant commit to Ready ${r.tenantCommitToReadyS}s` : ""),
+      );
+    }
+  }
+  if (engineAtScale) {
+    console.log("the real engine on the lab (fleet and tenants on its Git server), medians:");
+    for (const [n, e] of Object.entries(engineAtScale.engine)) {
+      const st = engineAtScale.state[n];
+      console.log(
+        `  ${n} tenants: up ${e.upS}s, no-op preview ${e.noopPreviewS}s, +1 tenant ${e.addOneS}s, -1 tenant ${e.removeOneS}s, destroy ${e.destroyS}s (${e.runs} runs); ` +
+          `state ${st.bytesPerTenant} bytes per tenant, provider text ${st.providerCodeBytes} bytes (largest ${st.largestProviderBytes})`,
       );
     }
   }

@@ -1,10 +1,11 @@
-// `npm run lab -- <command>`: up, down, status, env, authorize <pubkey-file>, pulumi <args>, build, gomod.
+// `npm run lab -- <command>`: up, down, status, env, authorize <pubkey-file>, pulumi <args>, scale, scale-engine, build, gomod.
 import { buildLab, LabError } from "./build";
 import { generateKubeReplaces } from "./gomod";
 import { authorize, labDown, labEnv, labStatus, labUp } from "./lab";
 import { runPulumi } from "./pulumi";
 import { readState } from "./state";
 import { scaleMedians } from "./test/scale";
+import { engineMedians } from "./test/scaleEngine";
 
 const USAGE = `usage: npm run lab -- <command>
   up                      build what is not cached, then start etcd, the Kubernetes control plane, kwok,
@@ -19,6 +20,10 @@ const USAGE = `usage: npm run lab -- <command>
                           time to Ready at fleet scale (default sizes 1,10,50; 3 runs each): install to
                           all Ready, fleet commit and tenant commit to Ready, as up waits; progress on
                           stderr, medians as one JSON object on stdout
+  scale-engine [sizes] [--runs N]
+                          the real Pulumi CLI on the program with N tenants (default sizes 10,100; 1 run
+                          each): up from nothing, a no-op preview, up adding a tenant, up removing it,
+                          destroy, and the state's bytes; progress on stderr, one JSON object on stdout
   build                   build (or find cached) every binary, and print the times
   gomod                   regenerate lab/go/kube/go.mod's replace block from the pinned Kubernetes tag`;
 
@@ -26,6 +31,16 @@ function requireState() {
   const state = readState();
   if (!state) throw new LabError("the lab is not up: run `npm run lab -- up` first");
   return state;
+}
+
+/** `[sizes] [--runs N]`: tenant counts (comma-separated) and runs per size. */
+function sizesAndRuns(args: string[], sizesDefault: string, runsDefault: number, command: string): { sizes: number[]; runs: number } {
+  const runsAt = args.indexOf("--runs");
+  const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : runsDefault;
+  const positional = args.filter((a, i) => !a.startsWith("--") && !(runsAt >= 0 && i === runsAt + 1));
+  const sizes = (positional[0] ?? sizesDefault).split(",").map(Number);
+  if (!(runs >= 1) || sizes.some((n) => !(n >= 1))) throw new LabError(`usage: npm run lab -- ${command} [${sizesDefault}] [--runs ${runsDefault}]`);
+  return { sizes, runs };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -53,12 +68,13 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = await runPulumi(requireState(), rest);
       return;
     case "scale": {
-      const runsAt = rest.indexOf("--runs");
-      const runs = runsAt >= 0 ? Number(rest[runsAt + 1]) : 3;
-      const positional = rest.filter((a, i) => !a.startsWith("--") && !(runsAt >= 0 && i === runsAt + 1));
-      const sizes = (positional[0] ?? "1,10,50").split(",").map(Number);
-      if (!(runs >= 1) || sizes.some((n) => !(n >= 1))) throw new LabError("usage: npm run lab -- scale [1,10,50] [--runs 3]");
+      const { sizes, runs } = sizesAndRuns(rest, "1,10,50", 3, "scale");
       console.log(JSON.stringify(await scaleMedians(requireState(), sizes, runs, (line) => console.error(line))));
+      return;
+    }
+    case "scale-engine": {
+      const { sizes, runs } = sizesAndRuns(rest, "10,100", 1, "scale-engine");
+      console.log(JSON.stringify(await engineMedians(requireState(), sizes, runs, (line) => console.error(line))));
       return;
     }
     case "build":

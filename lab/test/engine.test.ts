@@ -280,6 +280,19 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     assert.ok(!exported.includes(kubeconfig.users[0].user["client-key-data"]), "the admin client key");
     assert.ok(!exported.includes(pushKey.privateKey.split("\n")[1]), "the push key");
     assert.match(exported, /"ciphertext"/, "secrets are there, encrypted");
+    // Each dynamic resource holds a reference to its provider, not its code (inputs and outputs alike).
+    const resources = (
+      JSON.parse(exported) as { deployment: { resources: { urn: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] } }
+    ).deployment.resources;
+    const texts = resources.flatMap((r) =>
+      [r.inputs?.__provider, r.outputs?.__provider].filter((p): p is string => typeof p === "string").map((p) => ({ urn: r.urn, p })),
+    );
+    assert.ok(texts.length > 20, `${texts.length} provider texts`);
+    for (const { urn, p } of texts) assert.ok(p.length <= 2048 && p.includes('require("flux-multi-tenancy-providers")'), `${urn}: ${p.length} bytes`);
+    const providerBytes = texts.reduce((n, { p }) => n + p.length, 0);
+    console.log(
+      `      state: ${exported.length} bytes, ${resources.length} resources, provider text ${providerBytes} bytes (${((100 * providerBytes) / exported.length).toFixed(1)}%)`,
+    );
   });
 
   /** The Deployments in the tenants' namespaces by namespace/name -> UID. */
