@@ -3,6 +3,7 @@ import { strict as assert } from "assert";
 import { githubContains } from "../components/providers/flux";
 import { gitCommitProvider, type GitCommitInputs, type GitCommitOutputs } from "../components/providers/gitCommit";
 import type { FileTree } from "../manifests";
+import { gitBlobSha } from "../manifests/fleetPlan";
 import { startFakeGitHub, type FakeGitHub } from "./fakeGitHub";
 import { render, stackConfig } from "./helpers";
 
@@ -198,9 +199,13 @@ describe("GitHub commit provider", () => {
     const first = await up(gh, staging);
     const [changed, removed] = ["clusters/staging/tenants.yaml", "tenants/staging/kustomization.yaml"];
     gh.pushOutOfBand(OWNER, REPO, "main", { [changed]: "edited by hand\n", [removed]: null, "NOTES.md": "someone else's file\n" });
+    const requests = gh.requests.length;
     const refreshed = (await gitCommitProvider.read!("id", first)).props as GitCommitOutputs;
-    assert.equal(refreshed.files[changed], "edited by hand\n");
-    assert.ok(!(removed in refreshed.files));
+    // The state records the branch's files by their blob SHAs (the texts are the inputs), and reads none of them back.
+    assert.equal(refreshed.fileShas[changed], gitBlobSha("edited by hand\n"));
+    assert.ok(!(removed in refreshed.fileShas));
+    assert.equal(refreshed.files, undefined);
+    assert.deepEqual(gh.requests.slice(requests), ["GET /repos/my-org/fleet-infra/git/trees/main"], "one read, no blob read");
     assert.equal((await gitCommitProvider.diff!("id", refreshed, inputs(gh, staging))).changes, true);
     const repaired = (await gitCommitProvider.update!("id", refreshed, inputs(gh, staging))).outs!;
     assert.equal(repaired.commits, 1);
@@ -210,7 +215,18 @@ describe("GitHub commit provider", () => {
     assert.equal(files.get("NOTES.md"), "someone else's file\n", "files that are not this stack's are left alone");
     // Nothing drifted: refresh reads the same state, and no up follows.
     const again = (await gitCommitProvider.read!("id", repaired)).props as GitCommitOutputs;
-    assert.deepEqual(again.files, repaired.files);
+    assert.deepEqual(again.fileShas, repaired.fileShas);
+  });
+
+  it("a state written with the files' texts (before their SHAs) is no change for the same files, and its refresh records the SHAs", async () => {
+    const first = await up(gh, staging);
+    const { fileShas: _, ...rest } = first;
+    const legacy = { ...rest, files: { ...staging } } as unknown as GitCommitOutputs;
+    assert.equal((await gitCommitProvider.diff!("id", legacy, inputs(gh, staging))).changes, false);
+    const refreshed = (await gitCommitProvider.read!("id", legacy)).props as GitCommitOutputs;
+    assert.deepEqual(refreshed.fileShas, first.fileShas);
+    assert.equal(refreshed.files, undefined);
+    assert.equal((await gitCommitProvider.diff!("id", refreshed, inputs(gh, staging))).changes, false);
   });
 
   describe("credentials are the current ones, not those of the create", () => {
@@ -267,7 +283,7 @@ describe("GitHub commit provider", () => {
         /GitHub refused the token \(Bad credentials\).*run pulumi up --refresh=false once to record the new one/,
       );
       // The up that records the new token makes no request (the previous test's rule), and refresh then works.
-      const recorded = (await gitCommitProvider.update!("id", first, { ...first, token: "current" })).outs!;
+      const recorded = (await gitCommitProvider.update!("id", first, { ...inputs(gh, staging), token: "current" })).outs!;
       assert.equal((await gitCommitProvider.read!("id", recorded)).id, "id");
     });
   });

@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { gitContains, gitPushProvider, type GitPushInputs, type GitPushOutputs } from "../components/providers/gitPush";
 import type { FileTree } from "../manifests";
+import { gitBlobSha } from "../manifests/fleetPlan";
 import { render, stackConfig } from "./helpers";
 
 function git(dir: string, ...args: string[]): string {
@@ -186,8 +187,9 @@ describe("SSH Git push provider (git CLI, bare repositories)", () => {
     git(work, "commit", "-qam", "by hand");
     git(work, "push", "-q", "origin", "main");
     const refreshed = (await gitPushProvider.read!("id", first)).props as GitPushOutputs;
-    assert.equal(refreshed.files["clusters/staging/tenants.yaml"], "edited by hand\n");
-    assert.ok(!("tenants/staging/kustomization.yaml" in refreshed.files));
+    assert.equal(refreshed.fileShas["clusters/staging/tenants.yaml"], gitBlobSha("edited by hand\n"));
+    assert.ok(!("tenants/staging/kustomization.yaml" in refreshed.fileShas));
+    assert.equal(refreshed.files, undefined, "the state keeps the files' SHAs, not their texts");
     assert.equal((await gitPushProvider.diff!("id", refreshed, inputs(bare, staging))).changes, true);
     await gitPushProvider.update!("id", refreshed, inputs(bare, staging));
     const f = files(bare);

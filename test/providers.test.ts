@@ -13,6 +13,7 @@ import {
   fluxInstallProvider,
   type FluxInstallInputs,
   fluxReadyProvider,
+  type FluxReadyOutputs,
   fluxSyncProvider,
   pathChangeFailure,
   readiness,
@@ -308,12 +309,22 @@ describe("Flux providers", () => {
         knownHosts: "",
         hint: "",
       };
-      assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, base)).changes, false);
-      assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "" }, { ...base, revision: "main@sha1:b" })).changes, true);
+      // State written before the digests kept the credentials themselves: it reads the same.
+      const legacy = (message: string) => ({ ...base, message }) as unknown as FluxReadyOutputs;
+      assert.equal((await fluxReadyProvider.diff!("id", legacy(""), base)).changes, false);
+      assert.equal((await fluxReadyProvider.diff!("id", legacy(""), { ...base, revision: "main@sha1:b" })).changes, true);
       // A new token or push key is recorded without a wait: kubeconfig "k" would fail any kubectl call.
       const rotated = { ...base, token: "t2", sshKey: "key2" };
-      assert.equal((await fluxReadyProvider.diff!("id", { ...base, message: "Ready" }, rotated)).changes, true);
-      assert.deepEqual((await fluxReadyProvider.update!("id", { ...base, message: "Ready" }, rotated)).outs, { ...rotated, message: "Ready" });
+      assert.equal((await fluxReadyProvider.diff!("id", legacy("Ready"), rotated)).changes, true);
+      const recorded = (await fluxReadyProvider.update!("id", legacy("Ready"), rotated)).outs!;
+      // The state keeps what was waited for and Flux's message; of the credentials, digests only.
+      for (const k of ["kubeconfig", "token", "sshKey", "knownHosts"]) assert.ok(!(k in recorded), k);
+      assert.equal(recorded.message, "Ready");
+      assert.equal(recorded.revision, base.revision);
+      assert.match(recorded.kubeconfigSha256, /^[0-9a-f]{64}$/);
+      assert.equal((await fluxReadyProvider.diff!("id", recorded, rotated)).changes, false);
+      assert.equal((await fluxReadyProvider.diff!("id", recorded, { ...rotated, sshKey: "key3" })).changes, true);
+      assert.equal((await fluxReadyProvider.diff!("id", recorded, { ...rotated, kubeconfig: "k2" })).changes, true);
     });
   });
 
@@ -340,6 +351,23 @@ describe("Flux providers", () => {
       const out = await fluxInstallProvider.update!("id", state, { ...state, version: "v2.9.6" });
       assert.equal(out.outs?.version, "v2.9.6");
       assert.deepEqual((await fluxInstallProvider.diff!("id", state, { ...state, clusterUid: "uid-2" })).replaces, ["clusterUid"]);
+    });
+
+    it("the state keeps each object's apiVersion, kind, name and namespace, not its body: a digest tells a change", async () => {
+      const deployment = { ...state.components[0], spec: { replicas: 1, template: { spec: { containers: [{ name: "manager", image: "m:1" }] } } } };
+      const full = { ...state, components: [deployment] };
+      const out = (await fluxInstallProvider.update!("id", state, full)).outs!;
+      assert.deepEqual(out.components, [{ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "kustomize-controller", namespace: "flux-system" } }]);
+      assert.deepEqual(
+        out.foundation.map((o) => `${o.kind}/${o.metadata.name}`),
+        state.foundation.map((o) => `${o.kind}/${o.metadata.name}`),
+      );
+      assert.ok(!JSON.stringify(out).includes("m:1"));
+      assert.equal((await fluxInstallProvider.diff!("id", out, full)).changes, false);
+      const newer = { ...full, components: [{ ...deployment, spec: { ...deployment.spec, replicas: 2 } }] };
+      assert.equal((await fluxInstallProvider.diff!("id", out, newer)).changes, true);
+      // State written before kept the objects whole: the same objects are no change.
+      assert.equal((await fluxInstallProvider.diff!("id", full, full)).changes, false);
     });
 
     it("uninstalls in flux uninstall's order: the controllers, the platform's admission policies Flux applied, then finalizers, CRDs, namespace", async () => {

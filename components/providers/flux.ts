@@ -1,4 +1,5 @@
 // Dynamic providers for Flux in a cluster: the install (applied once, uninstalled in Flux's order), the sync objects, the readiness waits.
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { FLUX_NAMESPACE } from "../../manifests/labels";
 import type { KubeObject } from "../../manifests/yaml";
@@ -93,7 +94,36 @@ export async function uninstallFlux(
   }
 }
 
-export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInputs, FluxInstallInputs> = {
+/**
+ * What the state keeps of the install: its inputs, but of each object only what uninstalling it needs (apiVersion,
+ * kind, name, namespace) and a digest of the components. The objects themselves are the input already (some 300 KB
+ * for Flux's seven controllers); keeping them twice made the install the state's largest resource. State written
+ * before this kept the objects whole: uninstall reads either, and its digest is computed from them.
+ */
+export interface FluxInstallOutputs extends FluxInstallInputs {
+  readonly componentsSha256?: string;
+}
+
+const objectsSha256 = (objects: readonly KubeObject[]) => createHash("sha256").update(JSON.stringify(objects)).digest("hex");
+
+function objectRefs(objects: readonly KubeObject[]): KubeObject[] {
+  return objects.map((o) => ({
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: { name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) },
+  }));
+}
+
+export function installOutputs(inputs: FluxInstallInputs): FluxInstallOutputs {
+  return {
+    ...inputs,
+    foundation: objectRefs(inputs.foundation),
+    components: objectRefs(inputs.components),
+    componentsSha256: objectsSha256(inputs.components),
+  };
+}
+
+export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInputs, FluxInstallOutputs> = {
   async diff(_id, olds, news) {
     // A new cluster needs a new install. Anything else (a new Flux version) reaches the cluster
     // through gotk-components.yaml in Git: recorded here, never applied, never recreated.
@@ -103,15 +133,15 @@ export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInp
       replaces.length > 0 ||
       olds.version !== news.version ||
       olds.kubeconfig !== news.kubeconfig ||
-      JSON.stringify(olds.components) !== JSON.stringify(news.components);
+      (olds.componentsSha256 ?? objectsSha256(olds.components)) !== objectsSha256(news.components);
     return { changes, replaces };
   },
   async create(inputs) {
     await withKubectl(inputs.kubeconfig, (k) => installFlux(k, inputs));
-    return { id: `${FLUX_NAMESPACE}@${inputs.clusterUid}`, outs: inputs };
+    return { id: `${FLUX_NAMESPACE}@${inputs.clusterUid}`, outs: installOutputs(inputs) };
   },
   async update(_id, _olds, news) {
-    return { outs: news };
+    return { outs: installOutputs(news) };
   },
   async delete(_id, props) {
     await withKubectl(props.kubeconfig, (k) => uninstallFromCluster(k, props));
@@ -381,23 +411,48 @@ export async function waitReady(
 }
 
 /** How a wait reaches the Git host to compare commits: a new one alone is recorded without waiting again. */
-const READY_CREDENTIALS: (keyof FluxReadyInputs)[] = ["token", "sshKey", "knownHosts"];
+const READY_CREDENTIALS = ["token", "sshKey", "knownHosts"] as const;
+/** What is waited for: any change is a wait again. */
+const WAITED_FOR = ["resource", "namespace", "name", "revision", "hint"] as const;
 
-export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs, FluxReadyInputs & { message: string }> = {
+/**
+ * What the state keeps of a wait: what it waited for and Flux's message. A wait has nothing to delete and reads
+ * nothing back, so of its credentials it keeps digests only (secret too), to tell a new cluster (wait again) from a
+ * new key (recorded). State written before this kept the credentials themselves: their digests are computed from them.
+ */
+export interface FluxReadyOutputs extends Omit<FluxReadyInputs, "kubeconfig" | (typeof READY_CREDENTIALS)[number]> {
+  readonly message: string;
+  readonly kubeconfigSha256: string;
+  readonly credentialsSha256: string;
+}
+type ReadyState = Partial<FluxReadyInputs> & Partial<FluxReadyOutputs>;
+
+const sha256 = (...parts: string[]) => createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+const kubeconfigDigest = (o: ReadyState) => o.kubeconfigSha256 ?? sha256(o.kubeconfig ?? "");
+const credentialsDigest = (o: ReadyState) => o.credentialsSha256 ?? sha256(...READY_CREDENTIALS.map((k) => o[k] ?? ""));
+
+function readyOutputs(inputs: FluxReadyInputs, message: string): FluxReadyOutputs {
+  const { kubeconfig, token, sshKey, knownHosts, ...rest } = inputs;
+  return { ...rest, message, kubeconfigSha256: sha256(kubeconfig), credentialsSha256: sha256(token, sshKey, knownHosts) };
+}
+
+/** Whether `news` waits for what `olds` waited for, in the same cluster. */
+const sameWait = (olds: ReadyState, news: FluxReadyInputs) => WAITED_FOR.every((k) => olds[k] === news[k]) && kubeconfigDigest(olds) === kubeconfigDigest(news);
+
+export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs, FluxReadyOutputs> = {
   async diff(_id, olds, news) {
     // Wait again whenever what is waited for changes (a new commit, a new cluster).
     // A new key to register (rotation) is a change too: Flux must be seen reading with it.
-    const keys: (keyof FluxReadyInputs)[] = ["kubeconfig", "resource", "namespace", "name", "revision", "hint"];
-    return { changes: [...keys, ...READY_CREDENTIALS].some((k) => olds[k] !== news[k]) };
+    return { changes: !sameWait(olds, news) || credentialsDigest(olds) !== credentialsDigest(news) };
   },
   async create(inputs) {
     const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs, undefined, containsFor(inputs)));
-    return { id: `${inputs.namespace}/${inputs.name}`, outs: { ...inputs, message } };
+    return { id: `${inputs.namespace}/${inputs.name}`, outs: readyOutputs(inputs, message) };
   },
   async update(_id, olds, news) {
-    if (onlyCredentialsChanged(olds, news, READY_CREDENTIALS)) return { outs: { ...olds, ...news } };
+    if (sameWait(olds, news)) return { outs: readyOutputs(news, olds.message) };
     const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news, undefined, containsFor(news)));
-    return { outs: { ...news, message } };
+    return { outs: readyOutputs(news, message) };
   },
   // Waiting leaves nothing behind to delete.
 };
@@ -438,7 +493,7 @@ export class FluxReadyResource extends pulumi.dynamic.Resource {
       byReference("fluxReady", fluxReadyProvider),
       name,
       { ...args, message: undefined },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig", "token", "sshKey"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["kubeconfig", "token", "sshKey", "kubeconfigSha256", "credentialsSha256"] }),
       "flux-multi-tenancy",
       "FluxReady",
     );

@@ -4,8 +4,19 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Octokit } from "@octokit/rest" with { "resolution-mode": "import" };
 import { githubClient, status } from "./github";
 import { commitWrites, FLEET_ROOTS, type FleetPlan, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
-import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
-import { type DynamicArgs, onlyCredentialsChanged } from "./exec";
+import {
+  commitMessage,
+  commitOutputs,
+  driftedFiles,
+  type FileShas,
+  MAX_ATTEMPTS,
+  onlyCredentialsOfCommitChanged,
+  raceBackoff,
+  recordsFiles,
+  type SyncResult,
+  withDrift,
+} from "./commits";
+import type { DynamicArgs } from "./exec";
 import { byReference } from "./reference";
 
 export interface GitCommitInputs {
@@ -24,7 +35,11 @@ export interface GitCommitInputs {
   readonly apiUrl: string;
 }
 
-export interface GitCommitOutputs extends GitCommitInputs {
+export interface GitCommitOutputs extends Omit<GitCommitInputs, "files"> {
+  /** Git blob SHA of each of this stack's files as last written or read back (their texts are the inputs). */
+  readonly fileShas: FileShas;
+  /** The texts themselves: in state written before \`fileShas\` only. */
+  readonly files?: Record<string, string>;
   /** The branch head after this commit (or the unchanged head). */
   readonly commitSha: string;
   /** `<branch>@sha1:<sha>`, as Flux reports the revision it applied. */
@@ -182,7 +197,7 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
   async diff(_id, olds, news) {
     // A new token alone is recorded (update without a write), so refresh and destroy use the current one.
     const keys: (keyof GitCommitInputs)[] = ["owner", "repository", "branch", "message", "apiUrl", "token"];
-    const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
+    const changes = keys.some((k) => olds[k] !== news[k]) || !recordsFiles(olds, news.files);
     const replaces = olds.owner !== news.owner || olds.repository !== news.repository ? ["repository"] : [];
     return { changes, replaces };
   },
@@ -202,20 +217,19 @@ export const gitCommitProvider: pulumi.dynamic.ResourceProvider<GitCommitInputs,
       if (status(e) !== 404 && status(e) !== 409) throw e;
       return { id, props: withDrift(p, new Map(p.paths.map((path) => [path, undefined]))) }; // no such branch, or an empty repository
     }
-    const drift = await driftedFiles(p, blobShas(tree.tree), async (sha) =>
-      Buffer.from((await gh.rest.git.getBlob({ owner: p.owner, repo: p.repository, file_sha: sha })).data.content, "base64").toString("utf8"),
-    );
-    return { id, props: withDrift(p, drift) };
+    return { id, props: withDrift(p, driftedFiles(p, blobShas(tree.tree))) };
   },
   async update(_id, olds, news) {
-    if (onlyCredentialsChanged<GitCommitInputs>(olds, news, ["token"])) return { outs: { ...olds, token: news.token, commits: 0 } };
+    if (onlyCredentialsOfCommitChanged<GitCommitInputs>(olds, news, ["token"])) {
+      return { outs: commitOutputs(news, { commitSha: olds.commitSha, commits: 0 }, olds.paths) };
+    }
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
     const previous = olds.branch === news.branch ? olds.paths : [];
     const result = await syncTree(news, news.files, previous);
     return { outs: commitOutputs(news, result, Object.keys(news.files)) };
   },
   async delete(_id, props) {
-    await syncTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths);
+    await syncTree({ ...props, files: {}, message: `${props.message} (removed)` }, {}, props.paths);
   },
 };
 

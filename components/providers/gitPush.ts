@@ -4,8 +4,19 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { commitWrites, FLEET_ROOTS, planFleetCommit, referenceCandidates } from "../../manifests/fleetPlan";
-import { commitMessage, commitOutputs, driftedFiles, MAX_ATTEMPTS, raceBackoff, type SyncResult, withDrift } from "./commits";
-import { CommandError, type DynamicArgs, onlyCredentialsChanged, run } from "./exec";
+import {
+  commitMessage,
+  commitOutputs,
+  driftedFiles,
+  type FileShas,
+  MAX_ATTEMPTS,
+  onlyCredentialsOfCommitChanged,
+  raceBackoff,
+  recordsFiles,
+  type SyncResult,
+  withDrift,
+} from "./commits";
+import { CommandError, type DynamicArgs, run } from "./exec";
 import { byReference } from "./reference";
 
 export interface GitPushInputs {
@@ -23,7 +34,11 @@ export interface GitPushInputs {
   readonly knownHosts: string;
 }
 
-export interface GitPushOutputs extends GitPushInputs {
+export interface GitPushOutputs extends Omit<GitPushInputs, "files"> {
+  /** Git blob SHA of each of this stack's files as last written or read back (their texts are the inputs). */
+  readonly fileShas: FileShas;
+  /** The texts themselves: in state written before \`fileShas\` only. */
+  readonly files?: Record<string, string>;
   /** The branch head after this commit (or the unchanged head). */
   readonly commitSha: string;
   /** `<branch>@sha1:<sha>`, as Flux reports the revision it applied. */
@@ -172,7 +187,7 @@ export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, Git
   async diff(_id, olds, news) {
     // A new key or host key alone is recorded (update without a push), so refresh and destroy use it.
     const keys: (keyof GitPushInputs)[] = ["url", "branch", "message", "sshKey", "knownHosts"];
-    const changes = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.files) !== JSON.stringify(news.files);
+    const changes = keys.some((k) => olds[k] !== news[k]) || !recordsFiles(olds, news.files);
     return { changes, replaces: olds.url !== news.url ? ["url"] : [] };
   },
   async create(inputs) {
@@ -189,13 +204,13 @@ export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, Git
         await fetchRef(git, `refs/heads/${p.branch}`);
         shas = await fetchedBlobs(git);
       }
-      return driftedFiles(p, shas, (sha) => git(["cat-file", "blob", sha]));
+      return driftedFiles(p, shas);
     });
     return { id, props: withDrift(p, drift) };
   },
   async update(_id, olds, news) {
-    if (onlyCredentialsChanged<GitPushInputs>(olds, news, ["sshKey", "knownHosts"])) {
-      return { outs: { ...olds, sshKey: news.sshKey, knownHosts: news.knownHosts, commits: 0 } };
+    if (onlyCredentialsOfCommitChanged<GitPushInputs>(olds, news, ["sshKey", "knownHosts"])) {
+      return { outs: commitOutputs(news, { commitSha: olds.commitSha, commits: 0 }, olds.paths) };
     }
     // A branch change starts the new branch with the full tree; the old branch keeps its files.
     const previous = olds.branch === news.branch ? olds.paths : [];
@@ -203,7 +218,7 @@ export const gitPushProvider: pulumi.dynamic.ResourceProvider<GitPushInputs, Git
     return { outs: commitOutputs(news, result, Object.keys(news.files)) };
   },
   async delete(_id, props) {
-    await pushTree({ ...props, message: `${props.message} (removed)` }, {}, props.paths);
+    await pushTree({ ...props, files: {}, message: `${props.message} (removed)` }, {}, props.paths);
   },
 };
 

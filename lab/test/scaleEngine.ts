@@ -55,22 +55,25 @@ export function stateFigures(exported: string): {
   resources: number;
   providerCodeBytes: number;
   largestProviderBytes: number;
-  /** The five largest resources: `<type> <name> <bytes>`. */
-  largest: string[];
+  /** Bytes by resource type (each resource as compact JSON), largest first: `<type> x<count> <bytes>`. */
+  byType: string[];
 } {
-  type Res = { urn: string; type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
+  type Res = { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
   const resources = (JSON.parse(exported) as { deployment: { resources?: Res[] } }).deployment.resources ?? [];
   const texts = resources.flatMap((r) => [r.inputs?.__provider, r.outputs?.__provider]).filter((p): p is string => typeof p === "string");
-  const sized = resources.map((r) => ({ what: `${r.type} ${r.urn.split("::").pop()}`, bytes: Buffer.byteLength(JSON.stringify(r)) }));
+  const byType = new Map<string, { count: number; bytes: number }>();
+  for (const r of resources) {
+    const t = byType.get(r.type) ?? { count: 0, bytes: 0 };
+    byType.set(r.type, { count: t.count + 1, bytes: t.bytes + Buffer.byteLength(JSON.stringify(r)) });
+  }
   return {
     stateBytes: Buffer.byteLength(exported),
     resources: resources.length,
     providerCodeBytes: texts.reduce((n, p) => n + Buffer.byteLength(p), 0),
     largestProviderBytes: Math.max(0, ...texts.map((p) => Buffer.byteLength(p))),
-    largest: sized
-      .sort((a, b) => b.bytes - a.bytes)
-      .slice(0, 5)
-      .map((x) => `${x.what} ${x.bytes}`),
+    byType: [...byType]
+      .sort(([, a], [, b]) => b.bytes - a.bytes)
+      .map(([type, t]) => `${type.replace(/^pulumi-nodejs:dynamic\/flux-multi-tenancy:/, "")} x${t.count} ${t.bytes}`),
   };
 }
 
@@ -122,7 +125,7 @@ export async function measureEngine(state: LabState, n: number, log: (line: stri
     log(`${n} tenants: up ${upS}s (${keysStopS}s to the keys to register)`);
     const figures = stateFigures(await engine.ok("stack", "export", "--show-secrets"));
     log(
-      `${n} tenants: state ${figures.stateBytes} bytes, ${figures.resources} resources, provider text ${figures.providerCodeBytes} bytes; largest: ${figures.largest.join(", ")}`,
+      `${n} tenants: state ${figures.stateBytes} bytes, ${figures.resources} resources, provider text ${figures.providerCodeBytes} bytes; by type: ${figures.byType.join(", ")}`,
     );
 
     let t = Date.now();
