@@ -7,7 +7,7 @@ import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import type { LabState } from "../state";
 import { EngineStack } from "./engineStack";
-import { Repo, sshKeyPair, tempDir } from "./support";
+import { kubectl, Repo, sshKeyPair, tempDir } from "./support";
 import { plainTenantFiles } from "./tenants";
 
 const ENV = "lab";
@@ -161,6 +161,9 @@ export async function measureEngine(state: LabState, n: number, log: (line: stri
     };
   } finally {
     await engine.remove();
+    // destroy leaves what Flux applied (as flux uninstall does): the tenants' namespaces go here, so the next run has
+    // the lab's node to itself (kwok's node takes 110 pods).
+    await kubectl(state, ["delete", "namespace", "--ignore-not-found", "--timeout=120s", ...names]).catch(() => undefined);
     fleet.remove();
     for (const r of Object.values(repos)) r.remove();
     fs.rmSync(keys, { recursive: true, force: true });
