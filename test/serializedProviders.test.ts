@@ -107,6 +107,11 @@ describe("dynamic providers in the state: a reference, not the code", function (
     console.log(`      provider text (bytes): ${sizes.join(", ")}`);
   });
 
+  it("one reference object per provider, so the SDK serializes it once and reuses the text for every resource", () => {
+    assert.equal(byReference("githubDeployKey", githubDeployKeyProvider), byReference("githubDeployKey", githubDeployKeyProvider));
+    assert.notEqual(byReference("githubDeployKey", githubDeployKeyProvider), byReference("tenantSeed", tenantSeedProvider));
+  });
+
   describe("a stack whose state holds the providers' code, at its next up", () => {
     let gh: FakeGitHub;
     before(async () => (gh = await startFakeGitHub()));

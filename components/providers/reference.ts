@@ -33,12 +33,19 @@ function forward(name: string, method: string): (...args: unknown[]) => unknown 
   return (...args) => require("flux-multi-tenancy-providers").providers[name][method](...args);
 }
 
+/** One reference per provider: the SDK serializes a provider object once and reuses the text for every resource of it. */
+const references = new Map<ProviderName, pulumi.dynamic.ResourceProvider>();
+
 /** What a resource gives `pulumi.dynamic.Resource`: the same methods as `impl`, each a reference to it by name. */
 export function byReference<I, O>(name: ProviderName, impl: pulumi.dynamic.ResourceProvider<I, O>): pulumi.dynamic.ResourceProvider<I, O> {
-  return Object.fromEntries(methodsOf(impl as pulumi.dynamic.ResourceProvider).map((m) => [m, forward(name, m)])) as unknown as pulumi.dynamic.ResourceProvider<
-    I,
-    O
-  >;
+  let reference = references.get(name);
+  if (!reference) {
+    reference = Object.fromEntries(
+      methodsOf(impl as pulumi.dynamic.ResourceProvider).map((m) => [m, forward(name, m)]),
+    ) as unknown as pulumi.dynamic.ResourceProvider;
+    references.set(name, reference);
+  }
+  return reference as pulumi.dynamic.ResourceProvider<I, O>;
 }
 
 const PROVIDER_KEY = "__provider";
