@@ -73,48 +73,36 @@ function measure(n: number): SizeRow & Evaluation {
 
 type LabRow = { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS?: number; runs?: number };
 
-/**
- * Time to Ready on the lab (`{"<n>": {installToReadyS, commitToReadyS, ...}}`): read from the file
- * BENCH_LAB_RESULTS names when it is set; otherwise measured now when the lab is up
- * (`npm run lab -- scale`, BENCH_LAB_SIZES default 1,10,50, BENCH_LAB_RUNS default 3); absent otherwise.
- */
-function labResults(): Record<string, LabRow> | undefined {
-  const file = process.env.BENCH_LAB_RESULTS;
-  if (file) return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, LabRow>) : undefined;
-  if (!isUp()) {
-    process.stderr.write("the lab is not up: no time-to-Ready figures (npm run lab -- up first)\n");
-    return undefined;
-  }
-  const sizes = process.env.BENCH_LAB_SIZES ?? "1,10,50";
-  process.stderr.write(`the lab is up: time to Ready at ${sizes} tenants\n`);
-  return lastLine(
-    child(["-r", "ts-node/register", path.join(PROJECT, "lab", "cli.ts"), "scale", sizes, "--runs", process.env.BENCH_LAB_RUNS ?? "3"]),
-  ) as Record<string, LabRow>;
-}
-
 type EngineScale = {
   engine: Record<string, { upS: number; noopPreviewS: number; addOneS: number; removeOneS: number; destroyS: number; runs: number }>;
   state: Record<string, { bytesPerTenant: number; providerCodeBytes: number; largestProviderBytes: number; resources: number }>;
 };
 
 /**
- * The real engine at fleet scale (`npm run lab -- scale-engine`): each step's time and the state's bytes, by tenant
- * count. Read from the file BENCH_ENGINE_RESULTS names when it is set; otherwise measured now when the lab is up
- * (BENCH_ENGINE_SIZES default 10,100, BENCH_ENGINE_RUNS default 1); absent otherwise.
+ * A lab measurement (`npm run lab -- <command> <sizes> --runs <runs>`): read from the file `$<env>_RESULTS` names when
+ * it is set; otherwise measured now when the lab is up (sizes `$<env>_SIZES`, runs `$<env>_RUNS`); absent otherwise.
  */
-function engineScale(): EngineScale | undefined {
-  const file = process.env.BENCH_ENGINE_RESULTS;
-  if (file) return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as EngineScale) : undefined;
+function fromLab<T>(env: string, command: string, what: string, sizesDefault: string, runsDefault: string): T | undefined {
+  const file = process.env[`${env}_RESULTS`];
+  if (file) return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as T) : undefined;
   if (!isUp()) {
-    process.stderr.write("the lab is not up: no engine or state figures (npm run lab -- up first)\n");
+    process.stderr.write(`the lab is not up: no ${what} figures (npm run lab -- up first)\n`);
     return undefined;
   }
-  const sizes = process.env.BENCH_ENGINE_SIZES ?? "10,100";
-  process.stderr.write(`the lab is up: the real engine at ${sizes} tenants\n`);
-  return lastLine(
-    child(["-r", "ts-node/register", path.join(PROJECT, "lab", "cli.ts"), "scale-engine", sizes, "--runs", process.env.BENCH_ENGINE_RUNS ?? "1"]),
-  ) as EngineScale;
+  const sizes = process.env[`${env}_SIZES`] ?? sizesDefault;
+  process.stderr.write(`the lab is up: ${what} at ${sizes} tenants\n`);
+  const runs = process.env[`${env}_RUNS`] ?? runsDefault;
+  return lastLine(child(["-r", "ts-node/register", path.join(PROJECT, "lab", "cli.ts"), command, sizes, "--runs", runs])) as T;
 }
+
+/** Time to Ready on the lab (`npm run lab -- scale`; BENCH_LAB_RESULTS, BENCH_LAB_SIZES default 1,10,50, BENCH_LAB_RUNS default 3). */
+const labResults = () => fromLab<Record<string, LabRow>>("BENCH_LAB", "scale", "time-to-Ready", "1,10,50", "3");
+
+/**
+ * The real engine at fleet scale (`npm run lab -- scale-engine`): each step's time and the state's bytes, by tenant
+ * count (BENCH_ENGINE_RESULTS, BENCH_ENGINE_SIZES default 10,100, BENCH_ENGINE_RUNS default 1).
+ */
+const engineScale = () => fromLab<EngineScale>("BENCH_ENGINE", "scale-engine", "the real engine's and the state's", "10,100", "1");
 
 type EngineSteps = { tenants: number; steps: { step: string; seconds: number; writes: number; reads: number }[] };
 
