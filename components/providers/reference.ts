@@ -8,9 +8,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { providers } from "./registry";
 
-/** The name the host requires the implementations by: this folder, linked into node_modules as a package. */
-export const PROVIDERS_PACKAGE = "flux-multi-tenancy-providers";
-
 /** A provider of the registry, by its name there. */
 export type ProviderName = keyof typeof providers;
 
@@ -27,7 +24,7 @@ export function methodsOf(impl: pulumi.dynamic.ResourceProvider): Method[] {
   return impl.diff && !impl.update ? [...methods, "update"] : methods;
 }
 
-/** The method `method` of the registry's provider `name`, reached at run time by the package's name. */
+/** The method `method` of the registry's provider `name`, reached at run time by the package's name (this folder, linked into node_modules). */
 function forward(name: string, method: string): (...args: unknown[]) => unknown {
   // Only the two strings are captured: `require` is the host's, resolved from the program's directory.
   return (...args) => require("flux-multi-tenancy-providers").providers[name][method](...args);
