@@ -1,6 +1,6 @@
 // What the two fleet commit providers (GitHub's API, git over SSH) share: attempts, results, outputs.
 import { gitBlobSha } from "../../manifests/fleetPlan";
-import { sleep } from "./exec";
+import { onlyCredentialsChanged, sleep } from "./exec";
 
 /** Attempts at a commit that loses the race for the branch to another push. */
 export const MAX_ATTEMPTS = 5;
@@ -64,10 +64,7 @@ export function onlyCredentialsOfCommitChanged<T extends { readonly files: Recor
   news: T,
   credentials: readonly (keyof T)[],
 ): boolean {
-  return (
-    recordsFiles(olds, news.files) &&
-    (Object.keys(news) as (keyof T)[]).every((k) => k === "files" || credentials.includes(k) || JSON.stringify(olds[k]) === JSON.stringify(news[k]))
-  );
+  return recordsFiles(olds, news.files) && onlyCredentialsChanged(olds as T, news, [...credentials, "files"]);
 }
 
 /**

@@ -104,7 +104,8 @@ export interface FluxInstallOutputs extends FluxInstallInputs {
   readonly componentsSha256?: string;
 }
 
-const objectsSha256 = (objects: readonly KubeObject[]) => createHash("sha256").update(JSON.stringify(objects)).digest("hex");
+/** SHA-256 of a value's JSON: the digests the state keeps in place of what it need not hold. */
+const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
 
 function objectRefs(objects: readonly KubeObject[]): KubeObject[] {
   return objects.map((o) => ({
@@ -119,7 +120,7 @@ export function installOutputs(inputs: FluxInstallInputs): FluxInstallOutputs {
     ...inputs,
     foundation: objectRefs(inputs.foundation),
     components: objectRefs(inputs.components),
-    componentsSha256: objectsSha256(inputs.components),
+    componentsSha256: sha256(inputs.components),
   };
 }
 
@@ -133,7 +134,7 @@ export const fluxInstallProvider: pulumi.dynamic.ResourceProvider<FluxInstallInp
       replaces.length > 0 ||
       olds.version !== news.version ||
       olds.kubeconfig !== news.kubeconfig ||
-      (olds.componentsSha256 ?? objectsSha256(olds.components)) !== objectsSha256(news.components);
+      (olds.componentsSha256 ?? sha256(olds.components)) !== sha256(news.components);
     return { changes, replaces };
   },
   async create(inputs) {
@@ -427,13 +428,12 @@ export interface FluxReadyOutputs extends Omit<FluxReadyInputs, "kubeconfig" | (
 }
 type ReadyState = Partial<FluxReadyInputs> & Partial<FluxReadyOutputs>;
 
-const sha256 = (...parts: string[]) => createHash("sha256").update(JSON.stringify(parts)).digest("hex");
-const kubeconfigDigest = (o: ReadyState) => o.kubeconfigSha256 ?? sha256(o.kubeconfig ?? "");
-const credentialsDigest = (o: ReadyState) => o.credentialsSha256 ?? sha256(...READY_CREDENTIALS.map((k) => o[k] ?? ""));
+const kubeconfigDigest = (o: ReadyState) => o.kubeconfigSha256 ?? sha256([o.kubeconfig ?? ""]);
+const credentialsDigest = (o: ReadyState) => o.credentialsSha256 ?? sha256(READY_CREDENTIALS.map((k) => o[k] ?? ""));
 
 function readyOutputs(inputs: FluxReadyInputs, message: string): FluxReadyOutputs {
   const { kubeconfig, token, sshKey, knownHosts, ...rest } = inputs;
-  return { ...rest, message, kubeconfigSha256: sha256(kubeconfig), credentialsSha256: sha256(token, sshKey, knownHosts) };
+  return { ...rest, message, kubeconfigSha256: sha256([kubeconfig]), credentialsSha256: sha256([token, sshKey, knownHosts]) };
 }
 
 /** Whether `news` waits for what `olds` waited for, in the same cluster. */
