@@ -16,10 +16,12 @@ const USAGE = `usage: npm run lab -- <command>
   authorize <pubkey-file> let an OpenSSH public key read and push on the lab's Git server
   pulumi <args>           the lab's Pulumi CLI in this project, on a file backend in the lab folder, with the
                           lab's plugins and kubeconfig and no network (e.g. npm run lab -- pulumi stack ls)
-  scale [sizes] [--runs N]
+  scale [sizes] [--runs N] [--timeline]
                           time to Ready at fleet scale (default sizes 1,10,50; 3 runs each): install to
-                          all Ready, fleet commit and tenant commit to Ready, as up waits; progress on
-                          stderr, medians as one JSON object on stdout
+                          all Ready, fleet commit and tenant commit to Ready, as up waits, and the same
+                          install left to Flux's own timers; progress (each wait's span, and with
+                          --timeline every request, poll and Flux log line) on stderr, medians as one
+                          JSON object on stdout
   scale-engine [sizes] [--runs N]
                           the real Pulumi CLI on the program with N tenants (default sizes 10,100; 1 run
                           each): up from nothing, a no-op preview, up adding a tenant, up removing it,
@@ -69,7 +71,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     case "scale": {
       const { sizes, runs } = sizesAndRuns(rest, "1,10,50", 3, "scale");
-      console.log(JSON.stringify(await scaleMedians(requireState(), sizes, runs, (line) => console.error(line))));
+      const timeline = rest.includes("--timeline");
+      console.log(JSON.stringify(await scaleMedians(requireState(), sizes, runs, (line) => console.error(line), timeline)));
       return;
     }
     case "scale-engine": {

@@ -23,7 +23,7 @@ import {
   recountStuckQuotas,
 } from "../components/providers/flux";
 import { CommandError } from "../components/providers/exec";
-import type { Kubectl } from "../components/providers/kubectl";
+import type { Kubectl, WatchEvent } from "../components/providers/kubectl";
 import { bootstrapObjects, GITHUB_KNOWN_HOSTS, type KubeObject } from "../manifests";
 import { comparable, fluxFixture, kustomizeBuild, render, requireKubectl, requirePath, stackConfig, syntheticInstallManifest, writeTemp } from "./helpers";
 
@@ -256,6 +256,51 @@ describe("Flux providers", () => {
       const took = Date.now() - started;
       assert.equal(calls.filter((c) => c.startsWith("annotate")).length, 2);
       assert.ok(took >= 2000 && took < 4000, `asked again after 2 s, not the 10 s of a failure: ${took} ms`);
+    });
+
+    it("a kubectl that watches: one watch for the wait, each change seen as it comes, no polling; a watch that ends falls back to polling", async () => {
+      const calls: string[] = [];
+      let emit: (e: WatchEvent) => void = () => undefined;
+      let end: (error?: string) => void = () => undefined;
+      let stopped = 0;
+      let requested = "";
+      const kubectl: Kubectl = async (args) => {
+        calls.push(args.join(" "));
+        if (args[0] === "annotate") requested = args[args.length - 1].replace(/^reconcile\.fluxcd\.io\/requestedAt=/, "");
+        return args[0] === "get" ? JSON.stringify(obj("True", { lastHandledReconcileAt: requested })) : "";
+      };
+      kubectl.watch = (args, onEvent, onEnd) => {
+        calls.push(`watch ${args.join(" ")}`);
+        emit = onEvent;
+        end = onEnd;
+        return { stop: () => void stopped++ };
+      };
+      const inputs = { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "team-a", name: "team-a", revision: "", timeoutSeconds: 60 };
+      const start = Date.now();
+      const waited = waitReady(kubectl, inputs, 60_000);
+      await new Promise((r) => setTimeout(r, 50));
+      emit({ type: "ADDED", object: obj("False") });
+      await new Promise((r) => setTimeout(r, 50));
+      emit({ type: "MODIFIED", object: obj("True", { lastHandledReconcileAt: requested }) });
+      assert.equal(await waited, "ReconciliationSucceeded: kustomize build failed: x");
+      assert.ok(Date.now() - start < 1000, "seen when the watch showed it, not at the 60 s interval");
+      assert.deepEqual(
+        calls.map((c) => c.replace(/requestedAt=\S+$/, "requestedAt=")),
+        [
+          "watch -n team-a kustomizations.kustomize.toolkit.fluxcd.io --field-selector metadata.name=team-a",
+          "annotate --overwrite -n team-a kustomizations.kustomize.toolkit.fluxcd.io team-a reconcile.fluxcd.io/requestedAt=",
+        ],
+      );
+      assert.equal(stopped, 1, "the watch is stopped when the wait ends");
+
+      // The watch ends (a server timeout, a refusal): the wait polls from then on.
+      calls.length = 0;
+      const again = waitReady(kubectl, inputs, 100);
+      await new Promise((r) => setTimeout(r, 20));
+      emit({ type: "ADDED", object: obj("False") });
+      end("error: watch closed");
+      assert.equal(await again, "ReconciliationSucceeded: kustomize build failed: x");
+      assert.ok(calls.some((c) => c.startsWith("get -n team-a kustomizations.kustomize.toolkit.fluxcd.io team-a -o json")));
     });
 
     it("a wait returns once Flux reports Ready at the revision", async () => {

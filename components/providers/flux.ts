@@ -256,7 +256,7 @@ export interface FluxReadyInputs {
   readonly hint: string;
 }
 
-interface FluxStatus {
+export interface FluxStatus {
   metadata?: { generation?: number };
   status?: {
     observedGeneration?: number;
@@ -379,16 +379,77 @@ export async function waitReady(
       () => false,
     );
   };
+  // One watch for the whole wait where the kubectl can watch: each change of the object is seen as it happens, by one
+  // process, rather than a process per poll. Until the watch has shown the object (or once it ends) the wait polls.
+  const watch: WatchedObject = { alive: Boolean(k.watch), seen: false, changed: false, object: undefined, wake: () => undefined };
+  const watcher = k.watch?.(
+    ["-n", inputs.namespace, inputs.resource, "--field-selector", `metadata.name=${inputs.name}`],
+    (e) => {
+      if (e.type !== "ADDED" && e.type !== "MODIFIED" && e.type !== "DELETED") return;
+      watch.seen = true;
+      watch.changed = true;
+      watch.object = e.type === "DELETED" ? undefined : (e.object as FluxStatus);
+      watch.wake();
+    },
+    () => {
+      watch.alive = false;
+      watch.wake();
+    },
+  );
+  try {
+    return await waitWith(k, inputs, id, plural, requests, poke, watch, intervalMs, contains, requestAgainMs);
+  } finally {
+    watcher?.stop();
+  }
+}
+
+/**
+ * What a wait's watch has shown: the object as last seen (`seen` once any event came; `changed` since the wait last
+ * read it), and how to wake the wait.
+ */
+interface WatchedObject {
+  alive: boolean;
+  seen: boolean;
+  changed: boolean;
+  object: FluxStatus | undefined;
+  wake: () => void;
+}
+
+async function waitWith(
+  k: Kubectl,
+  inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds"> & Partial<Pick<FluxReadyInputs, "hint">>,
+  id: string,
+  plural: string,
+  requests: Set<string>,
+  poke: () => Promise<boolean>,
+  watch: WatchedObject,
+  intervalMs: number,
+  contains: Contains | undefined,
+  requestAgainMs: number,
+): Promise<string> {
   // When Flux was last asked; undefined while the object was not there to ask.
   let askedAt = (await poke()) ? Date.now() : undefined;
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
-  // Flux answers a request within a second or two: poll soon, then back off to the interval.
+  // Flux answers a request within a second or two: poll soon, then back off to the interval. A watched object wakes
+  // the wait at each change, and at the interval at the latest (a request to repeat, the deadline).
   let delay = Math.min(FIRST_POLL_MS, intervalMs);
   for (;;) {
-    await sleep(delay);
+    const watched = watch.alive && watch.seen;
+    if (!watch.changed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, watched ? intervalMs : delay);
+        watch.wake = () => (clearTimeout(timer), resolve());
+      });
+      watch.wake = () => undefined;
+    }
+    watch.changed = false;
     delay = Math.min(delay * 2, intervalMs);
-    const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
-    const obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
+    let obj: FluxStatus | undefined;
+    if (watch.alive && watch.seen) obj = watch.object;
+    else {
+      const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
+      obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
+    }
     const handled = requests.has(obj?.status?.lastHandledReconcileAt ?? "");
     const status = readiness(obj, inputs.revision);
     const last = handled || !obj ? status : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };

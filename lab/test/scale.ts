@@ -2,8 +2,8 @@
 import * as fs from "fs";
 import { randomBytes } from "crypto";
 import { parseConfig } from "../../config";
-import { fluxInstallProvider, fluxSyncProvider, waitReady, type FluxInstallInputs } from "../../components/providers/flux";
-import { clusterUid, type Kubectl, withKubectl } from "../../components/providers/kubectl";
+import { fluxInstallProvider, fluxSyncProvider, readiness, waitReady, type FluxInstallInputs, type FluxStatus } from "../../components/providers/flux";
+import { applyObjects, clusterUid, type Kubectl, withKubectl } from "../../components/providers/kubectl";
 import { renderFleet } from "../../manifests";
 import { bootstrapObjects } from "../../manifests/fluxBuild";
 import { seededKustomizations } from "../../manifests/clusters";
@@ -15,6 +15,7 @@ import { authorize } from "../lab";
 import type { LabState } from "../state";
 import { applySecret, getJson, kubectl, Repo, sshKeyPair, tempDir } from "./support";
 import { plainTenantFiles } from "./tenants";
+import { fluxLogEvents, formatTimeline, tracedKubectl, waitSpans, type TimelineEvent, type WaitSpan } from "./timeline";
 
 const GIT_REPOSITORIES = "gitrepositories.source.toolkit.fluxcd.io";
 const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
@@ -35,6 +36,18 @@ export interface ScaleResult {
   readonly installSteps: string[];
   /** Flux's own share of the tenants' step: from `tenants` Ready to the last tenant Ready, by their Ready transition times (1 s resolution). */
   readonly fluxTenantsS: number;
+  /** Whether the waits asked Flux to reconcile (as the program's do), or only watched it work to its own timers. */
+  readonly aided: boolean;
+  /** The install's waits, each: first asked, Flux's last reconcile before we saw it Ready, seen Ready (seconds from the install). */
+  readonly spans: WaitSpan[];
+  /** Every request, poll answer and Flux log line of the install, in order (seconds from the install). */
+  readonly timeline: string[];
+}
+
+/** How the measurement waits: as the program does (asking Flux to reconcile), or leaving Flux to its own timers. */
+export interface ScaleOptions {
+  /** Default true. False: the waits only poll (every 250 ms), and nothing asks Flux to reconcile. */
+  readonly aided?: boolean;
 }
 
 /** `fn` over `items`, at most `limit` at once, as the engine runs independent resources. */
@@ -53,7 +66,13 @@ const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
  * measures install-to-all-Ready, a fleet commit and a tenant commit to Ready, then uninstalls Flux
  * and deletes the tenants' namespaces. The lab must have no Flux installed.
  */
-export async function measureScale(state: LabState, n: number, log: (line: string) => void = () => undefined): Promise<ScaleResult> {
+export async function measureScale(
+  state: LabState,
+  n: number,
+  log: (line: string) => void = () => undefined,
+  options: ScaleOptions = {},
+): Promise<ScaleResult> {
+  const aided = options.aided ?? true;
   if (await getJson(state, ["namespace", FLUX_NAMESPACE])) throw new Error("Flux is installed on the lab already: uninstall it (or restart the lab) first");
   const id = randomBytes(3).toString("hex");
   // Names of this run only: the namespaces of an earlier run may still be terminating.
@@ -90,8 +109,11 @@ export async function measureScale(state: LabState, n: number, log: (line: strin
     log(`${n} tenants: repositories pushed`);
 
     const steps: string[] = [];
+    const events: TimelineEvent[] = [];
     const wait = async (k: Kubectl, resource: string, namespace: string, name: string, at: string) =>
-      waitReady(k, { resource, namespace, name, revision: at, timeoutSeconds: WAIT_SECONDS });
+      aided
+        ? waitReady(tracedKubectl(k, events), { resource, namespace, name, revision: at, timeoutSeconds: WAIT_SECONDS })
+        : watchReady(tracedKubectl(k, events), resource, namespace, name, at);
     const fleetWaits = async (k: Kubectl, at: string, record?: string[]) => {
       for (const [resource, name] of [
         [GIT_REPOSITORIES, FLUX_SYSTEM],
@@ -124,15 +146,22 @@ export async function measureScale(state: LabState, n: number, log: (line: strin
       await applySecret(state, FLUX_NAMESPACE, FLUX_SYSTEM, gitSshSecretData(fleetKey.privateKey, fleetKey.publicKey, config.knownHosts));
       await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
       await fleetWaits(k, revision, steps);
-      // Each tenant as the engine runs it: its Secret once `tenants` made the namespace, then its wait.
+      // Each tenant as the engine runs it: its Secret once `tenants` made the namespace (the engine's Kubernetes provider
+      // creates them at once, through one process: here one apply), then its source's wait, then its Kustomization's
+      // (a tenant with a deploy key).
       const t = Date.now();
+      await applyObjects(
+        k,
+        config.tenants.map((tenant) => ({
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: tenantGitSecretName(tenant), namespace: tenant.namespace },
+          type: "Opaque",
+          stringData: gitSshSecretData(tenantKeys[tenant.name].privateKey, tenantKeys[tenant.name].publicKey, config.knownHosts),
+        })),
+      );
       await parallel(config.tenants, PARALLEL, async (tenant) => {
-        await applySecret(
-          state,
-          tenant.namespace,
-          tenantGitSecretName(tenant),
-          gitSshSecretData(tenantKeys[tenant.name].privateKey, tenantKeys[tenant.name].publicKey, config.knownHosts),
-        );
+        await wait(k, GIT_REPOSITORIES, tenant.namespace, tenant.name, "");
         await wait(k, KUSTOMIZATIONS, tenant.namespace, tenant.name, "");
       });
       steps.push(`${n} tenants ${seconds(t)}s`);
@@ -144,7 +173,12 @@ export async function measureScale(state: LabState, n: number, log: (line: strin
     const all = await getJson<{ items: Ready[] }>(state, [KUSTOMIZATIONS, "-A"]);
     const tenantObjects = (all?.items ?? []).filter((o) => names.includes(o.metadata.namespace) && o.metadata.name === o.metadata.namespace);
     const fluxTenantsS = (Math.max(...tenantObjects.map(readyAt)) - tenantsReady) / 1000;
-    log(`${n} tenants: install to all Ready ${installToReadyS}s (${steps.join(", ")}); Flux made the last tenant Ready ${fluxTenantsS}s after tenants`);
+    const timeline = formatTimeline(started, [...events, ...fluxLogEvents(started, Date.now())]);
+    const spans = waitSpans(started, [...events, ...fluxLogEvents(started, Date.now())]);
+    const how = aided ? "" : " (unaided: Flux's own timers)";
+    log(`${n} tenants${how}: install to all Ready ${installToReadyS}s (${steps.join(", ")}); Flux made the last tenant Ready ${fluxTenantsS}s after tenants`);
+    if (!aided)
+      return { tenants: n, installToReadyS, commitToReadyS: NaN, tenantCommitToReadyS: NaN, installSteps: steps, fluxTenantsS, aided, spans, timeline };
 
     // A fleet commit (the tenants' interval), pushed and waited for as up does.
     revision = await fleet.commit(render(parseConfig(raw("6m"), { stack: ENV })), "scale: tenants interval 6m");
@@ -162,7 +196,7 @@ export async function measureScale(state: LabState, n: number, log: (line: strin
     const tenantCommitToReadyS = seconds(tenantCommitted);
     log(`${n} tenants: fleet commit to Ready ${commitToReadyS}s, tenant commit to Ready ${tenantCommitToReadyS}s`);
 
-    return { tenants: n, installToReadyS, commitToReadyS, tenantCommitToReadyS, installSteps: steps, fluxTenantsS };
+    return { tenants: n, installToReadyS, commitToReadyS, tenantCommitToReadyS, installSteps: steps, fluxTenantsS, aided, spans, timeline };
   } finally {
     // The program's uninstall, however the measurement ended, so the lab is left without Flux.
     if (installed) await fluxInstallProvider.delete!(`${FLUX_NAMESPACE}@${uid}`, installed);
@@ -173,23 +207,73 @@ export async function measureScale(state: LabState, n: number, log: (line: strin
   }
 }
 
+/**
+ * A wait that asks nothing: it watches the object (one kubectl process, as the program's waits do) until Flux, to its
+ * own timers, reports it Ready (at `revision` unless empty).
+ */
+async function watchReady(k: Kubectl, resource: string, namespace: string, name: string, revision: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      w?.stop();
+      reject(new Error(`${resource} ${namespace}/${name} is not Ready after ${WAIT_SECONDS}s (unaided)`));
+    }, WAIT_SECONDS * 1000);
+    const w = k.watch?.(
+      ["-n", namespace, resource, "--field-selector", `metadata.name=${name}`],
+      (e) => {
+        if (e.type !== "DELETED" && readiness(e.object as FluxStatus, revision).ready) {
+          clearTimeout(timer);
+          w?.stop();
+          resolve();
+        }
+      },
+      (error) => error && (clearTimeout(timer), reject(new Error(`watching ${resource} ${namespace}/${name}: ${error}`))),
+    );
+  });
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** `runs` measurements per size; the medians, by size. */
+export interface ScaleMedians {
+  readonly installToReadyS: number;
+  readonly commitToReadyS: number;
+  readonly tenantCommitToReadyS: number;
+  /** The same install with nothing asking Flux to reconcile: Flux's own timers and the stack's intervals. */
+  readonly unaidedInstallToReadyS: number;
+  readonly runs: number;
+}
+
+/**
+ * `runs` measurements per size, each an install as the program waits and the same install left to Flux's own timers;
+ * the medians, by size. With `timeline`, each run's timeline goes to `log` as well.
+ */
 export async function scaleMedians(
   state: LabState,
   sizes: readonly number[],
   runs: number,
   log: (line: string) => void,
-): Promise<Record<string, { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS: number; runs: number }>> {
-  const out: Record<string, { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS: number; runs: number }> = {};
+  timeline = false,
+): Promise<Record<string, ScaleMedians>> {
+  const out: Record<string, ScaleMedians> = {};
+  const show = (r: ScaleResult) => {
+    log(
+      `${r.tenants} tenants${r.aided ? "" : " (unaided)"}, each wait: ${r.spans.map((w) => `${w.object} asked +${w.askedS}s, Flux done +${w.fluxDoneS ?? "?"}s, seen +${w.observedS ?? "?"}s`).join("; ")}`,
+    );
+    if (timeline) for (const line of r.timeline) log(`  ${line}`);
+  };
   for (const n of sizes) {
-    const results: ScaleResult[] = [];
-    for (let i = 0; i < runs; i++) results.push(await measureScale(state, n, log));
+    const aided: ScaleResult[] = [];
+    const unaided: ScaleResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      aided.push(await measureScale(state, n, log));
+      show(aided[i]);
+      unaided.push(await measureScale(state, n, log, { aided: false }));
+      show(unaided[i]);
+    }
     out[String(n)] = {
-      installToReadyS: median(results.map((r) => r.installToReadyS)),
-      commitToReadyS: median(results.map((r) => r.commitToReadyS)),
-      tenantCommitToReadyS: median(results.map((r) => r.tenantCommitToReadyS)),
+      installToReadyS: median(aided.map((r) => r.installToReadyS)),
+      commitToReadyS: median(aided.map((r) => r.commitToReadyS)),
+      tenantCommitToReadyS: median(aided.map((r) => r.tenantCommitToReadyS)),
+      unaidedInstallToReadyS: median(unaided.map((r) => r.installToReadyS)),
       runs,
     };
   }
