@@ -98,7 +98,8 @@ describe("Flux providers", () => {
         ),
         { message: "Kustomization flux-system/kyverno is not Ready after 0s: BuildFailed: kustomize build failed: x" },
       );
-      assert.match(calls[0], /^annotate --overwrite -n flux-system kustomizations\.kustomize\.toolkit\.fluxcd\.io kyverno reconcile\.fluxcd\.io\/requestedAt=/);
+      // A Kustomization is read first, and asked once it is seen not current.
+      assert.match(calls[1], /^annotate --overwrite -n flux-system kustomizations\.kustomize\.toolkit\.fluxcd\.io kyverno reconcile\.fluxcd\.io\/requestedAt=/);
     });
 
     it("a source whose key the host refuses stops the wait at once, saying which key to register", async () => {
@@ -116,21 +117,23 @@ describe("Flux providers", () => {
       await assert.rejects(waitReady(kubectl, { ...inputs, timeoutSeconds: 0 }, 1), /is not Ready after 0s: GitOperationFailed: /);
     });
 
-    it("asks Flux to reconcile at once, polls soon and backs off to the interval; an object that appears later is asked when it appears", async () => {
+    it("asks a source to reconcile at once, polls soon and backs off to the interval; an object that appears later is asked when it appears", async () => {
       let polls = 0;
       const at: number[] = [];
       const start = Date.now();
       const { kubectl, calls } = fluxObject((a) => {
         if (a[0] === "annotate")
-          return polls < 2 ? new CommandError("kubectl annotate", 'Error from server (NotFound): kustomizations "team-a" not found', 1) : "";
+          return polls < 2
+            ? new CommandError("kubectl annotate", 'Error from server (NotFound): gitrepositories.source.toolkit.fluxcd.io "team-a" not found', 1)
+            : "";
         polls++;
         at.push(Date.now() - start);
         if (polls < 2) return "";
-        return obj("True", { lastAppliedRevision: polls < 5 ? "main@sha1:old" : "main@sha1:new" });
+        return obj("True", { artifact: { revision: polls < 5 ? "main@sha1:old" : "main@sha1:new" } });
       });
       await waitReady(
         kubectl,
-        { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "team-a", name: "team-a", revision: "main@sha1:new", timeoutSeconds: 60 },
+        { resource: "gitrepositories.source.toolkit.fluxcd.io", namespace: "team-a", name: "team-a", revision: "main@sha1:new", timeoutSeconds: 60 },
         1000,
       );
       assert.deepEqual(
@@ -256,6 +259,46 @@ describe("Flux providers", () => {
       const took = Date.now() - started;
       assert.equal(calls.filter((c) => c.startsWith("annotate")).length, 2);
       assert.ok(took >= 2000 && took < 4000, `asked again after 2 s, not the 10 s of a failure: ${took} ms`);
+    });
+
+    it("a Kustomization already current (Ready at the commit waited for, or at its Ready source's artifact) is not asked again; one that is not is asked", async () => {
+      const ks = (revision: string, handled = "") => ({
+        ...obj("True", { lastAppliedRevision: revision, ...(handled ? { lastHandledReconcileAt: handled } : {}) }),
+        spec: { sourceRef: { kind: "GitRepository", name: "team-a" } },
+      });
+      const source = (revision: string) => obj("True", { artifact: { revision } });
+      const inputs = { resource: "kustomizations.kustomize.toolkit.fluxcd.io", namespace: "team-a", name: "team-a", timeoutSeconds: 60 };
+      // Ready at the commit waited for: no request.
+      let answer = scripted((a) => (a[0] === "get" ? JSON.stringify(ks("main@sha1:new")) : ""));
+      assert.equal(await waitReady(answer.kubectl, { ...inputs, revision: "main@sha1:new" }, 1), "ReconciliationSucceeded: kustomize build failed: x");
+      assert.deepEqual(
+        answer.calls.map((c) => c.split(" ")[0]),
+        ["get"],
+      );
+      // No commit named: Ready at the source's current artifact, the source Ready: no request.
+      answer = scripted((a) =>
+        a[0] !== "get" ? "" : JSON.stringify(a[3] === "gitrepositories.source.toolkit.fluxcd.io" ? source("main@sha1:new") : ks("main@sha1:new")),
+      );
+      assert.equal(await waitReady(answer.kubectl, { ...inputs, revision: "" }, 1), "ReconciliationSucceeded: kustomize build failed: x");
+      assert.deepEqual(answer.calls, [
+        "get -n team-a kustomizations.kustomize.toolkit.fluxcd.io team-a -o json --ignore-not-found",
+        "get -n team-a gitrepositories.source.toolkit.fluxcd.io team-a -o json --ignore-not-found",
+      ]);
+      // The source holds a newer artifact than the Kustomization applied: asked, and Flux's answer to the request counts.
+      let requested = "";
+      answer = scripted((a) => {
+        if (a[0] === "annotate") {
+          requested = a[a.length - 1].replace(/^reconcile\.fluxcd\.io\/requestedAt=/, "");
+          return "";
+        }
+        if (a[3] === "gitrepositories.source.toolkit.fluxcd.io") return JSON.stringify(source("main@sha1:new"));
+        return JSON.stringify(requested ? ks("main@sha1:new", requested) : ks("main@sha1:old"));
+      });
+      assert.equal(await waitReady(answer.kubectl, { ...inputs, revision: "" }, 1), "ReconciliationSucceeded: kustomize build failed: x");
+      assert.deepEqual(
+        answer.calls.map((c) => `${c.split(" ")[0]} ${c.includes("gitrepositories") ? "source" : "kustomization"}`),
+        ["get kustomization", "get source", "annotate kustomization", "get kustomization"],
+      );
     });
 
     it("a kubectl that watches: one watch for the wait, each change seen as it comes, no polling; a watch that ends falls back to polling", async () => {

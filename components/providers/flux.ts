@@ -258,6 +258,8 @@ export interface FluxReadyInputs {
 
 export interface FluxStatus {
   metadata?: { generation?: number };
+  /** A Kustomization's source. */
+  spec?: { sourceRef?: { kind: string; name: string; namespace?: string } };
   status?: {
     observedGeneration?: number;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
@@ -403,6 +405,25 @@ export async function waitReady(
   }
 }
 
+const KUSTOMIZATIONS = "kustomizations";
+
+/** The source kinds a Kustomization can name, as resources. */
+const SOURCE_RESOURCES: Record<string, string> = {
+  GitRepository: "gitrepositories.source.toolkit.fluxcd.io",
+  OCIRepository: "ocirepositories.source.toolkit.fluxcd.io",
+  Bucket: "buckets.source.toolkit.fluxcd.io",
+};
+
+/** Whether a Kustomization last applied its source's current artifact, and that source is Ready. */
+async function appliedCurrentSource(k: Kubectl, obj: FluxStatus, namespace: string): Promise<boolean> {
+  const ref = obj.spec?.sourceRef;
+  const resource = ref && SOURCE_RESOURCES[ref.kind];
+  if (!resource || !obj.status?.lastAppliedRevision) return false;
+  const text = await k(["get", "-n", ref.namespace ?? namespace, resource, ref.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
+  const source = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
+  return readiness(source, "").ready && source?.status?.artifact?.revision === obj.status.lastAppliedRevision;
+}
+
 /**
  * What a wait's watch has shown: the object as last seen (`seen` once any event came; `changed` since the wait last
  * read it), and how to wake the wait.
@@ -427,14 +448,18 @@ async function waitWith(
   contains: Contains | undefined,
   requestAgainMs: number,
 ): Promise<string> {
-  // When Flux was last asked; undefined while the object was not there to ask.
-  let askedAt = (await poke()) ? Date.now() : undefined;
+  // When Flux was last asked; undefined while the object was not there to ask. A Kustomization is asked once it is
+  // seen not current: Flux's own reconcile at the new source revision usually answers first, and a request on top of
+  // it would have Flux build and apply it all again for nothing.
+  let askedAt = plural === KUSTOMIZATIONS ? undefined : (await poke()) ? Date.now() : undefined;
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
   // Flux answers a request within a second or two: poll soon, then back off to the interval. A watched object wakes
   // the wait at each change, and at the interval at the latest (a request to repeat, the deadline).
   let delay = Math.min(FIRST_POLL_MS, intervalMs);
+  let polls = 0;
   for (;;) {
-    const watched = watch.alive && watch.seen;
+    // A live watch shows the object as its first event: until then a poll waits for it (the object may not exist yet).
+    const watched = watch.alive && (watch.seen || polls === 0);
     if (!watch.changed) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, watched ? intervalMs : delay);
@@ -447,12 +472,23 @@ async function waitWith(
     let obj: FluxStatus | undefined;
     if (watch.alive && watch.seen) obj = watch.object;
     else {
+      polls++;
       const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
       obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
     }
     const handled = requests.has(obj?.status?.lastHandledReconcileAt ?? "");
     const status = readiness(obj, inputs.revision);
-    const last = handled || !obj ? status : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };
+    // A Kustomization Ready at the commit waited for, or (none named) at its Ready source's current artifact, answers
+    // as well as a request would: what it applied is what the source holds now, at its current spec. A source has no
+    // such test (a Ready from before a key was rotated), so its Ready counts only as an answer to a request.
+    const current =
+      !handled && obj && status.ready && plural === KUSTOMIZATIONS && (inputs.revision !== "" || (await appliedCurrentSource(k, obj, inputs.namespace)));
+    const last =
+      handled || current || !obj
+        ? status
+        : askedAt === undefined
+          ? { ready: false, message: status.message } // not asked yet: Flux's own word
+          : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };
     if (last.ready) return last.message;
     const again = handled ? requestAgainMs : Math.min(requestAgainMs, UNHANDLED_AGAIN_MS);
     if (obj && (askedAt === undefined || Date.now() - askedAt >= again)) {
