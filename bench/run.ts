@@ -71,7 +71,7 @@ function measure(n: number): SizeRow & Evaluation {
   };
 }
 
-type LabRow = { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS?: number; runs?: number };
+type LabRow = { installToReadyS: number; commitToReadyS: number; tenantCommitToReadyS?: number; unaidedInstallToReadyS?: number; runs?: number };
 
 type EngineScale = {
   engine: Record<string, { upS: number; noopPreviewS: number; addOneS: number; removeOneS: number; destroyS: number; runs: number }>;
@@ -243,7 +243,8 @@ if (JSON_OUTPUT) {
     for (const [n, r] of Object.entries(lab)) {
       console.log(
         `  ${n} tenants: install to all Ready ${r.installToReadyS}s, fleet commit to Ready ${r.commitToReadyS}s` +
-          (r.tenantCommitToReadyS !== undefined ? `, tenant commit to Ready ${r.tenantCommitToReadyS}s` : ""),
+          (r.tenantCommitToReadyS !== undefined ? `, tenant commit to Ready ${r.tenantCommitToReadyS}s` : "") +
+          (r.unaidedInstallToReadyS !== undefined ? `; the same install left to Flux's own timers ${r.unaidedInstallToReadyS}s` : ""),
       );
     }
   }

@@ -256,7 +256,12 @@ export async function scaleMedians(
   const out: Record<string, ScaleMedians> = {};
   const show = (r: ScaleResult) => {
     log(
-      `${r.tenants} tenants${r.aided ? "" : " (unaided)"}, each wait: ${r.spans.map((w) => `${w.object} asked +${w.askedS}s, Flux done +${w.fluxDoneS ?? "?"}s, seen +${w.observedS ?? "?"}s`).join("; ")}`,
+      `${r.tenants} tenants${r.aided ? "" : " (unaided)"}, each wait: ${r.spans
+        .map(
+          (w) =>
+            `${w.object} from +${w.startS}s, ${w.askedS === undefined ? "not asked" : `asked +${w.askedS}s`}, Flux done +${w.fluxDoneS ?? "?"}s, seen +${w.observedS ?? "?"}s`,
+        )
+        .join("; ")}`,
     );
     if (timeline) for (const line of r.timeline) log(`  ${line}`);
   };

@@ -108,25 +108,31 @@ export function formatTimeline(start: number, events: readonly TimelineEvent[]):
   return lines;
 }
 
-/** For each waited object: when it was first asked, when Flux last finished a reconcile of it before we saw it Ready, and when we saw it. */
+/**
+ * For each waited object: when the wait first looked at it, when it asked Flux (if it did: a Kustomization found
+ * current is not asked), when Flux last finished a reconcile of it before the wait saw it Ready, and when it saw it.
+ */
 export interface WaitSpan {
   readonly object: string;
-  readonly askedS: number;
+  readonly startS: number;
+  readonly askedS?: number;
   readonly fluxDoneS?: number;
   readonly observedS?: number;
 }
 
+const OURS = /^(asked|polled|watched)/;
+
 export function waitSpans(start: number, events: readonly TimelineEvent[]): WaitSpan[] {
-  const s = (at: number) => Math.round((at - start) / 10) / 100;
-  const objects = [...new Set(events.filter((e) => e.what === "asked").map((e) => e.object))];
+  const s = (at: number | undefined) => (at === undefined ? undefined : Math.round((at - start) / 10) / 100);
+  const objects = [...new Set(events.filter((e) => OURS.test(e.what)).map((e) => e.object))];
   return objects.map((object) => {
     const mine = events.filter((e) => e.object === object).sort((a, b) => a.at - b.at);
-    const asked = mine.find((e) => e.what === "asked")!.at;
-    const observed = mine.find((e) => e.at >= asked && /^(polled|watched): Ready/.test(e.what))?.at;
+    const first = mine.find((e) => OURS.test(e.what))!.at;
+    const observed = mine.find((e) => /^(polled|watched): Ready/.test(e.what))?.at;
     const done = mine
       .filter((e) => e.what.startsWith("flux: Reconciliation finished") || e.what.startsWith("flux: stored artifact"))
       .filter((e) => observed === undefined || e.at <= observed)
       .pop()?.at;
-    return { object, askedS: s(asked), fluxDoneS: done === undefined ? undefined : s(done), observedS: observed === undefined ? undefined : s(observed) };
+    return { object, startS: s(first)!, askedS: s(mine.find((e) => e.what === "asked")?.at), fluxDoneS: s(done), observedS: s(observed) };
   });
 }
