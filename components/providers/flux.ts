@@ -7,7 +7,7 @@ import { type DynamicArgs, onlyCredentialsChanged, sleep } from "./exec";
 import { githubClient } from "./github";
 import { gitContains } from "./gitPush";
 import { kindClusterIdentity } from "./kindCluster";
-import { applyObjects, type Kubectl, probeCluster, withKubectl } from "./kubectl";
+import { applyObjects, type Kubectl, probeCluster, watchOneArgs, withKubectl } from "./kubectl";
 import { byReference } from "./reference";
 
 // ---------------------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ export function containsFor(inputs: FluxReadyInputs): Contains | undefined {
 const AUTHENTICATION_FAILED = /unable to authenticate|permission denied|authentication required|access denied|could not read Username/i;
 
 /** Kinds by resource name, for messages in Flux's terms. */
-const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustomizations: "Kustomization", helmreleases: "HelmRelease" };
+export const KINDS: Record<string, string> = { gitrepositories: "GitRepository", kustomizations: "Kustomization", helmreleases: "HelmRelease" };
 
 /** The first poll comes this soon after the reconcile request; each later one waits twice as long, up to the interval. */
 const FIRST_POLL_MS = 250;
@@ -385,7 +385,7 @@ export async function waitReady(
   // process, rather than a process per poll. Until the watch has shown the object (or once it ends) the wait polls.
   const watch: WatchedObject = { alive: Boolean(k.watch), seen: false, changed: false, object: undefined, wake: () => undefined };
   const watcher = k.watch?.(
-    ["-n", inputs.namespace, inputs.resource, "--field-selector", `metadata.name=${inputs.name}`],
+    watchOneArgs(inputs.namespace, inputs.resource, inputs.name),
     (e) => {
       if (e.type !== "ADDED" && e.type !== "MODIFIED" && e.type !== "DELETED") return;
       watch.seen = true;
@@ -399,7 +399,64 @@ export async function waitReady(
     },
   );
   try {
-    return await waitWith(k, inputs, id, plural, requests, poke, watch, intervalMs, contains, requestAgainMs);
+    // When Flux was last asked; undefined while the object was not there to ask. A Kustomization is asked once it is
+    // seen not current: Flux's own reconcile at the new source revision usually answers first, and a request on top of
+    // it would have Flux build and apply it all again for nothing.
+    let askedAt = plural === KUSTOMIZATIONS ? undefined : (await poke()) ? Date.now() : undefined;
+    const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+    // Flux answers a request within a second or two: poll soon, then back off to the interval. A watched object wakes
+    // the wait at each change, and at the interval at the latest (a request to repeat, the deadline).
+    let delay = Math.min(FIRST_POLL_MS, intervalMs);
+    let polls = 0;
+    for (;;) {
+      // A live watch shows the object as its first event: until then a poll waits for it (the object may not exist yet).
+      const watched = watch.alive && (watch.seen || polls === 0);
+      if (!watch.changed) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, watched ? intervalMs : delay);
+          watch.wake = () => (clearTimeout(timer), resolve());
+        });
+        watch.wake = () => undefined;
+      }
+      watch.changed = false;
+      delay = Math.min(delay * 2, intervalMs);
+      let obj: FluxStatus | undefined;
+      if (watch.alive && watch.seen) obj = watch.object;
+      else {
+        polls++;
+        const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
+        obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
+      }
+      const handled = requests.has(obj?.status?.lastHandledReconcileAt ?? "");
+      const status = readiness(obj, inputs.revision);
+      // A Kustomization Ready at the commit waited for, or (none named) at its Ready source's current artifact, answers
+      // as well as a request would: what it applied is what the source holds now, at its current spec. A source has no
+      // such test (a Ready from before a key was rotated), so its Ready counts only as an answer to a request.
+      const current =
+        !handled && obj && status.ready && plural === KUSTOMIZATIONS && (inputs.revision !== "" || (await appliedCurrentSource(k, obj, inputs.namespace)));
+      const last =
+        handled || current || !obj
+          ? status
+          : askedAt === undefined
+            ? { ready: false, message: status.message } // not asked yet: Flux's own word
+            : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };
+      if (last.ready) return last.message;
+      const again = handled ? requestAgainMs : Math.min(requestAgainMs, UNHANDLED_AGAIN_MS);
+      if (obj && (askedAt === undefined || Date.now() - askedAt >= again)) {
+        // A quota stuck without its count would refuse until the quota controller's full resync: applied again, it counts.
+        if (handled && QUOTA_STATUS_UNKNOWN.test(status.message)) await recountStuckQuotas(k);
+        askedAt = (await poke()) ? Date.now() : undefined;
+      }
+      // Another stack may have pushed on top of this commit: Ready there includes this one.
+      if (handled && status.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(status.other)))) {
+        return `Ready at ${status.other}, which contains ${inputs.revision}`;
+      }
+      // A key nobody registered yet will not start working by waiting: say which to register, now.
+      if (handled && inputs.hint && plural === "gitrepositories" && AUTHENTICATION_FAILED.test(status.message)) {
+        throw new Error(`${id} cannot read its repository: ${status.message}\n${inputs.hint}`);
+      }
+      if (Date.now() >= deadline) throw new Error(`${id} is not Ready after ${inputs.timeoutSeconds}s: ${last.message}`);
+    }
   } finally {
     watcher?.stop();
   }
@@ -434,78 +491,6 @@ interface WatchedObject {
   changed: boolean;
   object: FluxStatus | undefined;
   wake: () => void;
-}
-
-async function waitWith(
-  k: Kubectl,
-  inputs: Pick<FluxReadyInputs, "resource" | "namespace" | "name" | "revision" | "timeoutSeconds"> & Partial<Pick<FluxReadyInputs, "hint">>,
-  id: string,
-  plural: string,
-  requests: Set<string>,
-  poke: () => Promise<boolean>,
-  watch: WatchedObject,
-  intervalMs: number,
-  contains: Contains | undefined,
-  requestAgainMs: number,
-): Promise<string> {
-  // When Flux was last asked; undefined while the object was not there to ask. A Kustomization is asked once it is
-  // seen not current: Flux's own reconcile at the new source revision usually answers first, and a request on top of
-  // it would have Flux build and apply it all again for nothing.
-  let askedAt = plural === KUSTOMIZATIONS ? undefined : (await poke()) ? Date.now() : undefined;
-  const deadline = Date.now() + inputs.timeoutSeconds * 1000;
-  // Flux answers a request within a second or two: poll soon, then back off to the interval. A watched object wakes
-  // the wait at each change, and at the interval at the latest (a request to repeat, the deadline).
-  let delay = Math.min(FIRST_POLL_MS, intervalMs);
-  let polls = 0;
-  for (;;) {
-    // A live watch shows the object as its first event: until then a poll waits for it (the object may not exist yet).
-    const watched = watch.alive && (watch.seen || polls === 0);
-    if (!watch.changed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, watched ? intervalMs : delay);
-        watch.wake = () => (clearTimeout(timer), resolve());
-      });
-      watch.wake = () => undefined;
-    }
-    watch.changed = false;
-    delay = Math.min(delay * 2, intervalMs);
-    let obj: FluxStatus | undefined;
-    if (watch.alive && watch.seen) obj = watch.object;
-    else {
-      polls++;
-      const text = await k(["get", "-n", inputs.namespace, inputs.resource, inputs.name, "-o", "json", "--ignore-not-found"]).catch(() => "");
-      obj = text.trim() ? (JSON.parse(text) as FluxStatus) : undefined;
-    }
-    const handled = requests.has(obj?.status?.lastHandledReconcileAt ?? "");
-    const status = readiness(obj, inputs.revision);
-    // A Kustomization Ready at the commit waited for, or (none named) at its Ready source's current artifact, answers
-    // as well as a request would: what it applied is what the source holds now, at its current spec. A source has no
-    // such test (a Ready from before a key was rotated), so its Ready counts only as an answer to a request.
-    const current =
-      !handled && obj && status.ready && plural === KUSTOMIZATIONS && (inputs.revision !== "" || (await appliedCurrentSource(k, obj, inputs.namespace)));
-    const last =
-      handled || current || !obj
-        ? status
-        : askedAt === undefined
-          ? { ready: false, message: status.message } // not asked yet: Flux's own word
-          : { ready: false, message: `Flux has not handled the reconcile request yet (last: ${status.message})` };
-    if (last.ready) return last.message;
-    const again = handled ? requestAgainMs : Math.min(requestAgainMs, UNHANDLED_AGAIN_MS);
-    if (obj && (askedAt === undefined || Date.now() - askedAt >= again)) {
-      // A quota stuck without its count would refuse until the quota controller's full resync: applied again, it counts.
-      if (handled && QUOTA_STATUS_UNKNOWN.test(status.message)) await recountStuckQuotas(k);
-      askedAt = (await poke()) ? Date.now() : undefined;
-    }
-    // Another stack may have pushed on top of this commit: Ready there includes this one.
-    if (handled && status.other && contains && (await contains(revisionSha(inputs.revision), revisionSha(status.other)))) {
-      return `Ready at ${status.other}, which contains ${inputs.revision}`;
-    }
-    // A key nobody registered yet will not start working by waiting: say which to register, now.
-    if (handled && inputs.hint && plural === "gitrepositories" && AUTHENTICATION_FAILED.test(status.message)) {
-      throw new Error(`${id} cannot read its repository: ${status.message}\n${inputs.hint}`);
-    }
-    if (Date.now() >= deadline) throw new Error(`${id} is not Ready after ${inputs.timeoutSeconds}s: ${last.message}`);
-  }
 }
 
 /** How a wait reaches the Git host to compare commits: a new one alone is recorded without waiting again. */

@@ -15,6 +15,11 @@ export interface Kubectl {
   watch?(args: readonly string[], onEvent: (event: WatchEvent) => void, onEnd: (error?: string) => void): { stop(): void };
 }
 
+/** `watch` arguments for one object, by name (a field selector: a watch of an object not made yet waits for it). */
+export function watchOneArgs(namespace: string, resource: string, name: string): string[] {
+  return ["-n", namespace, resource, "--field-selector", `metadata.name=${name}`];
+}
+
 /** One event of a watch, as `kubectl get --watch --output-watch-events -o json` prints it (one a line). */
 export interface WatchEvent {
   readonly type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import { randomBytes } from "crypto";
 import { parseConfig } from "../../config";
 import { fluxInstallProvider, fluxSyncProvider, readiness, waitReady, type FluxInstallInputs, type FluxStatus } from "../../components/providers/flux";
-import { applyObjects, clusterUid, type Kubectl, withKubectl } from "../../components/providers/kubectl";
+import { applyObjects, clusterUid, type Kubectl, watchOneArgs, withKubectl } from "../../components/providers/kubectl";
 import { renderFleet } from "../../manifests";
 import { bootstrapObjects } from "../../manifests/fluxBuild";
 import { seededKustomizations } from "../../manifests/clusters";
@@ -173,8 +173,9 @@ export async function measureScale(
     const all = await getJson<{ items: Ready[] }>(state, [KUSTOMIZATIONS, "-A"]);
     const tenantObjects = (all?.items ?? []).filter((o) => names.includes(o.metadata.namespace) && o.metadata.name === o.metadata.namespace);
     const fluxTenantsS = (Math.max(...tenantObjects.map(readyAt)) - tenantsReady) / 1000;
-    const timeline = formatTimeline(started, [...events, ...fluxLogEvents(started, Date.now())]);
-    const spans = waitSpans(started, [...events, ...fluxLogEvents(started, Date.now())]);
+    const everything = [...events, ...fluxLogEvents(started, Date.now())];
+    const timeline = formatTimeline(started, everything);
+    const spans = waitSpans(started, everything);
     const how = aided ? "" : " (unaided: Flux's own timers)";
     log(`${n} tenants${how}: install to all Ready ${installToReadyS}s (${steps.join(", ")}); Flux made the last tenant Ready ${fluxTenantsS}s after tenants`);
     if (!aided)
@@ -218,7 +219,7 @@ async function watchReady(k: Kubectl, resource: string, namespace: string, name:
       reject(new Error(`${resource} ${namespace}/${name} is not Ready after ${WAIT_SECONDS}s (unaided)`));
     }, WAIT_SECONDS * 1000);
     const w = k.watch?.(
-      ["-n", namespace, resource, "--field-selector", `metadata.name=${name}`],
+      watchOneArgs(namespace, resource, name),
       (e) => {
         if (e.type !== "DELETED" && readiness(e.object as FluxStatus, revision).ready) {
           clearTimeout(timer);

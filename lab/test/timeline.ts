@@ -1,7 +1,7 @@
 // Where the seconds to Ready go: each wait's reconcile requests and polls (as the program's waits make them), beside
 // Flux's own record of the same objects (its controllers' logs, millisecond timestamps), on one clock.
 import * as fs from "fs";
-import { readiness, type FluxStatus } from "../../components/providers/flux";
+import { KINDS, readiness, type FluxStatus } from "../../components/providers/flux";
 import type { Kubectl } from "../../components/providers/kubectl";
 import { logFile } from "../proc";
 
@@ -14,11 +14,6 @@ export interface TimelineEvent {
   readonly what: string;
 }
 
-const KINDS: Record<string, string> = {
-  gitrepositories: "GitRepository",
-  kustomizations: "Kustomization",
-  helmreleases: "HelmRelease",
-};
 const kindOf = (resource: string) => KINDS[resource.split(".")[0]] ?? resource;
 
 /**
@@ -44,7 +39,7 @@ export function tracedKubectl(k: Kubectl, events: TimelineEvent[]): Kubectl {
   const watch = k.watch;
   if (watch) {
     traced.watch = (args, onEvent, onEnd) => {
-      // ["-n", namespace, resource, "--field-selector", "metadata.name=<name>"]
+      // watchOneArgs(namespace, resource, name): ["-n", namespace, resource, "--field-selector", "metadata.name=<name>"]
       const object = `${kindOf(args[2])} ${args[1]}/${args[4].replace(/^metadata\.name=/, "")}`;
       return watch(
         args,
