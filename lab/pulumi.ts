@@ -56,16 +56,63 @@ export function runPulumi(state: LabState, args: readonly string[]): Promise<num
   });
 }
 
+/** The captured runs still going. */
+const capturing = new Set<number>();
+
 /** Runs the lab's `pulumi` in `cwd`, collecting its output (stdout and stderr interleaved as written). */
 export function capturePulumi(state: LabState, cwd: string, args: readonly string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(state.bins.pulumi, ["--non-interactive", ...args], { cwd, env: pulumiEnv(state) });
+    if (child.pid !== undefined) capturing.add(child.pid);
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+    child.on("close", (code, signal) => {
+      if (child.pid !== undefined) capturing.delete(child.pid);
+      resolve({ code: code ?? (signal ? 1 : 0), output });
+    });
   });
+}
+
+/** `pid` and every process under it, read from /proc (the CLI starts its plugins in process groups of their own). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The fields after the command's closing parenthesis: state, then the parent's id.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone while read.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
+
+/**
+ * Kills every captured run still going (a test timed out while its `pulumi up` waited) with its language host and
+ * plugins, and names them. The stack's lock stays, as after any killed run.
+ */
+export function stopPulumiRuns(): string[] {
+  const stopped: string[] = [];
+  for (const pid of capturing) {
+    const tree = processTree(pid);
+    for (const p of tree) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    stopped.push(`pulumi (pid ${pid}) and ${tree.length - 1} processes it started`);
+    capturing.delete(pid);
+  }
+  return stopped;
 }
 
 /**

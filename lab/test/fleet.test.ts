@@ -18,7 +18,7 @@ import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import { RUN, runPath } from "../layout";
 import { logTail, probeOnce, recorded, runs } from "../proc";
-import { applySecret, ChartServer, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
+import { applySecret, ChartServer, ensureParamsKeeper, getJson, kubectl, lab, type LabSession, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { CHART, CHART_FILES, helmTenantFiles, plainTenantFiles } from "./tenants";
 import { EventListener, type Received } from "./listener";
 import { setWebhooks as setGitWebhooks } from "../components/gitServer";
@@ -89,6 +89,8 @@ describe("the lab: the program's providers on real Kubernetes, Flux and Git", fu
         timeoutSeconds: WAIT_SECONDS,
       });
     }
+    // The program's keeper of the API server's ConfigMap-parameter watch, as its first up makes it with `vap`.
+    await ensureParamsKeeper(session.state);
     await charts.start(CHART.name, CHART.version, CHART_FILES);
     await events.start(session.state);
     fleetKey = await sshKeyPair(keys, "flux-system");

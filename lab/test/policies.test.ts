@@ -8,12 +8,12 @@ import { randomBytes } from "crypto";
 import { execFile } from "child_process";
 import { DEFAULTS, parseConfig, type StackConfig } from "../../config";
 import { readStackConfig } from "../../lib/stackFiles";
-import { paramsKeeper, parseYamlDocuments, renderFleet, sourceAdmitted, TENANT_LABEL, toYaml, toYamlDocuments, type KubeObject } from "../../manifests";
+import { parseYamlDocuments, renderFleet, sourceAdmitted, TENANT_LABEL, toYaml, toYamlDocuments, type KubeObject } from "../../manifests";
 import { buildOnDemand } from "../build";
 import { labInstallManifest } from "../fluxRelease";
 import { PROJECT_DIR } from "../layout";
 import type { LabState } from "../state";
-import { getJson, kubectl, lab, tempDir, timings, waitFor } from "./support";
+import { ensureParamsKeeper, getJson, kubectl, lab, tempDir, timings, waitFor } from "./support";
 
 const PREFIXES = ["https://github.com/my-org/", "ssh://git@github.com/my-org/", "oci://ghcr.io/my-org/", "https://stefanprodan.github.io/podinfo/"];
 
@@ -145,13 +145,7 @@ describe("the source allowlist, judged by each engine itself on one table: Kyver
       } as KubeObject,
     ];
     await kubectl(state, ["apply", "-f", "-"], toYamlDocuments(objects));
-    // As the program does on a cluster with native policies: the API server keeps watching ConfigMap parameters while
-    // this suite's policies come and go (kubernetes/kubernetes#133827). Left in place, as the program leaves it.
-    // Created when missing; one the program made (an engine suite's stack) is left as it is.
-    for (const o of paramsKeeper()) {
-      const resource = o.kind === "ValidatingAdmissionPolicy" ? "validatingadmissionpolicy" : "validatingadmissionpolicybinding";
-      if (!(await getJson(state, [resource, o.metadata.name]))) await kubectl(state, ["create", "-f", "-"], JSON.stringify(o));
-    }
+    await ensureParamsKeeper(state);
   });
 
   after(async function () {

@@ -13,7 +13,7 @@ import { tenantGitSecretName } from "../../manifests/tenants";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import type { LabState } from "../state";
-import { applySecret, getJson, kubectl, Repo, sshKeyPair, tempDir } from "./support";
+import { applySecret, ensureParamsKeeper, getJson, kubectl, Repo, sshKeyPair, tempDir } from "./support";
 import { plainTenantFiles } from "./tenants";
 import { fluxLogEvents, formatTimeline, tracedKubectl, waitSpans, type TimelineEvent, type WaitSpan } from "./timeline";
 
@@ -138,6 +138,8 @@ export async function measureScale(
       components: objects.components,
       timeoutSeconds: WAIT_SECONDS,
     };
+    // The program's keeper of the API server's ConfigMap-parameter watch, made beside the install (not timed: once a cluster).
+    await ensureParamsKeeper(state);
     const started = Date.now();
     installed = install;
     await fluxInstallProvider.create!(install);

@@ -5,8 +5,10 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { run } from "../../components/providers/exec";
+import { paramsKeeper } from "../../manifests";
 import { isUp, labDown, labUp } from "../lab";
-import { recorded, runs } from "../proc";
+import { logFile, recorded, runs } from "../proc";
+import { stopPulumiRuns } from "../pulumi";
 import { readState, type LabState } from "../state";
 
 export interface LabSession {
@@ -44,6 +46,20 @@ export const mochaHooks = {
       timings["lab start"] = `${r.startSeconds.toFixed(1)}s`;
     }
   },
+  /** After each test: the API server still watches ConfigMap parameters (see ensureParamsKeeper), or the test that broke it is named. */
+  afterEach(this: Mocha.Context) {
+    if (!current) return;
+    // A test that timed out leaves its `pulumi` running: stopped here, so nothing it started outlives its test.
+    const stopped = stopPulumiRuns();
+    if (stopped.length > 0) console.log(`    stopped after "${this.currentTest?.title}": ${stopped.join(", ")}`);
+    const starts = configMapParamWatchStarts();
+    if (starts > 1)
+      throw new Error(
+        `the lab API server's ConfigMap-parameter watch was stopped and started ${starts} times by now: "${this.currentTest?.fullTitle()}" ` +
+          "or one before it took away the last policy with ConfigMap parameters without the program's keeper (ensureParamsKeeper); " +
+          "later allowlists go unseen until the API server restarts (npm run lab -- down, then up)",
+      );
+  },
   async afterAll(this: Mocha.Context) {
     this.timeout(120_000);
     if (!current) return;
@@ -76,6 +92,31 @@ export async function applySecret(state: LabState, namespace: string, name: stri
 export async function getJson<T>(state: LabState, args: readonly string[]): Promise<T | undefined> {
   const text = await kubectl(state, ["get", ...args, "-o", "json", "--ignore-not-found"]);
   return text.trim() ? (JSON.parse(text) as T) : undefined;
+}
+
+/**
+ * As the program does on a cluster with native policies, before any of them: the keeper policy and binding that hold
+ * the API server's ConfigMap-parameter watch (kubernetes/kubernetes#133827). A suite that brings `vap` policies and
+ * takes them away without it stops that watch for the lab's whole life, and every later suite's allowlist goes unseen.
+ * Created when missing and left in place, as the program leaves it; one the program made (an engine suite's) stays as it is.
+ */
+export async function ensureParamsKeeper(state: LabState): Promise<void> {
+  for (const o of paramsKeeper()) {
+    const resource = o.kind === "ValidatingAdmissionPolicy" ? "validatingadmissionpolicy" : "validatingadmissionpolicybinding";
+    if (!(await getJson(state, [resource, o.metadata.name]))) await kubectl(state, ["create", "-f", "-"], JSON.stringify(o));
+  }
+}
+
+/**
+ * How many times the running API server started its ConfigMap-parameter watch ("informer started for /v1,
+ * Kind=ConfigMap" from its own process, by the pid klog writes). More than once means it was stopped and handed back
+ * stopped: the lab's API server no longer sees allowlist ConfigMaps until it restarts.
+ */
+export function configMapParamWatchStarts(): number {
+  const apiserver = recorded().find((p) => p.name === "kube-apiserver");
+  if (!apiserver || !fs.existsSync(logFile("kube-apiserver"))) return 0;
+  const line = new RegExp(`^\\S+ \\S+ +${apiserver.pid} \\S+\\] informer started for /v1, Kind=ConfigMap$`, "gm");
+  return fs.readFileSync(logFile("kube-apiserver"), "utf8").match(line)?.length ?? 0;
 }
 
 export function sleep(ms: number): Promise<void> {
