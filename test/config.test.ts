@@ -86,7 +86,7 @@ describe("config", () => {
       }
     });
 
-    it("Pulumi.yaml declares every key, with a description and the defaults config.ts applies", () => {
+    it("Pulumi.yaml declares every key, with a description and the defaults config/defaults.ts holds", () => {
       const project = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
       assert.equal(project.name, "flux-multi-tenancy");
       const own = Object.entries(project.config as Record<string, { description?: string; default?: unknown }>).filter(([k]) => !k.includes(":"));
@@ -95,7 +95,7 @@ describe("config", () => {
       assert.equal(project.options.refresh, "always");
       for (const [key, decl] of own) {
         assert.ok(decl.description && decl.description.length > 20, `${key} has no description`);
-        assert.deepEqual(decl.default, (DEFAULTS as Record<string, unknown>)[key], `${key}: Pulumi.yaml default differs from config.ts`);
+        assert.deepEqual(decl.default, (DEFAULTS as Record<string, unknown>)[key], `${key}: Pulumi.yaml default differs from config/defaults.ts`);
       }
     });
 
