@@ -257,6 +257,25 @@ export async function exists(p: string): Promise<boolean> {
   );
 }
 
+/** Each binary's last build time (seconds) on this machine, kept beside the binaries: what a build in progress expects. */
+function buildSecondsFile(): string {
+  return path.join(binRoot(), "build-seconds.json");
+}
+
+async function readBuildSeconds(): Promise<Record<string, number>> {
+  try {
+    return JSON.parse(await fs.readFile(buildSecondsFile(), "utf8")) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+async function recordBuildSeconds(binary: string, seconds: number): Promise<void> {
+  const times = { ...(await readBuildSeconds()), [binary]: Math.round(seconds * 10) / 10 };
+  await fs.mkdir(binRoot(), { recursive: true });
+  await fs.writeFile(buildSecondsFile(), JSON.stringify(times, null, 2) + "\n");
+}
+
 /** Builds one family unless a build of exactly this module is cached; logs what it does and how long it took. */
 export async function buildFamily(family: Family, toolchain: string, log: (line: string) => void = console.log): Promise<Built> {
   const dir = path.join(GO_DIR, family.name);
@@ -276,13 +295,25 @@ export async function buildFamily(family: Family, toolchain: string, log: (line:
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
   const ldflags = [...BASE_LDFLAGS, ...(family.ldflags?.(versions) ?? [])].join(" ");
+  const lastTimes = await readBuildSeconds();
   try {
     for (const b of family.binaries) {
       const t = Date.now();
-      await go(dir, ["build", ...BUILD_FLAGS, "-ldflags", ldflags, "-o", path.join(tmp, b.name), b.pkg]).catch((e: unknown) => {
-        throw e instanceof CommandError ? new LabError(`building ${b.name} (${b.pkg}) in lab/go/${family.name} failed:\n${e.stderr.trim()}`) : e;
-      });
-      log(`  ${family.name}: built ${b.name} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+      const last = lastTimes[b.name];
+      const expected = last === undefined ? "no earlier build of it here" : `about ${Math.round(last)}s the last time`;
+      log(`  ${family.name}: building ${b.name} (${expected})`);
+      // A build of minutes says it is still going, every half minute.
+      const ticker = setInterval(() => log(`  ${family.name}: still building ${b.name}: ${Math.round((Date.now() - t) / 1000)}s (${expected})`), 30_000);
+      try {
+        await go(dir, ["build", ...BUILD_FLAGS, "-ldflags", ldflags, "-o", path.join(tmp, b.name), b.pkg]).catch((e: unknown) => {
+          throw e instanceof CommandError ? new LabError(`building ${b.name} (${b.pkg}) in lab/go/${family.name} failed:\n${e.stderr.trim()}`) : e;
+        });
+      } finally {
+        clearInterval(ticker);
+      }
+      const seconds = (Date.now() - t) / 1000;
+      log(`  ${family.name}: built ${b.name} in ${seconds.toFixed(1)}s`);
+      await recordBuildSeconds(b.name, seconds);
     }
     await family.data?.(tmp, (m) => moduleDirOf(dir, m));
     await fs.writeFile(path.join(tmp, "versions.json"), JSON.stringify(versions, null, 2) + "\n");

@@ -59,14 +59,23 @@ export function runPulumi(state: LabState, args: readonly string[]): Promise<num
 /** The captured runs still going. */
 const capturing = new Set<number>();
 
-/** Runs the lab's `pulumi` in `cwd`, collecting its output (stdout and stderr interleaved as written). */
-export function capturePulumi(state: LabState, cwd: string, args: readonly string[]): Promise<{ code: number; output: string }> {
+/** Runs the lab's `pulumi` in `cwd`, collecting its output (stdout and stderr interleaved as written; passed to `echo` as it comes). */
+export function capturePulumi(
+  state: LabState,
+  cwd: string,
+  args: readonly string[],
+  echo?: (chunk: string) => void,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(state.bins.pulumi, ["--non-interactive", ...args], { cwd, env: pulumiEnv(state) });
     if (child.pid !== undefined) capturing.add(child.pid);
     let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
+    const take = (d: Buffer) => {
+      output += d;
+      echo?.(d.toString());
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       if (child.pid !== undefined) capturing.delete(child.pid);

@@ -1,13 +1,12 @@
 // The real Pulumi engine in the lab: the program itself, `pulumi up`/`preview`/`refresh`/`destroy`, on a fleet and tenants hosted on the lab's Git server.
 import * as assert from "assert/strict";
 import * as fs from "fs";
-import * as path from "path";
 import { randomBytes } from "crypto";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import { logFile } from "../proc";
 import type { LabState } from "../state";
-import { EngineStack, shortName } from "./engineStack";
+import { EngineStack, registerAskedKeys, shortName } from "./engineStack";
 import { getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { helmTenantFiles, plainTenantFiles } from "./tenants";
 
@@ -36,18 +35,6 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
   const planned = () => engine.planned();
   const setConfig = (change: (config: Record<string, unknown>) => void) => engine.setConfig(change);
 
-  /** Keys the program asked to register (`  <url>: <public key>` lines of its message), registered on the lab's Git server. */
-  async function registerKeys(output: string): Promise<Record<string, string>> {
-    const found: Record<string, string> = {};
-    for (const m of output.matchAll(/(ssh:\/\/\S+): (ecdsa-sha2-nistp384 [A-Za-z0-9+/=]+)\s*$/gm)) found[m[1]] = m[2];
-    for (const [repo, key] of Object.entries(found)) {
-      const file = path.join(keys, `${path.basename(repo)}-${Object.keys(found).indexOf(repo)}-${Date.now()}.pub`);
-      fs.writeFileSync(file, `${key} ${repo}\n`);
-      await authorize(state, file);
-    }
-    return found;
-  }
-
   /** `pulumi up`, and when it stops naming keys to register (Git hosts other than GitHub), registering them and running up again. */
   async function upRegistering(expectKeysFor: string[]): Promise<{ first: number; second: number }> {
     let t = Date.now();
@@ -59,7 +46,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     }
     assert.notEqual(r1.code, 0, "up stops while Flux cannot read with keys nobody registered");
     assert.match(r1.output, /Register th(ese public keys|is public key), read-only, on/);
-    const asked = await registerKeys(r1.output);
+    const asked = await registerAskedKeys(state, keys, r1.output);
     assert.deepEqual(Object.keys(asked).sort(), [...expectKeysFor].sort(), r1.output);
     t = Date.now();
     await ok("up", "--yes", "--skip-preview");

@@ -3,6 +3,7 @@ import * as assert from "assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { authorize } from "../lab";
 import { capturePulumi, engineWorkspace } from "../pulumi";
 import type { LabState } from "../state";
 
@@ -12,6 +13,21 @@ export type Step = { op: string; urn: string };
 /** A resource's name, the last part of its URN. */
 export const shortName = (urn: string) => urn.split("::").pop() ?? urn;
 
+/**
+ * The keys an `up` stopped to ask for (its `  <url>: <public key>` lines, Git hosts other than GitHub), registered on
+ * the lab's Git server as a platform team registers them on its host: repository URL to key.
+ */
+export async function registerAskedKeys(state: LabState, dir: string, output: string): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  for (const m of output.matchAll(/(ssh:\/\/\S+): (ecdsa-sha2-nistp384 [A-Za-z0-9+/=]+)\s*$/gm)) found[m[1]] = m[2];
+  for (const [i, [repo, key]] of Object.entries(found).entries()) {
+    const file = path.join(dir, `${path.basename(repo)}-${i}-${Date.now()}.pub`);
+    fs.writeFileSync(file, `${key} ${repo}\n`);
+    await authorize(state, file);
+  }
+  return found;
+}
+
 export class EngineStack {
   readonly workspace: string;
   readonly file: string;
@@ -19,6 +35,8 @@ export class EngineStack {
   constructor(
     readonly state: LabState,
     readonly name: string,
+    /** Where each run's output goes as it comes (none: only collected). */
+    private readonly echo?: (chunk: string) => void,
   ) {
     this.workspace = engineWorkspace(name);
     this.file = path.join(this.workspace, `Pulumi.${name}.yaml`);
@@ -28,7 +46,7 @@ export class EngineStack {
   pulumi(...args: string[]): Promise<{ code: number; output: string }> {
     const end = args.indexOf("--");
     const withStack = end < 0 ? [...args, "--stack", this.name] : [...args.slice(0, end), "--stack", this.name, ...args.slice(end)];
-    return capturePulumi(this.state, this.workspace, withStack);
+    return capturePulumi(this.state, this.workspace, withStack, this.echo);
   }
 
   /** Runs a command that must succeed; on failure the error carries Pulumi's output. */

@@ -1,12 +1,11 @@
 // The real Pulumi engine at fleet scale: the program under the lab's Pulumi CLI with N tenants, each its own repository
 // and deploy key on the lab's Git server, timed at each step a user waits for, and its state measured.
 import * as fs from "fs";
-import * as path from "path";
 import { randomBytes } from "crypto";
 import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import type { LabState } from "../state";
-import { EngineStack } from "./engineStack";
+import { EngineStack, registerAskedKeys } from "./engineStack";
 import { kubectl, Repo, sshKeyPair, tempDir } from "./support";
 import { plainTenantFiles } from "./tenants";
 
@@ -37,17 +36,6 @@ export interface EngineScaleResult {
 }
 
 const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
-
-/** Keys the program asked to register (`  <url>: <public key>` lines of its message), registered on the lab's Git server. */
-async function registerKeys(state: LabState, dir: string, output: string): Promise<number> {
-  const found = [...output.matchAll(/(ssh:\/\/\S+): (ecdsa-sha2-nistp384 [A-Za-z0-9+/=]+)\s*$/gm)];
-  for (const [i, m] of found.entries()) {
-    const file = path.join(dir, `key-${Date.now()}-${i}.pub`);
-    fs.writeFileSync(file, `${m[2]} ${m[1]}\n`);
-    await authorize(state, file);
-  }
-  return found.length;
-}
 
 /** The state's size and its dynamic providers' share, from an export with secrets shown. */
 export function stateFigures(exported: string): {
@@ -113,7 +101,7 @@ export async function measureEngine(state: LabState, n: number, log: (line: stri
       let t = Date.now();
       const stop = await engine.pulumi("up", "--yes", "--skip-preview");
       const stopS = seconds(t);
-      const registered = await registerKeys(state, keys, stop.output);
+      const registered = Object.keys(await registerAskedKeys(state, keys, stop.output)).length;
       if (stop.code === 0 || registered !== expected)
         throw new Error(`up was to stop naming ${expected} keys; it named ${registered}:\n${stop.output.slice(-4000)}`);
       t = Date.now();
