@@ -38,6 +38,9 @@ export interface DemoRow {
   readonly secondsToReady: string;
 }
 
+/** How long the table waits, after up, for what Flux does on its own (a tenant's HelmRelease). */
+const READY_WAIT_SECONDS = 180;
+
 const repoName = (name: string) => `${DEMO_STACK}-${name}`;
 const relative = (p: string) => path.relative(PROJECT_DIR, p) || ".";
 
@@ -52,7 +55,7 @@ export async function demoRows(state: LabState, since: number): Promise<DemoRow[
       rows.push({
         object: `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`,
         tenant: o.metadata.namespace === "flux-system" ? "" : o.metadata.namespace,
-        ready: ready ? (ready.status === "True" ? "Ready" : `not Ready: ${ready.message ?? ready.status}`) : "no status yet",
+        ready: ready ? (ready.status === "True" ? "Ready" : `not Ready: ${(ready.message ?? ready.status).slice(0, 60)}`) : "no status yet",
         revision: o.status?.lastAppliedRevision ?? o.status?.history?.[0]?.chartVersion ?? o.status?.lastAttemptedRevision ?? "",
         // Kubernetes keeps condition times to the second.
         secondsToReady: at === undefined ? "" : at < since - 1000 ? "before" : `${Math.max(0, Math.round((at - since) / 1000))}s`,
@@ -128,11 +131,18 @@ export async function demoUp(log: (line: string) => void = console.log): Promise
     if (r.code !== 0) throw new LabError(`demo: pulumi up exited ${r.code} (its output is above)`);
   }
 
-  const rows = await demoRows(state, since);
+  // up returns once every Kustomization is Ready; what a tenant's own commit asks for (its HelmRelease) Flux finishes
+  // after: the table waits for it, as one would watch it.
+  let rows = await demoRows(state, since);
+  const deadline = Date.now() + READY_WAIT_SECONDS * 1000;
+  while ((rows.length === 0 || rows.some((row) => row.ready !== "Ready")) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    rows = await demoRows(state, since);
+  }
   log(`\n${formatTable(rows)}\n`);
-  // up returns once the program's waits saw every Kustomization Ready; a row that is not says something broke after.
   const notReady = rows.filter((row) => row.ready !== "Ready");
-  if (rows.length === 0 || notReady.length > 0) throw new LabError(`demo: not Ready: ${notReady.map((row) => row.object).join(", ") || "nothing found"}`);
+  if (rows.length === 0 || notReady.length > 0)
+    throw new LabError(`demo: not Ready within ${READY_WAIT_SECONDS}s of up: ${notReady.map((row) => row.object).join(", ") || "nothing found"}`);
   log(
     [
       "The lab stays up. To look around:",
