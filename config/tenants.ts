@@ -2,6 +2,7 @@
 import { X509Certificate } from "crypto";
 import {
   FleetConfig,
+  NETWORK_POLICY_MODES,
   GitHubConfig,
   NOTIFICATION_EVENTS,
   NOTIFICATION_TYPES,
@@ -106,10 +107,7 @@ export function readFeatures(r: Reader, key: string, given: Raw, base: TenantFea
       );
     } else {
       r.unknownFields(`${key}.networkPolicy`, n, ["mode", "allowNamespaces", "allowCidrs"]);
-      const mode = r.oneOf(`${key}.networkPolicy${typeof given.networkPolicy === "string" ? "" : ".mode"}`, n.mode ?? "default-deny", [
-        "none",
-        "default-deny",
-      ] as const);
+      const mode = r.oneOf(`${key}.networkPolicy${typeof given.networkPolicy === "string" ? "" : ".mode"}`, n.mode ?? "default-deny", NETWORK_POLICY_MODES);
       const allowNamespaces = r.stringList(`${key}.networkPolicy.allowNamespaces`, n.allowNamespaces ?? []);
       allowNamespaces.forEach(
         (ns, i) =>

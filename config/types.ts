@@ -184,6 +184,9 @@ export interface TenantConfig {
   readonly features: TenantFeaturesResolved;
 }
 
+/** A tenant's network policy: none, or deny by default (with allowNamespaces and allowCidrs let in). */
+export const NETWORK_POLICY_MODES = ["none", "default-deny"] as const;
+
 export const POD_SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
 export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
