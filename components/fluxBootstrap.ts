@@ -18,8 +18,8 @@ export interface FluxBootstrapArgs {
   readonly config: StackConfig;
   /** The cluster component: nothing is applied before it (and its API wait) is done. */
   readonly cluster: pulumi.Resource;
-  /** gotk-components.yaml as committed. */
-  readonly gotkComponents: string;
+  /** gotk-components.yaml as committed (known once the install manifest is read). */
+  readonly gotkComponents: pulumi.Input<string>;
   /** Secret kubeconfig of the cluster. */
   readonly kubeconfig: pulumi.Input<string>;
   readonly clusterUid: pulumi.Input<string>;
@@ -52,7 +52,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
   constructor(name: string, args: FluxBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flux-multi-tenancy:index:FluxBootstrap", name, {}, opts);
     const { config } = args;
-    const objects = bootstrapObjects(config, args.gotkComponents);
+    const installed = pulumi.output(args.gotkComponents).apply((text) => bootstrapObjects(config, text));
     const kubeconfig = pulumi.secret(args.kubeconfig);
 
     // Native policies read their allowlist as a ConfigMap parameter: keep the API server watching ConfigMap parameters
@@ -82,8 +82,8 @@ export class FluxBootstrap extends pulumi.ComponentResource {
         version: config.flux.version,
         clusterName: args.clusterName,
         kindHost: args.kindHost,
-        foundation: objects.foundation,
-        components: objects.components,
+        foundation: installed.foundation,
+        components: installed.components,
         timeoutSeconds: WAIT_SECONDS,
       },
       // After the fleet commit: on destroy Flux is uninstalled before its files leave Git, so it prunes nothing.
@@ -106,7 +106,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
 
     const sync = new FluxSyncResource(
       `${name}-sync`,
-      { kubeconfig, clusterUid: args.clusterUid, path: config.flux.path, objects: objects.sync },
+      { kubeconfig, clusterUid: args.clusterUid, path: config.flux.path, objects: installed.sync },
       { parent: this, dependsOn: [secret, args.deployKey, install] },
     );
 

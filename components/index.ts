@@ -5,3 +5,4 @@ export * from "./fleetRepository";
 export * from "./fluxBootstrap";
 export * from "./sshFleetRepository";
 export * from "./tenant";
+export * from "./fluxFleet";

@@ -45,4 +45,4 @@ export { ConfigError, maskedCredentials } from "./reader";
 export { githubSshUrl, knownHostsName } from "./fleet";
 export { reconcilerAccount } from "./tenants";
 export { checkCredentials, NotificationSecret, checkNotificationSecrets } from "./secrets";
-export { parseConfig, loadConfig } from "./load";
+export { parseConfig, loadConfig, readFleetSettings } from "./load";

@@ -10,7 +10,7 @@ import { readFleet, readGitHub, readKnownHosts } from "./fleet";
 import { readPolicies } from "./policies";
 import { readTenants, readTenantServiceAccount } from "./tenants";
 import { crossCheck } from "./rules";
-import { checkCredentials, checkNotificationSecrets, NotificationSecret } from "./secrets";
+import { checkCredentials, checkNotificationSecrets } from "./secrets";
 
 /**
  * Reads one stack's config. `raw` maps top-level keys (without the `flux-multi-tenancy:` prefix)
@@ -83,18 +83,40 @@ export function parseConfig(raw: Raw, ctx: { stack: string; project?: string }):
   });
 }
 
+/** The args of FluxFleet that are not stack settings, and the secret keys it takes as Inputs. */
+const COMPONENT_ONLY = ["kubeconfig", "clusterName", "githubToken", "fleetSshKey", "notificationSecrets"];
+
+/**
+ * FluxFleet's args read as the stack config is (the same readers, defaults and messages), on a cluster the caller made:
+ * cluster.provider existing, named clusterName (default: the environment). Throws ConfigError listing every problem.
+ */
+export function readFleetSettings(args: object, ctx: { has: { kubeconfig: boolean; fleetSshKey: boolean } }): StackConfig {
+  const raw: Raw = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (!COMPONENT_ONLY.includes(key) && value !== undefined && value !== null) raw[key] = value;
+  }
+  if ("cluster" in raw) {
+    throw new ConfigError([`${PROJECT}:cluster: ${JSON.stringify(raw.cluster)} is not an arg of FluxFleet; make the cluster in your program and pass its kubeconfig (and clusterName).`]);
+  }
+  const clusterName = (args as { clusterName?: unknown }).clusterName;
+  raw.cluster = { provider: "existing", ...(clusterName === undefined || clusterName === null ? {} : { name: clusterName }) };
+  const config = parseConfig(raw, { stack: pulumi.getStack(), project: pulumi.getProject() });
+  checkCredentials(config, ctx.has);
+  return config;
+}
+
 /**
  * The Pulumi program's entry to config: reads every key once through pulumi.Config, validates
  * it before any resource exists, and keeps the kubeconfig and the fleet's push key secret Outputs.
  */
 export function loadConfig(): {
   config: StackConfig;
+  /** The stack's settings as given (every key but the cluster and the secrets): FluxFleet's args. */
+  settings: Raw;
   kubeconfig?: pulumi.Output<string>;
   fleetSshKey?: pulumi.Output<string>;
-  /** Each notified tenant's Provider address and token, a secret. */
-  notificationSecrets: pulumi.Output<Record<string, NotificationSecret>>;
-  /** This up may change shared files another stack reads (OVERWRITE_SHARED_ENV): never kept anywhere. */
-  overwriteSharedFiles: boolean;
+  /** notificationSecrets as given (checked), a secret. */
+  notificationSecrets: pulumi.Output<unknown>;
 } {
   const cfg = new pulumi.Config(PROJECT);
   const raw: Record<string, unknown> = {};
@@ -123,13 +145,14 @@ export function loadConfig(): {
         secretsGiven = secretsText;
       }
     }
-    const notificationSecrets = pulumi.secret(checkNotificationSecrets(config, secretsGiven));
+    checkNotificationSecrets(config, secretsGiven);
+    const { cluster: _cluster, ...settings } = raw;
     return {
-      notificationSecrets,
       config,
+      settings,
+      notificationSecrets: pulumi.secret(secretsGiven ?? {}),
       kubeconfig: config.cluster.provider === "existing" ? cfg.getSecret("kubeconfig") : undefined,
       fleetSshKey: config.fleet.provider === "git" ? cfg.getSecret("fleetSshKey") : undefined,
-      overwriteSharedFiles: process.env[OVERWRITE_SHARED_ENV] === "true",
     };
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(`invalid stack config:\n${e.message}`);

@@ -54,7 +54,8 @@ export function readPolicies(r: Reader, environment: string): PoliciesConfig {
       'set policies.engine to "vap" with it, or leave policies.layout "infrastructure"',
     );
   }
-  const deny = p.denyImageAutomation;
+  // The FluxFleet component's args carry true and false as strings (its schema has no boolean-or-word type).
+  const deny = p.denyImageAutomation === "true" || p.denyImageAutomation === "false" ? p.denyImageAutomation === "true" : p.denyImageAutomation;
   let denyImageAutomation = false;
   if (deny === "production") denyImageAutomation = engine === "vap" && environment === "production";
   else if (typeof deny !== "boolean") {

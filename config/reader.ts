@@ -169,6 +169,8 @@ export function settings(r: Reader, key: string, value: unknown, defaults: objec
 /** A receiver setting: true, false, or "created" (on for a repository the program creates). */
 export function receiverSetting(r: Reader, key: string, value: unknown): boolean | "created" {
   if (value === true || value === false || value === "created") return value;
+  // The FluxFleet component's args carry these words as strings (its schema has no boolean-or-word type).
+  if (value === "true" || value === "false") return value === "true";
   r.fail(key, value, "is not a receiver setting", 'set true, false, or "created" (on for a repository the program creates)');
   return false;
 }

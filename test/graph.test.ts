@@ -50,6 +50,7 @@ describe("resource graph", () => {
         "flux-multi-tenancy:index:DeployKey tenant-dev-team-flux",
         "flux-multi-tenancy:index:FleetRepository fleet",
         "flux-multi-tenancy:index:FluxBootstrap flux",
+        "flux-multi-tenancy:index:FluxFleet multi-tenancy",
         "flux-multi-tenancy:index:Tenant tenant-dev-team",
         "kubernetes:core/v1:Secret flux-git-secret",
         "kubernetes:core/v1:Secret flux-receiver-secret",
@@ -107,9 +108,11 @@ describe("resource graph", () => {
       const parents = Object.fromEntries(resources.map((r) => [r.name, name(r.parent)]));
       assert.deepEqual(parents, {
         cluster: "",
-        fleet: "",
-        flux: "",
-        "tenant-dev-team": "",
+        // FluxFleet: what the stack builds on the cluster; its children keep the names they had at the root (aliased there).
+        "multi-tenancy": "",
+        fleet: "multi-tenancy",
+        flux: "multi-tenancy",
+        "tenant-dev-team": "multi-tenancy",
         "cluster-kind": "cluster",
         "cluster-provider": "cluster",
         "fleet-repo": "fleet",
@@ -563,7 +566,7 @@ describe("resource graph", () => {
       assert.equal(outputs.fleetRepositoryUrl, "ssh://git@git.example.com:2222/platform/fleet.git");
       // If Flux cannot read the fleet, the first wait stops at once naming every key to register.
       assert.deepEqual(get(resources, "flux-ready-source").inputs.hint.split("\n"), [
-        "Register these public keys, read-only, on their Git hosts (stack outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:",
+        "Register these public keys, read-only, on their Git hosts (outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:",
         `  ssh://git@git.example.com:2222/platform/fleet.git: ${outputs.fleetPublicKey}`,
         `  ssh://git@git.example.com:2222/team-a/apps.git: ${outputs.tenantPublicKeys["team-a"]}`,
       ]);
