@@ -69,7 +69,13 @@ export class FluxFleet extends pulumi.ComponentResource {
       programNames ? [childName, { parent: this, aliases: [{ parent: pulumi.rootStackResource }] }] : [`${name}-${childName}`, { parent: this }];
     const manifest = installManifest ?? pulumi.output(loadInstallManifest(config.flux));
     const built = withoutPromiseStacks(() =>
-      build(config, args, child, manifest, givenCluster ?? new ExistingCluster(`${name}-cluster`, { clusterName: config.cluster.name, kubeconfig: args.kubeconfig }, { parent: this })),
+      build(
+        config,
+        args,
+        child,
+        manifest,
+        givenCluster ?? new ExistingCluster(`${name}-cluster`, { clusterName: config.cluster.name, kubeconfig: args.kubeconfig }, { parent: this }),
+      ),
     );
     this.clusterName = built.clusterName;
     this.kubeconfig = built.kubeconfig;
@@ -162,9 +168,7 @@ function build(
   // Keys of tenant repositories on other Git hosts, made first: the fleet's first wait can then name every key to register.
   const hostKeys = new Map(
     config.tenants.flatMap((t) =>
-      t.repository.type === "url" && t.repository.deployKey
-        ? [[t.name, new DeployKey(...hostKeyArgs(child(`tenant-${t.name}-flux`), config, t.name))]]
-        : [],
+      t.repository.type === "url" && t.repository.deployKey ? [[t.name, new DeployKey(...hostKeyArgs(child(`tenant-${t.name}-flux`), config, t.name))]] : [],
     ),
   );
   const toRegister = [
@@ -252,13 +256,11 @@ function build(
   // Each Receiver's address and secret: registered by the program on GitHub with webhookBaseUrl, else to register by hand.
   const fleetWebhook =
     fleetReceiverToken && fleetReceiverPath
-      ? pulumi.all([fleetReceiverToken, fleetReceiverPath]).apply(
-          ([secret, p]): ReceiverWebhookReport => ({
-            url: `${config.webhookBaseUrl}${p}`,
-            secret,
-            registered: config.fleet.provider === "github" && config.webhookBaseUrl !== "",
-          }),
-        )
+      ? pulumi.all([fleetReceiverToken, fleetReceiverPath]).apply(([secret, p]): ReceiverWebhookReport => ({
+          url: `${config.webhookBaseUrl}${p}`,
+          secret,
+          registered: config.fleet.provider === "github" && config.webhookBaseUrl !== "",
+        }))
       : undefined;
   const tenantWebhooks = tenants.flatMap((t, i) => (t.webhook ? [{ name: config.tenants[i].name, webhook: t.webhook }] : []));
   const byTenant = <T>(pick: (t: Tenant) => T | undefined) =>
@@ -274,17 +276,19 @@ function build(
     tenantPublicKeys: byTenant((t) => t.publicKey),
     tenantAgeRecipients: byTenant((t) => t.ageRecipient),
     receiverWebhooks: pulumi.secret(
-      pulumi.all([fleetWebhook, ...tenantWebhooks.map((w) => w.webhook)]).apply(
-        ([fleetHook, ...list]): ReceiverWebhooksReport => ({
-          ...(fleetHook ? { fleet: fleetHook } : {}),
-          tenants: Object.fromEntries(list.map((w, i) => [tenantWebhooks[i].name, w as ReceiverWebhookReport])),
-        }),
-      ),
+      pulumi.all([fleetWebhook, ...tenantWebhooks.map((w) => w.webhook)]).apply(([fleetHook, ...list]): ReceiverWebhooksReport => ({
+        ...(fleetHook ? { fleet: fleetHook } : {}),
+        tenants: Object.fromEntries(list.map((w, i) => [tenantWebhooks[i].name, w as ReceiverWebhookReport])),
+      })),
     ),
   };
 }
 
 /** A key pair for a tenant repository on another Git host, titled as the program titles it. */
-function hostKeyArgs([keyName, keyOpts]: [string, pulumi.ComponentResourceOptions], config: StackConfig, tenant: string): ConstructorParameters<typeof DeployKey> {
+function hostKeyArgs(
+  [keyName, keyOpts]: [string, pulumi.ComponentResourceOptions],
+  config: StackConfig,
+  tenant: string,
+): ConstructorParameters<typeof DeployKey> {
   return [keyName, { title: `flux-${config.environment}-${tenant}`, rotation: config.deployKeyRotation, knownHosts: config.knownHosts }, keyOpts];
 }

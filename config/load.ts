@@ -96,7 +96,9 @@ export function readFleetSettings(args: object, ctx: { has: { kubeconfig: boolea
     if (!COMPONENT_ONLY.includes(key) && value !== undefined && value !== null) raw[key] = value;
   }
   if ("cluster" in raw) {
-    throw new ConfigError([`${PROJECT}:cluster: ${JSON.stringify(raw.cluster)} is not an arg of FluxFleet; make the cluster in your program and pass its kubeconfig (and clusterName).`]);
+    throw new ConfigError([
+      `${PROJECT}:cluster: ${JSON.stringify(raw.cluster)} is not an arg of FluxFleet; make the cluster in your program and pass its kubeconfig (and clusterName).`,
+    ]);
   }
   const clusterName = (args as { clusterName?: unknown }).clusterName;
   raw.cluster = { provider: "existing", ...(clusterName === undefined || clusterName === null ? {} : { name: clusterName }) };

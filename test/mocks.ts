@@ -199,6 +199,16 @@ export async function runProgram(
   return { outputs: resolved as Record<string, any>, raw: outputs, resources: [...registered] };
 }
 
+/** Runs `build` (resources of a Pulumi program of one's own, such as one using FluxFleet) under the same mocks. */
+export async function runUnderMocks<T>(stack: string, build: () => T): Promise<{ result: T; resources: Registered[] }> {
+  registered.splice(0);
+  await pulumi.runtime.setMocks(mocks, "consumer", stack, false);
+  pulumi.runtime.setAllConfig({}, []);
+  const result = build();
+  await waitForRPCs();
+  return { result, resources: [...registered] };
+}
+
 /** Sets the program's config keys as the Pulumi CLI would pass them (objects as JSON). */
 export function setStackConfig(raw: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(raw)) {
