@@ -73,6 +73,7 @@ export class FluxFleet extends pulumi.ComponentResource {
         config,
         args,
         child,
+        programNames ? "stack outputs" : `outputs of FluxFleet ${name}`,
         manifest,
         givenCluster ?? new ExistingCluster(`${name}-cluster`, { clusterName: config.cluster.name, kubeconfig: args.kubeconfig }, { parent: this }),
       ),
@@ -117,6 +118,8 @@ function build(
   config: StackConfig,
   args: FluxFleetArgs,
   child: (childName: string) => [string, pulumi.ComponentResourceOptions],
+  /** Where the keys to register are reported: the program's stack outputs, or the component's. */
+  outputsName: string,
   manifest: pulumi.Input<InstallManifest>,
   k8sCluster: Cluster,
 ) {
@@ -182,7 +185,7 @@ function build(
           .all(toRegister.map((r) => r.key))
           .apply(
             (keys) =>
-              `Register these public keys, read-only, on their Git hosts (outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:\n` +
+              `Register these public keys, read-only, on their Git hosts (${outputsName} fleetPublicKey and tenantPublicKeys), then run pulumi up again:\n` +
               keys.map((k, i) => `  ${toRegister[i].url}: ${k}`).join("\n"),
           );
   // The fleet's Receiver: its token, and on GitHub with webhookBaseUrl the push webhook that calls it.

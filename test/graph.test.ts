@@ -566,7 +566,7 @@ describe("resource graph", () => {
       assert.equal(outputs.fleetRepositoryUrl, "ssh://git@git.example.com:2222/platform/fleet.git");
       // If Flux cannot read the fleet, the first wait stops at once naming every key to register.
       assert.deepEqual(get(resources, "flux-ready-source").inputs.hint.split("\n"), [
-        "Register these public keys, read-only, on their Git hosts (outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:",
+        "Register these public keys, read-only, on their Git hosts (stack outputs fleetPublicKey and tenantPublicKeys), then run pulumi up again:",
         `  ssh://git@git.example.com:2222/platform/fleet.git: ${outputs.fleetPublicKey}`,
         `  ssh://git@git.example.com:2222/team-a/apps.git: ${outputs.tenantPublicKeys["team-a"]}`,
       ]);
