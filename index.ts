@@ -1,4 +1,7 @@
 // Wiring only: read and check the stack config, make the cluster, build the fleet on it (FluxFleet), export what a stack reports.
+// Run as a plugin from another directory, the harness type-checks without this directory's tsconfig.json (target
+// ES2020): the errors' `cause` needs ES2022's Error types.
+/// <reference lib="es2022.error" />
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { createCluster, FluxFleet } from "./components";

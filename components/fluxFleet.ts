@@ -75,7 +75,8 @@ export class FluxFleet extends pulumi.ComponentResource {
         child,
         programNames ? "stack outputs" : `outputs of FluxFleet ${name}`,
         manifest,
-        givenCluster ?? new ExistingCluster(`${name}-cluster`, { clusterName: config.cluster.name, kubeconfig: args.kubeconfig }, { parent: this }),
+        givenCluster ??
+          new ExistingCluster(`${name}-cluster`, { clusterName: config.cluster.name, kubeconfig: kubeconfigText(args.kubeconfig) }, { parent: this }),
       ),
     );
     this.clusterName = built.clusterName;
@@ -101,6 +102,14 @@ export class FluxFleet extends pulumi.ComponentResource {
       receiverWebhooks: this.receiverWebhooks,
     });
   }
+}
+
+/**
+ * The kubeconfig as text. Pulumi YAML hands a config value that is itself a YAML document (a kubeconfig) over decoded:
+ * such a document is written back as JSON, which kubectl reads as well.
+ */
+function kubeconfigText(kubeconfig: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.secret(pulumi.output(kubeconfig).apply((k) => (typeof k === "string" ? k : JSON.stringify(k as unknown))));
 }
 
 /** The args as the stack config's readers see them; their problems as one error naming each arg. */

@@ -1,12 +1,8 @@
 // What FluxFleet takes: the stack settings of the program (schema/stack-settings.schema.json) without the cluster, as
-// plain interfaces Pulumi's component provider host can put into a package schema. Each field is read by the same
+// plain interfaces Pulumi's component provider host can put into a package schema (maps are written inline: a named
+// interface with an index signature would become an object type without properties). Each field is read by the same
 // readers as the stack config (config/), with the same defaults and messages.
 import * as pulumi from "@pulumi/pulumi";
-
-/** A map of names to strings. */
-export interface StringMap {
-  [key: string]: string;
-}
 
 /** Which Flux, and how it is installed (the stack key `flux`). */
 export interface FluxSettings {
@@ -98,9 +94,9 @@ export interface TenantRepositorySettings {
 
 /** A tenant's LimitRange: default limits, default requests, maximums. */
 export interface LimitRangeSettings {
-  default?: StringMap;
-  defaultRequest?: StringMap;
-  max?: StringMap;
+  default?: { [key: string]: string };
+  defaultRequest?: { [key: string]: string };
+  max?: { [key: string]: string };
 }
 
 /** A tenant's NetworkPolicies. */
@@ -129,7 +125,7 @@ export interface TenantFeatureSettings {
   /** restricted, baseline (default) or privileged. */
   podSecurity?: string;
   /** The namespace's ResourceQuota (hard), e.g. { "requests.cpu": "4" }. */
-  resourceQuota?: StringMap;
+  resourceQuota?: { [key: string]: string };
   limitRange?: LimitRangeSettings;
   networkPolicy?: NetworkPolicySettings;
   /** Decrypt its SOPS-encrypted Secrets with an age key of its own (default false). */
@@ -156,11 +152,6 @@ export interface TenantSettings extends TenantFeatureSettings {
 export interface NotificationSecretSettings {
   address?: string;
   token?: string;
-}
-
-/** Notification secrets per tenant name, or `tenantDefaults` for every tenant without its own. */
-export interface NotificationSecretMap {
-  [tenant: string]: NotificationSecretSettings;
 }
 
 /** The fleet on a cluster the caller made: everything the stack config of the program holds but the cluster. */
@@ -192,8 +183,8 @@ export interface FluxFleetArgs {
   githubToken?: pulumi.Input<string>;
   /** With fleet provider git: the private key that pushes to the fleet repository. */
   fleetSshKey?: pulumi.Input<string>;
-  /** Tenants' notification Provider addresses and tokens. */
-  notificationSecrets?: pulumi.Input<NotificationSecretMap>;
+  /** Tenants' notification Provider addresses and tokens, per tenant name or tenantDefaults for every tenant without its own. */
+  notificationSecrets?: pulumi.Input<{ [tenant: string]: NotificationSecretSettings }>;
 }
 
 /** A tenant as the fleet reports it. */

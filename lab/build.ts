@@ -139,6 +139,11 @@ export const ON_DEMAND_FAMILIES: readonly Family[] = [
     binaries: [{ name: "kyverno", pkg: "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno" }],
     check: (_dir, versions) => checkKyvernoPin(versions),
   },
+  {
+    name: "pulumiyaml",
+    binaries: [{ name: "pulumi-language-yaml", pkg: "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml" }],
+    ldflags: (versions) => [`-X github.com/pulumi/pulumi-yaml/pkg/version.Version=${versions["github.com/pulumi/pulumi-yaml"]}`],
+  },
 ];
 
 /** The Kyverno CLI must be the release the stacks install (policies.kyvernoVersion's default). */

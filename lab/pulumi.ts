@@ -14,8 +14,9 @@ export const LAB_PASSPHRASE = "flux-lab";
  * release archive, which is not a Go module): the program's own @pulumi/pulumi dynamic-provider host.
  */
 const DYNAMIC_PROVIDER_LAUNCHER = `#!/bin/sh
-# The engine starts providers in the program's directory.
-exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js "$@"
+# As Pulumi's own shim: the host of the @pulumi/pulumi Node resolves from where the engine starts providers (the
+# program's directory), or from NODE_PATH.
+exec node "$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")" "$@"
 `;
 
 /** Environment for running the lab's `pulumi` against the lab's cluster. */
@@ -27,7 +28,7 @@ export function pulumiEnv(state: LabState): NodeJS.ProcessEnv {
   });
   const launchers = runPath(RUN.pulumi, "bin");
   const launcher = path.join(launchers, "pulumi-resource-pulumi-nodejs");
-  if (!fs.existsSync(launcher)) {
+  if (!fs.existsSync(launcher) || fs.readFileSync(launcher, "utf8") !== DYNAMIC_PROVIDER_LAUNCHER) {
     fs.mkdirSync(launchers, { recursive: true });
     fs.writeFileSync(launcher, DYNAMIC_PROVIDER_LAUNCHER, { mode: 0o755 });
   }
@@ -59,15 +60,23 @@ export function runPulumi(state: LabState, args: readonly string[]): Promise<num
 /** The captured runs still going. */
 const capturing = new Set<number>();
 
-/** Runs the lab's `pulumi` in `cwd`, collecting its output (stdout and stderr interleaved as written; passed to `echo` as it comes). */
+/**
+ * Runs the lab's `pulumi` in `cwd`, collecting its output (stdout and stderr interleaved as written; passed to `echo` as
+ * it comes). `pathBefore`: directories searched for plugins before the lab's own (a language host built on demand);
+ * `env`: more of the environment.
+ */
 export function capturePulumi(
   state: LabState,
   cwd: string,
   args: readonly string[],
   echo?: (chunk: string) => void,
+  pathBefore: readonly string[] = [],
+  more: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(state.bins.pulumi, ["--non-interactive", ...args], { cwd, env: pulumiEnv(state) });
+    const env = { ...pulumiEnv(state), ...more };
+    if (pathBefore.length > 0) env.PATH = `${pathBefore.join(":")}:${env.PATH}`;
+    const child = spawn(state.bins.pulumi, ["--non-interactive", ...args], { cwd, env });
     if (child.pid !== undefined) capturing.add(child.pid);
     let output = "";
     const take = (d: Buffer) => {

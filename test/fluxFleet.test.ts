@@ -191,6 +191,9 @@ describe("FluxFleet", () => {
       const tenant = schema.types["flux-multi-tenancy:index:TenantSettings"];
       assert.deepEqual(tenant.required, ["name"]);
       assert.ok(tenant.properties.podSecurity && tenant.properties.repository, "a tenant's own settings and the features it shares with tenantDefaults");
+      // Maps stay maps (written inline: a named interface with an index signature would be an object without properties).
+      assert.deepEqual(tenant.properties.resourceQuota.additionalProperties.type, "string");
+      assert.equal(r.inputProperties.notificationSecrets.additionalProperties.$ref, "#/types/flux-multi-tenancy:index:NotificationSecretSettings");
     });
   });
 });

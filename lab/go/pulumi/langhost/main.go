@@ -136,6 +136,58 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 }
 
+// InstallDependencies finds the dependencies installed: in the lab npm installs them beforehand (npm ci in the project),
+// and nothing is fetched while the lab runs. A directory without them is refused with the command that installs them.
+func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, _ pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetDirectory()
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@pulumi", "pulumi", "package.json")); err != nil {
+		return fmt.Errorf("the lab installs no dependencies: run npm ci in %s first (%v)", dir, err)
+	}
+	return nil
+}
+
+// RunPlugin runs a source-based plugin written for Node.js (PulumiPlugin.yaml, runtime nodejs), such as this
+// project's FluxFleet package: the plugin's own @pulumi/pulumi run-plugin harness loads its directory and, finding
+// components among its exports, serves them as a provider. The plugin prints its port first, as every provider does.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	info := req.GetInfo()
+	dir := info.GetProgramDirectory()
+	harness := filepath.Join(dir, "node_modules", "@pulumi", "pulumi", "cmd", "run-plugin")
+	if _, err := os.Stat(harness); err != nil {
+		return fmt.Errorf("no @pulumi/pulumi in the plugin's directory %s: run npm ci there first (%v)", dir, err)
+	}
+	var args []string
+	if nodeargs, ok := option(info, "nodeargs", "").(string); ok && nodeargs != "" {
+		args = append(args, strings.Fields(nodeargs)...)
+	}
+	args = append(args, harness, dir)
+	args = append(args, req.GetArgs()...)
+	cmd := exec.Command("node", args...)
+	// As Pulumi's own host: in the engine's directory (not the plugin's), so the harness type-checks without the plugin's tsconfig.json.
+	cmd.Dir = req.GetPwd()
+	cmd.Env = append(req.GetEnv(), fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%v", option(info, "typescript", true)))
+	if tsconfig, ok := option(info, "tsconfig", "").(string); ok && tsconfig != "" {
+		cmd.Env = append(cmd.Env, "PULUMI_NODEJS_TSCONFIG_PATH="+tsconfig)
+	}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return fmt.Errorf("the Node.js plugin in %s exited with code %d", dir, exit.ExitCode())
+		}
+		return fmt.Errorf("could not run node: %w", err)
+	}
+	return closer.Close()
+}
+
 func main() {
 	// The engine passes flags (tracing, logging) and, last, its own address.
 	h := &host{}
