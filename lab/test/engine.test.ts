@@ -6,17 +6,13 @@ import { labInstallManifest } from "../fluxRelease";
 import { authorize } from "../lab";
 import { logFile } from "../proc";
 import type { LabState } from "../state";
-import { EngineStack, registerAskedKeys, shortName } from "./engineStack";
+import { EngineStack, type FluxObject, KUSTOMIZATIONS, kustomizationReady, ready, registerAskedKeys, shortName } from "./engineStack";
 import { getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
 import { helmTenantFiles, plainTenantFiles } from "./tenants";
 
 const ENV = "lab";
-const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
 const PROJECT = "flux-multi-tenancy";
 
-type Condition = { type: string; status: string; message?: string };
-type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string; artifact?: { revision?: string } } };
-const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 describe("the real Pulumi engine: the program on the lab's cluster, fleet and tenants on its Git server", function () {
@@ -54,13 +50,6 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
   }
 
   const tenant = (name: string) => ({ name, repository: { url: url(name), deployKey: true } });
-
-  async function kustomizationReady(namespace: string, name: string): Promise<FluxObject> {
-    return waitFor(`Kustomization ${namespace}/${name} Ready`, 120, async () => {
-      const o = await getJson<FluxObject>(state, [KUSTOMIZATIONS, "-n", namespace, name]);
-      return ready(o)?.status === "True" ? { value: o! } : { seen: ready(o)?.message ?? "absent" };
-    });
-  }
 
   before(async function () {
     state = lab().state;
@@ -107,10 +96,10 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     const revision = out.fleetRevision as string;
     assert.match(revision, /^main@sha1:[0-9a-f]{40}$/);
     for (const name of ["flux-system", "admission-policies", "tenants"]) {
-      const k = await kustomizationReady("flux-system", name);
+      const k = await kustomizationReady(state, "flux-system", name);
       assert.equal(k.status?.lastAppliedRevision, revision, name);
     }
-    for (const t of ["team-a", "team-b"]) await kustomizationReady(t, t);
+    for (const t of ["team-a", "team-b"]) await kustomizationReady(state, t, t);
     assert.ok(await getJson(state, ["deployment", "-n", "team-a", "web"]));
     // Each tenant's age key: its recipient an output, its identity only in the tenant's Secret and, encrypted, in the state.
     const recipients = out.tenantAgeRecipients as Record<string, string>;
@@ -163,7 +152,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
       `tenants/${ENV}/team-c-namespace.yaml`,
       `tenants/${ENV}/team-c-patch.yaml`,
     ]);
-    await kustomizationReady("team-c", "team-c");
+    await kustomizationReady(state, "team-c", "team-c");
 
     setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")]));
     const removing = await planned();
@@ -211,7 +200,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     // Added back in the next up: it converges (a new key to register, as any tenant by URL with deployKey).
     setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b"), tenant("team-c")]));
     await upRegistering([url("team-c")]);
-    await kustomizationReady("team-c", "team-c");
+    await kustomizationReady(state, "team-c", "team-c");
     assert.ok(await getJson(state, ["deployment", "-n", "team-c", "web"]));
     setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")]));
     await ok("up", "--yes", "--skip-preview");
@@ -326,7 +315,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
       [],
     );
     for (const f of [`clusters/${ENV}/policies.yaml`, "policies/base/sources.yaml", `policies/${ENV}/allowlist.yaml`]) assert.ok(files.includes(f), f);
-    await kustomizationReady("flux-system", "policies");
+    await kustomizationReady(state, "flux-system", "policies");
     assert.equal(await getJson(state, [KUSTOMIZATIONS, "-n", "flux-system", "admission-policies"]), undefined, "the old layout's Kustomization is pruned");
     const policies = (await kubectl(state, ["get", "validatingadmissionpolicies", "-o", "name"])).split("\n").filter(Boolean).sort();
     assert.deepEqual(
@@ -347,7 +336,7 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     assert.equal(allowlist?.data.allowedPrefixes, `${state.git.url}/\n${RETIRED}\n`);
     const tenants = await getJson<{ spec: { dependsOn: { name: string }[] } }>(state, [KUSTOMIZATIONS, "-n", "flux-system", "tenants"]);
     assert.deepEqual(tenants?.spec.dependsOn, [{ name: "policies" }]);
-    for (const tn of ["team-a", "team-b"]) await kustomizationReady(tn, tn);
+    for (const tn of ["team-a", "team-b"]) await kustomizationReady(state, tn, tn);
     // Judged by upstream's policy now, as the tenant's own account.
     const outside = {
       apiVersion: "source.toolkit.fluxcd.io/v1",
@@ -429,6 +418,6 @@ describe("the real Pulumi engine: the program on the lab's cluster, fleet and te
     t = Date.now();
     await upRegistering([url("fleet"), url("team-a"), url("team-b")]);
     timings["engine: up again after destroy"] = seconds(Date.now() - t);
-    for (const tn of ["team-a", "team-b"]) await kustomizationReady(tn, tn);
+    for (const tn of ["team-a", "team-b"]) await kustomizationReady(state, tn, tn);
   });
 });

@@ -10,19 +10,14 @@ import { run } from "../../components/providers/exec";
 import { labInstallManifest } from "../fluxRelease";
 import { fingerprint } from "../github";
 import type { LabState } from "../state";
-import { EngineStack, shortName } from "./engineStack";
+import { EngineStack, kustomizationReady, shortName } from "./engineStack";
 import { getJson, lab, remoteFiles, Repo, tempDir, timings, waitFor } from "./support";
 import { HttpsForwarder } from "./listener";
 import { RUN, runPath } from "../layout";
 
 const ENV = "lab";
 const OWNER = "my-org";
-const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
 const PROJECT = "flux-multi-tenancy";
-
-type Condition = { type: string; status: string; message?: string };
-type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string } };
-const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
 
 /** The lab GitHub's REST API, as the stacks' token, trusting the lab's CA. */
 function githubApi<T>(state: LabState, method: string, route: string): Promise<T> {
@@ -83,16 +78,6 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     return api("GET", `/repos/${OWNER}/${repo}/keys`);
   }
 
-  async function kustomizationReady(namespace: string, name: string, revision?: string): Promise<FluxObject> {
-    return waitFor(`Kustomization ${namespace}/${name} Ready${revision ? ` at ${revision}` : ""}`, 180, async () => {
-      const o = await getJson<FluxObject>(state, [KUSTOMIZATIONS, "-n", namespace, name]);
-      const r = ready(o);
-      return r?.status === "True" && (!revision || o?.status?.lastAppliedRevision === revision)
-        ? { value: o! }
-        : { seen: `${r?.message ?? "absent"} at ${o?.status?.lastAppliedRevision}` };
-    });
-  }
-
   /** Whether a private key can read a repository over SSH on the lab's Git server (as Flux would, with a deploy key). */
   async function canRead(privateKey: string, repo: string): Promise<boolean> {
     const file = path.join(keys, `probe-${randomBytes(3).toString("hex")}`);
@@ -146,9 +131,9 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     assert.match(revision, /^main@sha1:[0-9a-f]{40}$/);
     assert.equal(out.fleetRepositoryUrl, `https://${state.github.host}/${OWNER}/${fleetRepo}`);
     for (const name of ["flux-system", "admission-policies", "tenants"]) {
-      assert.equal((await kustomizationReady("flux-system", name, revision)).status?.lastAppliedRevision, revision, name);
+      assert.equal((await kustomizationReady(state, "flux-system", name, { revision, seconds: 180 })).status?.lastAppliedRevision, revision, name);
     }
-    for (const t of ["team-a", "team-b"]) await kustomizationReady(t, t);
+    for (const t of ["team-a", "team-b"]) await kustomizationReady(state, t, t, { seconds: 180 });
     // What GitHub holds: private repositories the program made (marked), the fleet's default branch, read-only keys.
     const fleet = await api<{ private: boolean; visibility: string; description: string; default_branch: string }>("GET", `/repos/${OWNER}/${fleetRepo}`);
     assert.deepEqual([fleet.private, fleet.visibility, fleet.default_branch], [true, "private", "main"]);
@@ -173,7 +158,7 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     const adding = await planned();
     for (const s of adding.filter((x) => x.op === "create")) assert.match(shortName(s.urn), /^tenant-team-c($|-)/, s.urn);
     await step("up adding a tenant", () => ok("up", "--yes", "--skip-preview"));
-    await kustomizationReady("team-c", "team-c");
+    await kustomizationReady(state, "team-c", "team-c", { seconds: 180 });
     assert.equal((await deployKeys(tenantRepo("team-c"))).length, 1);
 
     setConfig((c) => (c[`${PROJECT}:tenants`] = [tenant("team-a"), tenant("team-b")]));
@@ -203,7 +188,7 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     await step("up adding the tenant back", () => ok("up", "--yes", "--skip-preview"));
     const after = await remoteFiles(state, repo);
     assert.deepEqual(Object.fromEntries(after), files, "nothing written over the tenant's commit, nothing brought back");
-    await kustomizationReady("team-a", "team-a");
+    await kustomizationReady(state, "team-a", "team-a", { seconds: 180 });
     await waitFor("the tenant's own ConfigMap applied", 120, async () =>
       (await getJson(state, ["configmap", "-n", "team-a", "notes"])) ? { value: true } : { seen: "absent" },
     );
@@ -224,7 +209,7 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     const secret = await getJson<{ data: Record<string, string> }>(state, ["secret", "-n", "flux-system", "flux-system"]);
     assert.equal(fingerprint(Buffer.from(secret!.data["identity.pub"], "base64").toString()), fingerprint(after[0].key));
     const out = await outputs();
-    await kustomizationReady("flux-system", "flux-system", out.fleetRevision as string);
+    await kustomizationReady(state, "flux-system", "flux-system", { revision: out.fleetRevision as string, seconds: 180 });
     // A deploy key reaches its own repository only.
     const newKey = Buffer.from(secret!.data.identity, "base64").toString();
     assert.equal(await canRead(newKey, fleetRepo), true);
@@ -241,8 +226,9 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
     );
     await step("up after destroy", () => ok("up", "--yes", "--skip-preview"));
     const out = await outputs();
-    for (const name of ["flux-system", "tenants"]) await kustomizationReady("flux-system", name, out.fleetRevision as string);
-    for (const t of ["team-a", "team-b"]) await kustomizationReady(t, t);
+    for (const name of ["flux-system", "tenants"])
+      await kustomizationReady(state, "flux-system", name, { revision: out.fleetRevision as string, seconds: 180 });
+    for (const t of ["team-a", "team-b"]) await kustomizationReady(state, t, t, { seconds: 180 });
   });
 
   it("push-to-deploy on GitHub: with webhookBaseUrl the program registers each repository's push webhook to its Receiver; a tenant's push is Ready within seconds, its delivery signed and checked by Flux", async () => {
@@ -285,7 +271,7 @@ describe("the real Pulumi engine on the GitHub path: the lab's GitHub Enterprise
       const t = Date.now();
       const revision = await work.commit(files, "team-a: a push");
       work.remove();
-      await kustomizationReady("team-a", "team-a", revision);
+      await kustomizationReady(state, "team-a", "team-a", { revision, seconds: 180 });
       const pushToReadyS = (Date.now() - t) / 1000;
       timings["engine on GitHub: push to Ready through GitHub's webhook and the Receiver"] = `${pushToReadyS.toFixed(1)}s`;
       assert.ok(pushToReadyS < 30, `Ready ${pushToReadyS}s after the push: the source's interval (1m) did not bring it`);

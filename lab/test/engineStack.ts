@@ -6,6 +6,27 @@ import { parse, stringify } from "yaml";
 import { authorize } from "../lab";
 import { capturePulumi, engineWorkspace } from "../pulumi";
 import type { LabState } from "../state";
+import { getJson, waitFor } from "./support";
+
+export const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
+
+type Condition = { type: string; status: string; message?: string };
+/** What the suites read of a Flux object. */
+export type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string; artifact?: { revision?: string } } };
+/** Its Ready condition. */
+export const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
+
+/** Waits until Flux reports the Kustomization Ready (at `revision`, when given); what it last saw, if it does not. */
+export function kustomizationReady(state: LabState, namespace: string, name: string, opts: { revision?: string; seconds?: number } = {}): Promise<FluxObject> {
+  const { revision, seconds = 120 } = opts;
+  return waitFor(`Kustomization ${namespace}/${name} Ready${revision ? ` at ${revision}` : ""}`, seconds, async () => {
+    const o = await getJson<FluxObject>(state, [KUSTOMIZATIONS, "-n", namespace, name]);
+    const r = ready(o);
+    return r?.status === "True" && (!revision || o?.status?.lastAppliedRevision === revision)
+      ? { value: o! }
+      : { seen: `${r?.message ?? "absent"} at ${o?.status?.lastAppliedRevision}` };
+  });
+}
 
 /** A step of a preview's plan. */
 export type Step = { op: string; urn: string };

@@ -12,18 +12,14 @@ import { authorize } from "../lab";
 import { PROJECT_DIR, RUN, runPath } from "../layout";
 import { capturePulumi } from "../pulumi";
 import type { LabState } from "../state";
-import { registerAskedKeys } from "./engineStack";
-import { getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings, waitFor } from "./support";
+import { kustomizationReady, registerAskedKeys } from "./engineStack";
+import { getJson, kubectl, lab, remoteFiles, Repo, sshKeyPair, tempDir, timings } from "./support";
 import { plainTenantFiles } from "./tenants";
 
 const ENV = "lab";
 // Tenants of this suite alone: the engine suites leave their tenants' namespaces (a destroy keeps workloads running).
 const TENANTS = ["pkg-a", "pkg-b"];
-const KUSTOMIZATIONS = "kustomizations.kustomize.toolkit.fluxcd.io";
 
-type Condition = { type: string; status: string; message?: string };
-type FluxObject = { status?: { conditions?: Condition[]; lastAppliedRevision?: string } };
-const ready = (o: FluxObject | undefined) => o?.status?.conditions?.find((c) => c.type === "Ready");
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 describe("the FluxFleet package from a Pulumi YAML program (pulumi-language-yaml), on the lab's cluster and Git server", function () {
@@ -49,12 +45,6 @@ describe("the FluxFleet package from a Pulumi YAML program (pulumi-language-yaml
     const r = await pulumi(...args);
     if (r.code !== 0) assert.fail(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
     return r.output;
-  }
-  async function kustomizationReady(namespace: string, name: string): Promise<FluxObject> {
-    return waitFor(`Kustomization ${namespace}/${name} Ready`, 120, async () => {
-      const o = await getJson<FluxObject>(state, [KUSTOMIZATIONS, "-n", namespace, name]);
-      return ready(o)?.status === "True" ? { value: o! } : { seen: ready(o)?.message ?? "absent" };
-    });
   }
 
   before(async function () {
@@ -129,10 +119,10 @@ describe("the FluxFleet package from a Pulumi YAML program (pulumi-language-yaml
     assert.match(out.fleetRevision, /^main@sha1:[0-9a-f]{40}$/);
     assert.deepEqual(out.tenants, Object.fromEntries(TENANTS.map((t) => [t, { repositoryUrl: url(t), namespace: t }])));
     for (const name of ["flux-system", "admission-policies", "tenants"]) {
-      assert.equal((await kustomizationReady("flux-system", name)).status?.lastAppliedRevision, out.fleetRevision, name);
+      assert.equal((await kustomizationReady(state, "flux-system", name)).status?.lastAppliedRevision, out.fleetRevision, name);
     }
     for (const name of TENANTS) {
-      await kustomizationReady(name, name);
+      await kustomizationReady(state, name, name);
       assert.ok(await getJson(state, ["deployment", "-n", name, "web"]), `${name}'s workload`);
     }
     // The component's children are named after it: a program can hold more than one.
