@@ -85,6 +85,7 @@ export class Tenant extends pulumi.ComponentResource {
     this.repositoryUrl = tenantSource(tenant).url;
     this.namespace = tenant.namespace;
     let waitAfter: pulumi.Resource[] = [args.tenantsReady];
+    let sourceFirst: { source: string; hint: pulumi.Input<string> } | undefined;
     // Its goodbye, when it leaves the stack: deleted after its Secrets (which depend on it), it takes the namespace down in
     // the order that lets Flux finalize as the tenant's account (see components/providers/tenantGoodbye.ts).
     const goodbye = new TenantGoodbyeResource(
@@ -220,22 +221,13 @@ export class Tenant extends pulumi.ComponentResource {
         { parent: this, provider: args.k8sProvider, dependsOn: [goodbye] },
       );
       this.publicKey = key.publicKey;
-      // The source first: asked to fetch now, and stopping at once with the key to register if the host refuses it.
-      const source = new FluxReadyResource(
-        `${name}-ready-source`,
-        {
-          ...NO_CONTAINS_CHECK,
-          kubeconfig: pulumi.secret(args.kubeconfig),
-          resource: "gitrepositories.source.toolkit.fluxcd.io",
-          namespace: tenant.namespace,
-          name: tenant.name,
-          revision: "",
-          timeoutSeconds: WAIT_SECONDS,
-          hint: pulumi.interpolate`Register this public key, read-only, on its Git host, then run pulumi up again:\n  ${repo.url}: ${key.publicKey}`,
-        },
-        { parent: this, dependsOn: [secret] },
-      );
-      waitAfter = [source];
+      // The source first, in the same wait: asked to fetch now, and stopping at once with the key to register if the host
+      // refuses it; then the Kustomization.
+      sourceFirst = {
+        source: "gitrepositories.source.toolkit.fluxcd.io",
+        hint: pulumi.interpolate`Register this public key, read-only, on its Git host, then run pulumi up again:\n  ${repo.url}: ${key.publicKey}`,
+      };
+      waitAfter = [secret];
     }
 
     new FluxReadyResource(
@@ -249,6 +241,7 @@ export class Tenant extends pulumi.ComponentResource {
         timeoutSeconds: WAIT_SECONDS,
         ...NO_CONTAINS_CHECK,
         hint: "",
+        ...sourceFirst,
       },
       { parent: this, dependsOn: [...waitAfter, ...platformSecrets] },
     );

@@ -486,22 +486,22 @@ describe("resource graph", () => {
       "flux-multi-tenancy:index:Tenant tenant-team-x",
       "kubernetes:core/v1:Secret tenant-team-x-git-secret",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready",
-      "pulumi-nodejs:dynamic/flux-multi-tenancy:FluxReady tenant-team-x-ready-source",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:SshKey tenant-team-x-flux-identity",
       "pulumi-nodejs:dynamic/flux-multi-tenancy:TenantGoodbye tenant-team-x-goodbye",
     ]);
-    // Its key is made before the fleet's waits (top level), so the first wait can name it; its source wait names it too.
+    // Its key is made before the fleet's waits (top level), so the first wait can name it; its own wait names it too,
+    // seeing its source Ready before its Kustomization (one wait, not two: each is a copy of the kubeconfig in the state).
     assert.ok(!get(resources, "tenant-team-x-flux").parent.includes("Tenant"), "not under the Tenant component");
-    const source = get(resources, "tenant-team-x-ready-source");
-    assert.deepEqual([source.inputs.resource, source.inputs.name], ["gitrepositories.source.toolkit.fluxcd.io", "team-x"]);
+    const wait = get(resources, "tenant-team-x-ready");
+    assert.deepEqual(
+      [wait.inputs.source, wait.inputs.resource, wait.inputs.name],
+      ["gitrepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io", "team-x"],
+    );
     assert.match(
-      source.inputs.hint,
+      wait.inputs.hint,
       /^Register this public key, read-only, on its Git host, then run pulumi up again:\n {2}ssh:\/\/git@git\.example\.com:2222\/team-x\/apps\.git: ecdsa-sha2-nistp384 /,
     );
-    assert.ok(
-      get(resources, "tenant-team-x-ready").dependencies.map(name).includes("tenant-team-x-ready-source"),
-      "the Kustomization's wait follows its source's",
-    );
+    assert.ok(wait.dependencies.map(name).includes("tenant-team-x-git-secret"), "the wait follows the tenant's Git Secret");
     assert.match(outputs.tenantPublicKeys["team-x"], /^ecdsa-sha2-nistp384 /);
     assert.deepEqual(Object.keys(outputs.tenantPublicKeys), ["team-x"]);
     const secret = get(resources, "tenant-team-x-git-secret");

@@ -20,6 +20,7 @@ import {
   uninstallFlux,
   uninstallFromCluster,
   waitReady,
+  waitReadyInOrder,
   recountStuckQuotas,
 } from "../components/providers/flux";
 import { CommandError } from "../components/providers/exec";
@@ -115,6 +116,38 @@ describe("Flux providers", () => {
       });
       // Without a key to name (GitHub deploy keys are the program's own), it keeps waiting for Flux's retries.
       await assert.rejects(waitReady(kubectl, { ...inputs, timeoutSeconds: 0 }, 1), /is not Ready after 0s: GitOperationFailed: /);
+    });
+
+    it("a tenant's wait sees its source Ready first: a key the host refuses stops it with the hint before its Kustomization is asked", async () => {
+      const refused = "unable to clone 'ssh://git@git.example.com/team-a.git': ssh: handshake failed: ssh: unable to authenticate";
+      let sourceReady = false;
+      const { kubectl, calls } = fluxObject((a) =>
+        a.some((x) => x.startsWith("gitrepositories"))
+          ? sourceReady
+            ? obj("True", { artifact: { revision: "main@sha1:abc" } })
+            : { ...obj("False"), status: { observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] } }
+          : obj("True", { lastAppliedRevision: "main@sha1:abc" }),
+      );
+      const inputs = {
+        kubeconfig: "",
+        resource: "kustomizations.kustomize.toolkit.fluxcd.io",
+        source: "gitrepositories.source.toolkit.fluxcd.io",
+        namespace: "team-a",
+        name: "team-a",
+        revision: "",
+        timeoutSeconds: 600,
+        ...{ repository: "", token: "", apiUrl: "", gitUrl: "", sshKey: "", knownHosts: "" },
+        hint: "Register this public key: ecdsa-sha2-nistp384 AAAA",
+      };
+      await assert.rejects(waitReadyInOrder(kubectl, inputs), {
+        message: `GitRepository team-a/team-a cannot read its repository: GitOperationFailed: ${refused}\nRegister this public key: ecdsa-sha2-nistp384 AAAA`,
+      });
+      assert.ok(!calls.some((c) => c.includes("kustomizations")), calls.join("\n"));
+      sourceReady = true;
+      calls.length = 0;
+      assert.equal(await waitReadyInOrder(kubectl, inputs), "ReconciliationSucceeded: kustomize build failed: x");
+      const first = (plural: string) => calls.findIndex((c) => c.includes(plural));
+      assert.ok(first("gitrepositories") >= 0 && first("gitrepositories") < first("kustomizations"), calls.join("\n"));
     });
 
     it("asks a source to reconcile at once, polls soon and backs off to the interval; an object that appears later is asked when it appears", async () => {
@@ -413,6 +446,10 @@ describe("Flux providers", () => {
       assert.equal((await fluxReadyProvider.diff!("id", recorded, rotated)).changes, false);
       assert.equal((await fluxReadyProvider.diff!("id", recorded, { ...rotated, sshKey: "key3" })).changes, true);
       assert.equal((await fluxReadyProvider.diff!("id", recorded, { ...rotated, kubeconfig: "k2" })).changes, true);
+      // A tenant's wait from before its source wait joined it waits again (an update: nothing in the cluster changes).
+      const joined = { ...rotated, source: "gitrepositories.source.toolkit.fluxcd.io" };
+      const diff = await fluxReadyProvider.diff!("id", recorded, joined);
+      assert.deepEqual([diff.changes, diff.replaces ?? [], diff.deleteBeforeReplace ?? false], [true, [], false]);
     });
   });
 

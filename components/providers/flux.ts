@@ -254,6 +254,11 @@ export interface FluxReadyInputs {
    * none). When Flux cannot authenticate, the wait stops at once with it instead of timing out.
    */
   readonly hint: string;
+  /**
+   * A source of the same namespace and name to see Ready first, with the hint above (a tenant's GitRepository before its
+   * Kustomization: one wait per tenant, not two). Absent for none, so waits written before it see no change.
+   */
+  readonly source?: string;
 }
 
 export interface FluxStatus {
@@ -496,7 +501,7 @@ interface WatchedObject {
 /** How a wait reaches the Git host to compare commits: a new one alone is recorded without waiting again. */
 const READY_CREDENTIALS = ["token", "sshKey", "knownHosts"] as const;
 /** What is waited for: any change is a wait again. */
-const WAITED_FOR = ["resource", "namespace", "name", "revision", "hint"] as const;
+const WAITED_FOR = ["resource", "namespace", "name", "revision", "hint", "source"] as const;
 
 /**
  * What the state keeps of a wait: what it waited for and Flux's message. A wait has nothing to delete and reads
@@ -521,6 +526,12 @@ function readyOutputs(inputs: FluxReadyInputs, message: string): FluxReadyOutput
 /** Whether `news` waits for what `olds` waited for, in the same cluster. */
 const sameWait = (olds: ReadyState, news: FluxReadyInputs) => WAITED_FOR.every((k) => olds[k] === news[k]) && kubeconfigDigest(olds) === kubeconfigDigest(news);
 
+/** The wait itself: its source first when it names one (stopping with the hint if Flux cannot read it), then its object. */
+export async function waitReadyInOrder(k: Kubectl, inputs: FluxReadyInputs): Promise<string> {
+  if (inputs.source) await waitReady(k, { ...inputs, resource: inputs.source, revision: "" });
+  return waitReady(k, inputs, undefined, containsFor(inputs));
+}
+
 export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs, FluxReadyOutputs> = {
   async diff(_id, olds, news) {
     // Wait again whenever what is waited for changes (a new commit, a new cluster).
@@ -528,12 +539,12 @@ export const fluxReadyProvider: pulumi.dynamic.ResourceProvider<FluxReadyInputs,
     return { changes: !sameWait(olds, news) || credentialsDigest(olds) !== credentialsDigest(news) };
   },
   async create(inputs) {
-    const message = await withKubectl(inputs.kubeconfig, (k) => waitReady(k, inputs, undefined, containsFor(inputs)));
+    const message = await withKubectl(inputs.kubeconfig, (k) => waitReadyInOrder(k, inputs));
     return { id: `${inputs.namespace}/${inputs.name}`, outs: readyOutputs(inputs, message) };
   },
   async update(_id, olds, news) {
     if (sameWait(olds, news)) return { outs: readyOutputs(news, olds.message) };
-    const message = await withKubectl(news.kubeconfig, (k) => waitReady(k, news, undefined, containsFor(news)));
+    const message = await withKubectl(news.kubeconfig, (k) => waitReadyInOrder(k, news));
     return { outs: readyOutputs(news, message) };
   },
   // Waiting leaves nothing behind to delete.

@@ -111,7 +111,10 @@ export async function measureEngine(state: LabState, n: number, log: (line: stri
 
     const [keysStopS, upS] = await upRegistering(n + 1);
     log(`${n} tenants: up ${upS}s (${keysStopS}s to the keys to register)`);
-    const figures = stateFigures(await engine.ok("stack", "export", "--show-secrets"));
+    const exported = await engine.ok("stack", "export", "--show-secrets");
+    // To read what the state holds: LAB_ENGINE_EXPORTS names a folder that keeps each run's export.
+    if (process.env.LAB_ENGINE_EXPORTS) fs.writeFileSync(`${process.env.LAB_ENGINE_EXPORTS}/export-${n}-${id}.json`, exported);
+    const figures = stateFigures(exported);
     log(
       `${n} tenants: state ${figures.stateBytes} bytes, ${figures.resources} resources, provider text ${figures.providerCodeBytes} bytes; by type: ${figures.byType.join(", ")}`,
     );
