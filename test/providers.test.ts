@@ -125,7 +125,10 @@ describe("Flux providers", () => {
         a.some((x) => x.startsWith("gitrepositories"))
           ? sourceReady
             ? obj("True", { artifact: { revision: "main@sha1:abc" } })
-            : { ...obj("False"), status: { observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] } }
+            : {
+                ...obj("False"),
+                status: { observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "GitOperationFailed", message: refused }] },
+              }
           : obj("True", { lastAppliedRevision: "main@sha1:abc" }),
       );
       const inputs = {
