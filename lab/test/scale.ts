@@ -149,8 +149,8 @@ export async function measureScale(
       await fluxSyncProvider.create!({ kubeconfig, clusterUid: uid, path: config.flux.path, objects: objects.sync });
       await fleetWaits(k, revision, steps);
       // Each tenant as the engine runs it: its Secret once `tenants` made the namespace (the engine's Kubernetes provider
-      // creates them at once, through one process: here one apply), then its source's wait, then its Kustomization's
-      // (a tenant with a deploy key).
+      // creates them at once, through one process: here one apply), then its wait: its source Ready, then its
+      // Kustomization (a tenant with a deploy key: FluxReady with its source input).
       const t = Date.now();
       await applyObjects(
         k,
