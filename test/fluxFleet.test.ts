@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import * as ts from "typescript";
 import { FluxFleet } from "../components";
 import { type Registered, runProgram, runUnderMocks, valueOf } from "./mocks";
 import { localManifest, stackRaw, syntheticInstallManifest } from "./helpers";
@@ -194,6 +195,26 @@ describe("FluxFleet", () => {
       // Maps stay maps (written inline: a named interface with an index signature would be an object without properties).
       assert.deepEqual(tenant.properties.resourceQuota.additionalProperties.type, "string");
       assert.equal(r.inputProperties.notificationSecrets.additionalProperties.$ref, "#/types/flux-multi-tenancy:index:NotificationSecretSettings");
+    });
+
+    it("no cloud SDK is in what the plugin's harness and Pulumi's analyzer read (the package's tsconfig.json), and each cloud's cluster is still checked", () => {
+      // The analyzer builds a program of every file tsconfig.json includes; the harness type-checks index.ts and its imports.
+      const cloud = /node_modules\/@pulumi\/(aws|eks|gcp|azure-native)\//;
+      const files = (dir: string) => {
+        const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(dir, "tsconfig.json"), ts.sys.readFile).config, ts.sys, dir);
+        assert.deepEqual(parsed.errors, []);
+        return parsed;
+      };
+      const root = files(ROOT);
+      const program = ts.createProgram({ rootNames: root.fileNames, options: root.options });
+      const read = program.getSourceFiles().map((f) => f.fileName);
+      assert.ok(read.includes(path.join(ROOT, "index.ts").split(path.sep).join("/")), "the entry point is in it");
+      assert.deepEqual(
+        read.filter((f) => cloud.test(f) || f.includes("/components/cluster/clouds/")),
+        [],
+      );
+      const clouds = files(path.join(ROOT, "components", "cluster", "clouds"));
+      assert.deepEqual(clouds.fileNames.map((f) => path.basename(f)).sort(), ["aksCluster.ts", "eksCluster.ts", "gkeCluster.ts"]);
     });
   });
 });

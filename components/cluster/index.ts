@@ -1,6 +1,6 @@
 // Clusters Flux goes on: each gives a secret kubeconfig, its identity and an explicit Kubernetes provider.
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../../config";
+import type { AksSettings, ClusterConfig, EksSettings, GkeSettings } from "../../config";
 import { KindClusterResource } from "../providers/kindCluster";
 import { type Cluster, CLUSTER_WAIT_SECONDS, ClusterComponent } from "./access";
 
@@ -45,6 +45,20 @@ export class ExistingCluster extends ClusterComponent {
 }
 
 /**
+ * A cloud's cluster class as createCluster requires it. Named here rather than imported (`typeof import(...)`), so no
+ * cloud SDK is in what TypeScript reads for this module: not in the type-check the package's plugin harness runs at
+ * every start, nor in the program Pulumi's component analyzer builds from tsconfig.json (which leaves clouds/ out).
+ * Each cloud's module states that it is one (`IsCloudCluster`), checked by its own tsconfig.json.
+ */
+export type CloudClusterClass<S> = new (
+  name: string,
+  args: { readonly clusterName: string; readonly settings: S },
+  opts?: pulumi.ComponentResourceOptions,
+) => ClusterComponent;
+/** Compiles only when `C` is a CloudClusterClass<S>. */
+export type IsCloudCluster<S, C extends CloudClusterClass<S>> = C;
+
+/**
  * The cluster `config.provider` names. A cloud's SDK is loaded only when that cloud is chosen, so a
  * kind or existing-cluster run never pays for the others.
  */
@@ -56,15 +70,15 @@ export function createCluster(name: string, config: ClusterConfig, kubeconfig?: 
       if (kubeconfig === undefined) throw new Error("an existing cluster needs its kubeconfig");
       return new ExistingCluster(name, { clusterName: config.name, kubeconfig });
     case "eks": {
-      const { EksCluster } = require("./eksCluster") as typeof import("./eksCluster");
+      const { EksCluster } = require("./clouds/eksCluster") as { EksCluster: CloudClusterClass<EksSettings> };
       return new EksCluster(name, { clusterName: config.name, settings: config.eks });
     }
     case "gke": {
-      const { GkeCluster } = require("./gkeCluster") as typeof import("./gkeCluster");
+      const { GkeCluster } = require("./clouds/gkeCluster") as { GkeCluster: CloudClusterClass<GkeSettings> };
       return new GkeCluster(name, { clusterName: config.name, settings: config.gke });
     }
     case "aks": {
-      const { AksCluster } = require("./aksCluster") as typeof import("./aksCluster");
+      const { AksCluster } = require("./clouds/aksCluster") as { AksCluster: CloudClusterClass<AksSettings> };
       return new AksCluster(name, { clusterName: config.name, settings: config.aks });
     }
   }

@@ -1,8 +1,9 @@
 // GKE: a cluster without its default pool, a node pool of its own, and a kubeconfig for gke-gcloud-auth-plugin.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { GkeSettings } from "../../config";
-import { ClusterComponent } from "./access";
+import type { GkeSettings } from "../../../config";
+import { ClusterComponent } from "../access";
+import type { IsCloudCluster } from "..";
 
 export interface GkeClusterArgs {
   readonly clusterName: string;
@@ -72,3 +73,6 @@ export class GkeCluster extends ClusterComponent {
     });
   }
 }
+
+/** createCluster requires this module as a CloudClusterClass: checked here, where the cloud's types are. */
+export type GkeClusterShape = IsCloudCluster<GkeSettings, typeof GkeCluster>;

@@ -2,8 +2,9 @@
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
-import type { EksSettings } from "../../config";
-import { ClusterComponent } from "./access";
+import type { EksSettings } from "../../../config";
+import { ClusterComponent } from "../access";
+import type { IsCloudCluster } from "..";
 
 /** Policies every EKS worker node needs. */
 const NODE_POLICIES = [
@@ -56,3 +57,6 @@ export class EksCluster extends ClusterComponent {
     });
   }
 }
+
+/** createCluster requires this module as a CloudClusterClass: checked here, where the cloud's types are. */
+export type EksClusterShape = IsCloudCluster<EksSettings, typeof EksCluster>;

@@ -3,8 +3,9 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as azure from "@pulumi/azure-native/provider";
 import * as pulumi from "@pulumi/pulumi";
-import type { AksSettings } from "../../config";
-import { ClusterComponent } from "./access";
+import type { AksSettings } from "../../../config";
+import { ClusterComponent } from "../access";
+import type { IsCloudCluster } from "..";
 
 export interface AksClusterArgs {
   readonly clusterName: string;
@@ -39,3 +40,6 @@ export class AksCluster extends ClusterComponent {
     });
   }
 }
+
+/** createCluster requires this module as a CloudClusterClass: checked here, where the cloud's types are. */
+export type AksClusterShape = IsCloudCluster<AksSettings, typeof AksCluster>;
