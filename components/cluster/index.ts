@@ -50,11 +50,12 @@ export class ExistingCluster extends ClusterComponent {
  * every start, nor in the program Pulumi's component analyzer builds from tsconfig.json (which leaves clouds/ out).
  * Each cloud's module states that it is one (`IsCloudCluster`), checked by its own tsconfig.json.
  */
-export type CloudClusterClass<S> = new (
-  name: string,
-  args: { readonly clusterName: string; readonly settings: S },
-  opts?: pulumi.ComponentResourceOptions,
-) => ClusterComponent;
+export type CloudClusterClass<S> = new (name: string, args: CloudClusterArgs<S>, opts?: pulumi.ComponentResourceOptions) => ClusterComponent;
+/** A cloud cluster's args: its name and its cloud's settings (cluster.eks, cluster.gke or cluster.aks). */
+export interface CloudClusterArgs<S> {
+  readonly clusterName: string;
+  readonly settings: S;
+}
 /** Compiles only when `C` is a CloudClusterClass<S>. */
 export type IsCloudCluster<S, C extends CloudClusterClass<S>> = C;
 

@@ -5,12 +5,9 @@ import * as azure from "@pulumi/azure-native/provider";
 import * as pulumi from "@pulumi/pulumi";
 import type { AksSettings } from "../../../config";
 import { ClusterComponent } from "../access";
-import type { IsCloudCluster } from "..";
+import type { CloudClusterArgs, IsCloudCluster } from "..";
 
-export interface AksClusterArgs {
-  readonly clusterName: string;
-  readonly settings: AksSettings;
-}
+export type AksClusterArgs = CloudClusterArgs<AksSettings>;
 
 export class AksCluster extends ClusterComponent {
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -4,7 +4,7 @@ import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
 import type { EksSettings } from "../../../config";
 import { ClusterComponent } from "../access";
-import type { IsCloudCluster } from "..";
+import type { CloudClusterArgs, IsCloudCluster } from "..";
 
 /** Policies every EKS worker node needs. */
 const NODE_POLICIES = [
@@ -13,10 +13,7 @@ const NODE_POLICIES = [
   "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 ];
 
-export interface EksClusterArgs {
-  readonly clusterName: string;
-  readonly settings: EksSettings;
-}
+export type EksClusterArgs = CloudClusterArgs<EksSettings>;
 
 export class EksCluster extends ClusterComponent {
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {

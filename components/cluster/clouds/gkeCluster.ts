@@ -3,12 +3,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { GkeSettings } from "../../../config";
 import { ClusterComponent } from "../access";
-import type { IsCloudCluster } from "..";
+import type { CloudClusterArgs, IsCloudCluster } from "..";
 
-export interface GkeClusterArgs {
-  readonly clusterName: string;
-  readonly settings: GkeSettings;
-}
+export type GkeClusterArgs = CloudClusterArgs<GkeSettings>;
 
 /** A kubeconfig for a GKE cluster that authenticates through gke-gcloud-auth-plugin (no interactive login). */
 export function gkeKubeconfig(name: string, endpoint: string, caCertificate: string): string {
